@@ -1,0 +1,42 @@
+/** `switchyard serve`: run until SIGTERM/SIGINT; SIGHUP re-reads the config. */
+import { ConfigError, formatProblem } from '../errors.js'
+import { startSwitchyard } from '../serve.js'
+
+export async function serveCommand (opts: { config?: string, demo?: boolean }): Promise<number> {
+  const configPath = opts.config ?? process.env.SWITCHYARD_CONFIG ?? 'config/switchyard.yaml'
+  let sy
+  try {
+    sy = await startSwitchyard({ configPath, demo: opts.demo === true })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(formatProblem(p, err.file) + '\n')
+      process.stderr.write(`switchyard: not started, the config is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`)
+      return 2
+    }
+    process.stderr.write(`switchyard: not started: ${(err as Error).message}\n`)
+    return 1
+  }
+  if (opts.demo === true) {
+    process.stdout.write([
+      '',
+      `switchyard is up: proxy ${sy.proxyUrl}, admin ${sy.adminUrl}`,
+      'try:',
+      `  curl ${sy.proxyUrl}/`,
+      `  curl -H 'x-canary: always' ${sy.proxyUrl}/`,
+      `  curl -H 'Cookie: canary=never' ${sy.proxyUrl}/`,
+      `  for i in $(seq 20); do curl -s ${sy.proxyUrl}/; done | sort | uniq -c`,
+      ''
+    ].join('\n') + '\n')
+  }
+  process.on('SIGHUP', () => { sy.live.reload('sighup').catch(() => {}) })
+  const stop = (signal: string): void => {
+    sy.logger.info({ signal }, 'shutting down')
+    sy.close().then(() => process.exit(0), (err: unknown) => {
+      sy.logger.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  return 0
+}

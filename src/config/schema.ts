@@ -1,0 +1,143 @@
+/**
+ * The config file's schema. One source of truth: ajv validates files against
+ * it, and `RawConfig` (its static type) is what the compiler consumes.
+ * Every object is closed (`additionalProperties: false`): a typo such as
+ * `splt:` must be an error, never silently ignored, since it would change
+ * routing. README.md documents every field; keep the two in step.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+
+const closed = { additionalProperties: false } as const
+
+/** Go/Kubernetes/Istio duration: `500ms`, `30s`, `1m30s`, `2h`. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$'
+export const Duration = Type.String({ pattern: DURATION_PATTERN, description: 'duration such as 500ms, 30s, 1m30s' })
+
+/** Names of routes, rules and backends: they become metric label values. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'
+const Name = Type.String({ pattern: NAME_PATTERN })
+
+/** RFC 9110 token: a header or cookie name. */
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN, maxLength: 256 })
+
+export const DEFAULT_LISTEN = { host: '0.0.0.0', port: 8080 } as const
+export const DEFAULT_ADMIN = { host: '127.0.0.1', port: 9901 } as const
+
+const Listener = (defaults: { host: string, port: number }) => Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1, default: defaults.host })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: defaults.port }))
+}, closed)
+
+/**
+ * A condition on one string value (a header, cookie, query parameter).
+ * Exactly one operator; `regex` is a search (unanchored), as in nginx —
+ * anchor it with ^…$ for a full match.
+ */
+export const StringMatch = Type.Object({
+  exact: Type.Optional(Type.String()),
+  prefix: Type.Optional(Type.String()),
+  suffix: Type.Optional(Type.String()),
+  regex: Type.Optional(Type.String()),
+  in: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+  present: Type.Optional(Type.Boolean())
+}, { ...closed, minProperties: 1, maxProperties: 1 })
+
+const Conditions = Type.Object({
+  headers: Type.Optional(Type.Record(HeaderName, StringMatch)),
+  cookies: Type.Optional(Type.Record(HeaderName, StringMatch)),
+  query: Type.Optional(Type.Record(Type.String({ minLength: 1 }), StringMatch)),
+  userAgent: Type.Optional(StringMatch)
+}, closed)
+
+/** Backend name → non-negative integer weight; any total. */
+export const Split = Type.Record(Name, Type.Integer({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1 })
+
+const Rule = Type.Object({
+  name: Name,
+  when: Conditions,
+  to: Type.Optional(Name),
+  split: Type.Optional(Split)
+}, closed)
+
+const PathMatch = Type.Object({
+  prefix: Type.Optional(Type.String({ pattern: '^/' })),
+  exact: Type.Optional(Type.String({ pattern: '^/' })),
+  regex: Type.Optional(Type.String())
+}, { ...closed, minProperties: 1, maxProperties: 1 })
+
+const Method = Type.String({ pattern: '^[A-Za-z]+$' })
+const HostPattern = Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$' })
+
+const RouteMatch = Type.Object({
+  host: Type.Optional(Type.Union([HostPattern, Type.Array(HostPattern, { minItems: 1 })])),
+  path: Type.Optional(PathMatch),
+  methods: Type.Optional(Type.Array(Method, { minItems: 1 }))
+}, closed)
+
+const Sticky = Type.Object({
+  cookie: Type.Optional(HeaderName),
+  header: Type.Optional(HeaderName),
+  /** Max-Age of a created cookie. */
+  maxAge: Type.Optional(Duration),
+  path: Type.Optional(Type.String({ pattern: '^/[^;\\s]*$' })),
+  domain: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+$' })),
+  secure: Type.Optional(Type.Boolean())
+}, closed)
+
+const Route = Type.Object({
+  name: Name,
+  match: Type.Optional(RouteMatch),
+  rules: Type.Optional(Type.Array(Rule)),
+  to: Type.Optional(Name),
+  split: Type.Optional(Split),
+  sticky: Type.Optional(Sticky),
+  /** Time allowed for the upstream's response headers, and between body chunks. */
+  timeout: Type.Optional(Duration)
+}, closed)
+
+const TargetUrl = Type.String({ minLength: 1 })
+
+const Backend = Type.Object({
+  /** The application version this backend runs; shown in metrics and the demo page. */
+  version: Type.Optional(Type.String({ maxLength: 64 })),
+  targets: Type.Array(TargetUrl, { minItems: 1 }),
+  balance: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('least-pending')])),
+  /** Upstream keep-alive pool per target. */
+  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+  keepAliveTimeout: Type.Optional(Duration)
+}, closed)
+
+const Log = Type.Object({
+  level: Type.Optional(Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
+  ]))
+}, closed)
+
+const Proxy = Type.Object({
+  /** When set, responses carry this header naming the backend that served. Off by default. */
+  backendHeader: Type.Optional(HeaderName),
+  /**
+   * Trust X-Forwarded-Proto/-Host sent by the client (behind another proxy).
+   * Off: switchyard sets them from what it sees.
+   */
+  trustForwarded: Type.Optional(Type.Boolean())
+}, closed)
+
+export const ConfigSchema = Type.Object({
+  listen: Type.Optional(Listener(DEFAULT_LISTEN)),
+  admin: Type.Optional(Listener(DEFAULT_ADMIN)),
+  log: Type.Optional(Log),
+  proxy: Type.Optional(Proxy),
+  backends: Type.Record(Name, Backend, { minProperties: 1 }),
+  routes: Type.Array(Route, { minItems: 1 })
+}, closed)
+
+export type RawConfig = Static<typeof ConfigSchema>
+export type RawRoute = Static<typeof Route>
+export type RawRule = Static<typeof Rule>
+export type RawBackend = Static<typeof Backend>
+export type RawStringMatch = Static<typeof StringMatch>
+export type RawSplit = Static<typeof Split>
+export type RawSticky = Static<typeof Sticky>

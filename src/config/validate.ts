@@ -1,0 +1,244 @@
+/**
+ * Config validation: the schema (ajv) first, then the checks a schema cannot
+ * express (references between sections, regexes, URLs). Returns every
+ * problem with its location instead of stopping at the first.
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import { ConfigSchema, DEFAULT_ADMIN, DEFAULT_LISTEN, type RawConfig, type RawSplit, type RawStringMatch } from './schema.js'
+import type { ConfigProblem, ErrorCode } from '../errors.js'
+import type { ParsedSource } from './load.js'
+
+type Path = readonly (string | number)[]
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true })
+const checkSchema = ajv.compile<RawConfig>(ConfigSchema)
+
+/** `['routes', 0, 'split', 'canary']` → `routes[0].split.canary`. */
+export function formatPath (path: Path): string {
+  let out = ''
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`
+    else out += `[${JSON.stringify(seg)}]`
+  }
+  return out
+}
+
+function pointerToPath (pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer.slice(1).split('/').map(s => {
+    const k = s.replace(/~1/g, '/').replace(/~0/g, '~')
+    return /^(0|[1-9][0-9]*)$/.test(k) ? Number(k) : k
+  })
+}
+
+class Problems {
+  readonly list: ConfigProblem[] = []
+  constructor (private readonly source: ParsedSource | undefined) {}
+
+  add (code: ErrorCode, path: Path, message: string): void {
+    const pos = this.source?.locate(path)
+    this.list.push(pos === undefined
+      ? { code, path: formatPath(path), message }
+      : { code, path: formatPath(path), message, line: pos.line, column: pos.column })
+  }
+}
+
+/** Turns ajv's errors into one readable problem each, without union noise. */
+function schemaProblems (errors: readonly ErrorObject[], problems: Problems): void {
+  // A failed anyOf (e.g. host: string | string[]) also reports each branch's
+  // failure; keep only the anyOf's own summary.
+  const anyOfs = errors.filter(e => e.keyword === 'anyOf')
+  const insideAnyOf = (e: ErrorObject): boolean => e.keyword !== 'anyOf' && anyOfs.some(a =>
+    e.instancePath.startsWith(a.instancePath) && e.schemaPath.startsWith(a.schemaPath.replace(/\/anyOf$/, '/anyOf/')))
+  const seen = new Set<string>()
+  for (const e of errors) {
+    if (insideAnyOf(e)) continue
+    const path = pointerToPath(e.instancePath)
+    const { at, message } = describe(e, path)
+    const key = `${formatPath(at)}\0${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    problems.add('SY_ERR_CONFIG_SCHEMA', at, message)
+  }
+}
+
+function describe (e: ErrorObject, path: (string | number)[]): { at: (string | number)[], message: string } {
+  const params = e.params as Record<string, unknown>
+  const parent = e.parentSchema as Record<string, unknown> | undefined
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty)
+      if (parent?.patternProperties !== undefined) {
+        const pattern = Object.keys(parent.patternProperties as object)[0] ?? ''
+        return { at: [...path, key], message: `invalid name ${JSON.stringify(key)}: must match ${pattern}` }
+      }
+      const known = Object.keys((parent?.properties as object | undefined) ?? {})
+      return { at: [...path, key], message: `unknown field ${JSON.stringify(key)} (known: ${known.join(', ')})` }
+    }
+    case 'required':
+      return { at: path, message: `missing required field ${JSON.stringify(params.missingProperty)}` }
+    case 'minProperties':
+    case 'maxProperties': {
+      const props = Object.keys((parent?.properties as object | undefined) ?? {})
+      if (props.length > 0 && parent?.maxProperties === 1) {
+        return { at: path, message: `needs exactly one of ${props.join(', ')}` }
+      }
+      return { at: path, message: `must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}` }
+    }
+    case 'anyOf': {
+      const branches = (e.schema as Array<Record<string, unknown>>)
+      if (branches.every(b => 'const' in b)) {
+        return { at: path, message: `must be one of ${branches.map(b => JSON.stringify(b.const)).join(', ')}` }
+      }
+      return { at: path, message: `must be ${branches.map(b => describeType(b)).join(' or ')}` }
+    }
+    case 'pattern': {
+      const desc = parent?.description
+      return { at: path, message: typeof desc === 'string' ? `must be a ${desc}` : `must match ${String(params.pattern)}` }
+    }
+    default:
+      return { at: path, message: e.message ?? 'is invalid' }
+  }
+}
+
+function describeType (schema: Record<string, unknown>): string {
+  if (schema.type === 'array') return 'a list'
+  if (schema.type === 'string') return 'a string'
+  return String(schema.type ?? 'a value')
+}
+
+/** A regex from the config: compiled once here, so a bad one is a located error. */
+function checkRegex (problems: Problems, path: Path, source: string): void {
+  try {
+    new RegExp(source)
+  } catch (err) {
+    problems.add('SY_ERR_CONFIG_REGEX', path, `invalid regular expression: ${(err as Error).message}`)
+  }
+}
+
+function checkStringMatch (problems: Problems, path: Path, m: RawStringMatch): void {
+  if (m.regex !== undefined) checkRegex(problems, [...path, 'regex'], m.regex)
+}
+
+function checkTargetUrl (problems: Problems, path: Path, target: string): void {
+  let url: URL
+  try {
+    url = new URL(target)
+  } catch {
+    problems.add('SY_ERR_CONFIG_TARGET_URL', path, `not a URL: ${JSON.stringify(target)}`)
+    return
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.add('SY_ERR_CONFIG_TARGET_URL', path, `scheme must be http or https, not ${url.protocol.slice(0, -1)}`)
+  } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    problems.add('SY_ERR_CONFIG_TARGET_URL', path, 'must be an origin (scheme://host:port) without a path, query or fragment')
+  } else if (url.username !== '' || url.password !== '') {
+    problems.add('SY_ERR_CONFIG_TARGET_URL', path, 'must not carry credentials')
+  }
+}
+
+function checkDestination (problems: Problems, path: Path, backends: Set<string>, to: string | undefined, split: RawSplit | undefined): void {
+  if ((to === undefined) === (split === undefined)) {
+    problems.add('SY_ERR_CONFIG_TARGET', path, to === undefined ? 'needs `to` or `split`' : 'has both `to` and `split`; keep one')
+    return
+  }
+  if (to !== undefined && !backends.has(to)) {
+    problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', [...path, 'to'], `unknown backend ${JSON.stringify(to)}${suggest(to, backends)}`)
+  }
+  if (split !== undefined) {
+    let total = 0
+    for (const [name, weight] of Object.entries(split)) {
+      total += weight
+      if (!backends.has(name)) {
+        problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', [...path, 'split', name], `unknown backend ${JSON.stringify(name)}${suggest(name, backends)}`)
+      }
+    }
+    if (total === 0) problems.add('SY_ERR_CONFIG_ZERO_WEIGHTS', [...path, 'split'], 'all weights are 0: at least one backend must have weight > 0')
+  }
+}
+
+/** ` (did you mean "canary"?)` for a name one or two edits from a known one. */
+function suggest (name: string, known: Set<string>): string {
+  let best: string | undefined
+  let bestDist = 3
+  for (const k of known) {
+    const d = editDistance(name, k)
+    if (d < bestDist) { best = k; bestDist = d }
+  }
+  return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`
+}
+
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = cur
+  }
+  return prev[b.length] ?? 0
+}
+
+function semanticProblems (config: RawConfig, problems: Problems): void {
+  const backends = new Set(Object.keys(config.backends))
+  for (const [name, backend] of Object.entries(config.backends)) {
+    backend.targets.forEach((t, i) => checkTargetUrl(problems, ['backends', name, 'targets', i], t))
+  }
+  const routeNames = new Set<string>()
+  config.routes.forEach((route, r) => {
+    const at: Path = ['routes', r]
+    if (routeNames.has(route.name)) problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...at, 'name'], `route name ${JSON.stringify(route.name)} is used twice`)
+    routeNames.add(route.name)
+    if (route.match?.path?.regex !== undefined) checkRegex(problems, [...at, 'match', 'path', 'regex'], route.match.path.regex)
+    checkDestination(problems, at, backends, route.to, route.split)
+    if (route.sticky !== undefined && (route.sticky.cookie === undefined) === (route.sticky.header === undefined)) {
+      problems.add('SY_ERR_CONFIG_STICKY', [...at, 'sticky'], 'needs exactly one of `cookie` and `header`')
+    }
+    const ruleNames = new Set<string>()
+    route.rules?.forEach((rule, i) => {
+      const rat: Path = [...at, 'rules', i]
+      if (ruleNames.has(rule.name) || rule.name === 'split') {
+        problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...rat, 'name'], rule.name === 'split'
+          ? 'rule name "split" is reserved for the route default'
+          : `rule name ${JSON.stringify(rule.name)} is used twice in this route`)
+      }
+      ruleNames.add(rule.name)
+      checkDestination(problems, rat, backends, rule.to, rule.split)
+      const w = rule.when
+      for (const kind of ['headers', 'cookies', 'query'] as const) {
+        for (const [key, m] of Object.entries(w[kind] ?? {})) checkStringMatch(problems, [...rat, 'when', kind, key], m)
+      }
+      if (w.userAgent !== undefined) checkStringMatch(problems, [...rat, 'when', 'userAgent'], w.userAgent)
+    })
+  })
+  const listenPort = config.listen?.port ?? DEFAULT_LISTEN.port
+  const adminPort = config.admin?.port ?? DEFAULT_ADMIN.port
+  if (listenPort !== 0 && listenPort === adminPort) {
+    problems.add('SY_ERR_CONFIG_PORT', ['admin', 'port'], `the admin listener cannot share port ${adminPort} with the proxy listener`)
+  }
+}
+
+export type ValidationResult =
+  | { ok: true, config: RawConfig }
+  | { ok: false, problems: ConfigProblem[] }
+
+/**
+ * Validates a parsed value. `source` (optional) adds line/column to each
+ * problem. The value is never modified.
+ */
+export function validateConfig (value: unknown, source?: ParsedSource): ValidationResult {
+  const problems = new Problems(source)
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.add('SY_ERR_CONFIG_SCHEMA', [], 'the config must be a mapping (backends, routes, …)')
+    return { ok: false, problems: problems.list }
+  }
+  if (!checkSchema(value)) {
+    schemaProblems(checkSchema.errors ?? [], problems)
+    return { ok: false, problems: problems.list }
+  }
+  semanticProblems(value, problems)
+  if (problems.list.length > 0) return { ok: false, problems: problems.list }
+  return { ok: true, config: value }
+}

@@ -1,0 +1,41 @@
+/**
+ * Watches a config file for every way it changes in practice:
+ * - written in place;
+ * - replaced by rename (editors, `sed -i`, atomic writers);
+ * - a Kubernetes ConfigMap volume, where the file is a symlink through
+ *   `..data`, a symlink the kubelet swaps atomically to a new directory.
+ * It watches the file's directory (one level, symlinks not followed) with
+ * chokidar, so all three show up as events there; bursts are debounced and
+ * the caller compares content hashes, so spurious events cost one read.
+ */
+import { dirname } from 'node:path'
+import chokidar, { type FSWatcher } from 'chokidar'
+
+export interface ConfigWatcher {
+  close (): Promise<void>
+}
+
+export function watchConfig (file: string, onChange: () => void, debounceMs = 50): Promise<ConfigWatcher> {
+  const watcher: FSWatcher = chokidar.watch(dirname(file), {
+    depth: 0,
+    ignoreInitial: true,
+    followSymlinks: false,
+    atomic: false,
+    // Polling fallback is chokidar's business; native events are fast enough here.
+    usePolling: false
+  })
+  let timer: NodeJS.Timeout | undefined
+  watcher.on('all', () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(() => { timer = undefined; onChange() }, debounceMs)
+  })
+  return new Promise((resolve, reject) => {
+    watcher.once('ready', () => resolve({
+      async close () {
+        if (timer !== undefined) clearTimeout(timer)
+        await watcher.close()
+      }
+    }))
+    watcher.once('error', reject)
+  })
+}

@@ -1,0 +1,72 @@
+/**
+ * Coded errors. Every error switchyard reports to an operator carries a
+ * stable `code` (documented in README.md, checked by test/errors.test.ts) so
+ * scripts and tests match on codes, never on message text.
+ */
+
+export const ErrorCodes = {
+  /** The config file could not be read (missing, permissions). */
+  SY_ERR_CONFIG_READ: 'the config file could not be read',
+  /** The config file is not valid YAML/JSON. */
+  SY_ERR_CONFIG_PARSE: 'the config file does not parse as YAML or JSON',
+  /** A field breaks the schema: wrong type, out of range, unknown field, missing field. */
+  SY_ERR_CONFIG_SCHEMA: 'a field does not match the config schema',
+  /** A rule, split or fallback names a backend that is not defined. */
+  SY_ERR_CONFIG_UNKNOWN_BACKEND: 'a reference names a backend that is not defined',
+  /** Two routes or two rules of one route share a name. */
+  SY_ERR_CONFIG_DUPLICATE_NAME: 'a route or rule name is used twice',
+  /** A split whose weights are all 0. */
+  SY_ERR_CONFIG_ZERO_WEIGHTS: 'every weight of a split is 0',
+  /** A rule or route has both `to` and `split`, or neither. */
+  SY_ERR_CONFIG_TARGET: 'a rule or route needs exactly one of `to` and `split`',
+  /** A regular expression does not compile. */
+  SY_ERR_CONFIG_REGEX: 'a regular expression does not compile',
+  /** A target URL is not an http(s) origin. */
+  SY_ERR_CONFIG_TARGET_URL: 'a target is not an http:// or https:// origin',
+  /** `sticky` names both or neither of `cookie` and `header`. */
+  SY_ERR_CONFIG_STICKY: 'sticky needs exactly one of `cookie` and `header`',
+  /** The same port is used by the proxy and the admin listener. */
+  SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address',
+  /** Backend fallbacks form a cycle. */
+  SY_ERR_CONFIG_FALLBACK_CYCLE: 'backend fallbacks form a cycle'
+} as const
+
+export type ErrorCode = keyof typeof ErrorCodes
+
+/** One problem in a config, with where it is. */
+export interface ConfigProblem {
+  readonly code: ErrorCode
+  /** Dotted path into the config, e.g. `routes[1].rules[2].to`; '' for the whole file. */
+  readonly path: string
+  readonly message: string
+  /** 1-based line and column in the source file, when known. */
+  readonly line?: number
+  readonly column?: number
+}
+
+/** Formats a problem as `file:line:col path: message [CODE]`. */
+export function formatProblem (p: ConfigProblem, file?: string): string {
+  let where = ''
+  if (file !== undefined) where = file
+  if (p.line !== undefined) where += `${where === '' ? '' : ':'}${p.line}:${p.column ?? 1}`
+  const head = where === '' ? '' : `${where}: `
+  const path = p.path === '' ? '' : `${p.path}: `
+  return `${head}${path}${p.message} [${p.code}]`
+}
+
+/** Thrown when a config is rejected; carries every problem found. */
+export class ConfigError extends Error {
+  readonly code = 'SY_ERR_CONFIG_INVALID'
+  readonly problems: readonly ConfigProblem[]
+  readonly file: string | undefined
+
+  constructor (problems: readonly ConfigProblem[], file?: string) {
+    const first = problems[0]
+    const summary = first === undefined ? 'invalid config' : formatProblem(first, file)
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
+    super(summary + more)
+    this.name = 'ConfigError'
+    this.problems = problems
+    this.file = file
+  }
+}

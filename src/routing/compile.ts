@@ -1,0 +1,111 @@
+/**
+ * RawConfig (validated) → RoutingTable. Everything that can be done once is
+ * done here: backends resolved to objects, weights turned into tables,
+ * conditions into predicates, defaults applied, durations parsed. The result
+ * is frozen; a config change builds a new table and swaps it in whole.
+ */
+import type { RawConfig, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import { parseDuration } from '../util/duration.js'
+import { buildWeightTable } from './weighted.js'
+import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
+import type { Backend, Destination, Predicate, Route, Rule, RoutingTable, Sticky } from './types.js'
+
+export const DEFAULTS = {
+  timeout: '30s',
+  stickyMaxAge: '720h',
+  balance: 'round-robin',
+  connections: 128,
+  keepAliveTimeout: '60s'
+} as const
+
+function compileBackends (config: RawConfig): Backend[] {
+  return Object.entries(config.backends).map(([name, b], index) => Object.freeze({
+    name,
+    index,
+    version: b.version ?? name,
+    targets: Object.freeze(b.targets.map(t => new URL(t).origin)),
+    balance: b.balance ?? DEFAULTS.balance,
+    connections: b.connections ?? DEFAULTS.connections,
+    keepAliveTimeoutMs: parseDuration(b.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout)
+  }))
+}
+
+function backendOf (byName: ReadonlyMap<string, Backend>, name: string): Backend {
+  const b = byName.get(name)
+  if (b === undefined) throw new RangeError(`unknown backend ${JSON.stringify(name)}`) // validate() rules this out
+  return b
+}
+
+function compileDestination (byName: ReadonlyMap<string, Backend>, to: string | undefined, split: RawSplit | undefined): Destination {
+  if (to !== undefined) return Object.freeze({ kind: 'to', backend: backendOf(byName, to) })
+  if (split === undefined) throw new RangeError('destination without `to` or `split`') // validate() rules this out
+  const weights = Object.entries(split).map(([name, weight]) => Object.freeze({ backend: backendOf(byName, name), weight }))
+  const table = buildWeightTable(weights.map(w => ({ item: w.backend, name: w.backend.name, weight: w.weight })))
+  return Object.freeze({ kind: 'split', split: Object.freeze({ weights: Object.freeze(weights), table: Object.freeze(table) }) })
+}
+
+function compileRule (byName: ReadonlyMap<string, Backend>, rule: RawRule): Rule {
+  const preds: Predicate[] = []
+  const w = rule.when
+  for (const [name, m] of Object.entries(w.headers ?? {})) preds.push(compileCondition('header', name, m))
+  if (w.userAgent !== undefined) preds.push(compileCondition('header', 'user-agent', w.userAgent))
+  for (const [name, m] of Object.entries(w.cookies ?? {})) preds.push(compileCondition('cookie', name, m))
+  for (const [name, m] of Object.entries(w.query ?? {})) preds.push(compileCondition('query', name, m))
+  return Object.freeze({ name: rule.name, matches: allOf(preds), destination: compileDestination(byName, rule.to, rule.split) })
+}
+
+function compileSticky (s: RawSticky | undefined): Sticky | undefined {
+  if (s === undefined) return undefined
+  if (s.header !== undefined) return Object.freeze({ source: 'header', name: s.header.toLowerCase(), cookieAttributes: '' })
+  const maxAgeSeconds = Math.floor(parseDuration(s.maxAge ?? DEFAULTS.stickyMaxAge) / 1000)
+  let attrs = `; Path=${s.path ?? '/'}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax`
+  if (s.domain !== undefined) attrs += `; Domain=${s.domain}`
+  if (s.secure === true) attrs += '; Secure'
+  return Object.freeze({ source: 'cookie', name: s.cookie ?? 'sy_id', cookieAttributes: attrs })
+}
+
+function compileRouteMatch (route: RawRoute): Predicate | undefined {
+  const m = route.match
+  if (m === undefined) return undefined
+  const preds: Predicate[] = []
+  if (m.host !== undefined) preds.push(compileHostMatch(typeof m.host === 'string' ? [m.host] : m.host))
+  if (m.path !== undefined && m.path.prefix !== '/') preds.push(compilePathMatch(m.path))
+  if (m.methods !== undefined) preds.push(compileMethodMatch(m.methods))
+  return preds.length === 0 ? undefined : allOf(preds)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/** Compiles a validated config. Throws only on input validate() would have rejected. */
+export function compile (config: RawConfig, sha256: string): RoutingTable {
+  const backends = compileBackends(config)
+  const byName = new Map(backends.map(b => [b.name, b]))
+  const routes: Route[] = config.routes.map((r, index) => Object.freeze({
+    name: r.name,
+    index,
+    matches: compileRouteMatch(r),
+    rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
+    destination: compileDestination(byName, r.to, r.split),
+    sticky: compileSticky(r.sticky),
+    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout)
+  }))
+  return Object.freeze({
+    routes: Object.freeze(routes),
+    backends: Object.freeze(backends),
+    backendsByName: byName,
+    proxy: Object.freeze({
+      backendHeader: config.proxy?.backendHeader?.toLowerCase(),
+      trustForwarded: config.proxy?.trustForwarded ?? false
+    }),
+    config: deepFreeze(structuredClone(config)),
+    sha256
+  })
+}
+
+

@@ -1,0 +1,110 @@
+/**
+ * The compiled routing table: everything a request needs, built once per
+ * config and frozen. The hot path only reads it.
+ */
+import type { WeightTable } from './weighted.js'
+import type { RawConfig } from '../config/schema.js'
+
+/**
+ * What `decide()` may look at in a request. The proxy's implementation reads
+ * lazily (cookies and query are parsed only when a rule asks for them);
+ * tests build plain objects.
+ */
+export interface RequestView {
+  /** As received, e.g. `GET`. */
+  readonly method: string
+  /** Host header without port, lowercased; '' when absent. */
+  readonly host: string
+  /** The path without the query string, as received (not decoded). */
+  readonly path: string
+  /** `name` must be lowercase. */
+  header (name: string): string | undefined
+  cookie (name: string): string | undefined
+  query (name: string): string | undefined
+}
+
+/** The randomness `decide()` uses, injected so that it stays pure. */
+export interface Entropy {
+  /** Uniform in [0, 1). */
+  random (): number
+  /** A fresh sticky id for a new user. */
+  newId (): string
+}
+
+export type Balance = 'round-robin' | 'least-pending'
+
+export interface Backend {
+  readonly name: string
+  /** Position in `RoutingTable.backends`. */
+  readonly index: number
+  readonly version: string
+  /** Normalised origins, e.g. `http://127.0.0.1:9001`. */
+  readonly targets: readonly string[]
+  readonly balance: Balance
+  readonly connections: number
+  readonly keepAliveTimeoutMs: number
+}
+
+export interface Split {
+  /** Every configured entry, weight 0 included (for status and explain). */
+  readonly weights: ReadonlyArray<{ readonly backend: Backend, readonly weight: number }>
+  readonly table: WeightTable<Backend>
+}
+
+export type Destination =
+  | { readonly kind: 'to', readonly backend: Backend }
+  | { readonly kind: 'split', readonly split: Split }
+
+export type Predicate = (req: RequestView) => boolean
+
+export interface Rule {
+  readonly name: string
+  readonly matches: Predicate
+  readonly destination: Destination
+}
+
+export interface Sticky {
+  readonly source: 'cookie' | 'header'
+  /** Cookie name as configured, or header name lowercased. */
+  readonly name: string
+  /** `; Path=/; Max-Age=…; HttpOnly; SameSite=Lax` — appended to `name=id`. */
+  readonly cookieAttributes: string
+}
+
+export interface Route {
+  readonly name: string
+  readonly index: number
+  /** Host, path and method; undefined when the route matches everything. */
+  readonly matches: Predicate | undefined
+  readonly rules: readonly Rule[]
+  readonly destination: Destination
+  readonly sticky: Sticky | undefined
+  readonly timeoutMs: number
+}
+
+export interface ProxySettings {
+  /** Lowercased response header naming the backend, or undefined (off). */
+  readonly backendHeader: string | undefined
+  readonly trustForwarded: boolean
+}
+
+export interface RoutingTable {
+  readonly routes: readonly Route[]
+  readonly backends: readonly Backend[]
+  readonly backendsByName: ReadonlyMap<string, Backend>
+  readonly proxy: ProxySettings
+  /** The validated config this table was compiled from (frozen). */
+  readonly config: RawConfig
+  /** sha256 of the source text (or of the canonical JSON when there is no text). */
+  readonly sha256: string
+}
+
+/** The outcome of routing one request. */
+export interface Decision {
+  readonly route: Route
+  /** The matched rule's name, or `split` when the route default decided. */
+  readonly rule: string
+  readonly backend: Backend
+  /** A new sticky id to set as a cookie, when the user had none. */
+  readonly setStickyId: string | undefined
+}
