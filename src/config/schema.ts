@@ -44,14 +44,14 @@ export const StringMatch = Type.Object({
 }, { ...closed, minProperties: 1, maxProperties: 1 })
 
 const Conditions = Type.Object({
-  headers: Type.Optional(Type.Record(HeaderName, StringMatch)),
-  cookies: Type.Optional(Type.Record(HeaderName, StringMatch)),
-  query: Type.Optional(Type.Record(Type.String({ minLength: 1 }), StringMatch)),
+  headers: Type.Optional(Type.Record(HeaderName, StringMatch, closed)),
+  cookies: Type.Optional(Type.Record(HeaderName, StringMatch, closed)),
+  query: Type.Optional(Type.Record(Type.String({ pattern: '^.+$' }), StringMatch, closed)),
   userAgent: Type.Optional(StringMatch)
 }, closed)
 
 /** Backend name → non-negative integer weight; any total. */
-export const Split = Type.Record(Name, Type.Integer({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1 })
+export const Split = Type.Record(Name, Type.Integer({ minimum: 0, maximum: 1_000_000 }), { ...closed, minProperties: 1 })
 
 const Rule = Type.Object({
   name: Name,
@@ -130,7 +130,7 @@ export const ConfigSchema = Type.Object({
   admin: Type.Optional(Listener(DEFAULT_ADMIN)),
   log: Type.Optional(Log),
   proxy: Type.Optional(Proxy),
-  backends: Type.Record(Name, Backend, { minProperties: 1 }),
+  backends: Type.Record(Name, Backend, { ...closed, minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 })
 }, closed)
 

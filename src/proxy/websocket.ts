@@ -71,8 +71,16 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
   })
 
   preq.on('response', (pres: IncomingMessage) => {
-    // The upstream refused the upgrade: relay its answer, then close.
-    socket.write(responseHead(pres.statusCode ?? 502, pres.statusMessage ?? '', pres.rawHeaders))
+    // The upstream refused the upgrade: relay its answer, then close. Node has
+    // already de-chunked the body, so it goes out close-delimited.
+    const headers: string[] = []
+    for (let i = 0; i + 1 < pres.rawHeaders.length; i += 2) {
+      const name = (pres.rawHeaders[i] as string).toLowerCase()
+      if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue
+      headers.push(pres.rawHeaders[i] as string, pres.rawHeaders[i + 1] as string)
+    }
+    headers.push('Connection', 'close')
+    socket.write(responseHead(pres.statusCode ?? 502, pres.statusMessage ?? '', headers))
     pres.pipe(socket)
   })
 
