@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `switchyard` command. Each subcommand lives in src/commands/; this file
- * only wires them to commander.
+ * only wires them to commander. Exit codes: 0 ok, 1 failed or refused,
+ * 2 invalid config at `serve`, 3 lost a race (the config changed between
+ * read and write; nothing was changed).
  */
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { serveCommand } from './commands/serve.js'
 import { validateCommand } from './commands/validate.js'
+import { CliError } from './commands/admin-client.js'
+import {
+  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand
+} from './commands/admin-commands.js'
 
 const program = new Command()
 program
@@ -13,21 +19,99 @@ program
   .description('Traffic-splitting reverse proxy for canary, blue/green and A/B releases')
   .version('0.1.0')
   .showHelpAfterError()
+  .addHelpText('after', `
+Commands that talk to a running switchyard use its admin API: --admin URL
+(default $SWITCHYARD_ADMIN or http://127.0.0.1:9901), with the token from
+$SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
+
+/** Runs an action; a CliError becomes a message on stderr and its exit code. */
+function run<A extends unknown[]> (fn: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args)
+    } catch (err) {
+      if (err instanceof CliError) {
+        process.stderr.write(`switchyard: ${err.message}\n`)
+        process.exitCode = err.exitCode
+        return
+      }
+      throw err
+    }
+  }
+}
+
+const adminOption = (): Option => new Option('--admin <url>', 'admin API of the running switchyard (default $SWITCHYARD_ADMIN or http://127.0.0.1:9901)')
+const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (for scripts)')
+const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
+const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
 
 program.command('serve')
   .description('run the proxy on a config file (hot-reloaded on change and on SIGHUP)')
   .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
+  .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
   .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
-  .action(async (opts: { config?: string, demo?: boolean }) => {
+  .action(async (opts: { config?: string, demo?: boolean, stateDir?: string }) => {
     process.exitCode = await serveCommand(opts)
   })
 
 program.command('validate')
   .description('check a config file without serving it (like nginx -t); exit 0 when valid')
   .argument('<file>', 'config file (YAML or JSON)')
-  .option('--json', 'machine-readable output')
+  .addOption(jsonOption())
   .action(async (file: string, opts: { json?: boolean }) => {
     process.exitCode = await validateCommand(file, opts)
   })
+
+program.command('status')
+  .description('the running revision, last reload error, effective weights per route, and targets')
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(statusCommand))
+
+program.command('set-weight')
+  .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
+  .argument('<route>', 'route name')
+  .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)')
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+  .action(run(setWeightCommand))
+
+program.command('promote')
+  .description('send 100 % of a route\'s default split to one backend (blue/green flip, end of a canary)')
+  .argument('<route>', 'route name')
+  .argument('<backend>', 'backend to receive all traffic')
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+  .action(run(promoteCommand))
+
+program.command('rollback')
+  .description('go back to the previous revision (as a new revision)')
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(rollbackCommand))
+
+program.command('undo')
+  .description('go back to a given revision of the history (as a new revision)')
+  .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', (v: string) => Number(v))
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(async (opts: { toRevision: number, admin?: string, json?: boolean }) => await undoCommand(opts.toRevision, opts)))
+
+program.command('history')
+  .description('the last revisions: time, source and what changed')
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(historyCommand))
+
+program.command('diff')
+  .description('what applying FILE would change, and the share of traffic that would move')
+  .argument('<file>', 'candidate config file')
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(diffCommand))
+
+program.command('explain')
+  .description('which route, rule and backend a request would get, and why')
+  .argument('[path]', 'request path with optional query', '/')
+  .option('-X, --method <method>', 'request method', 'GET')
+  .option('--host <host>', 'Host header')
+  .option('-H, --header <header...>', '"Name: value" (repeatable)')
+  .option('--cookie <cookie...>', 'name=value (repeatable)')
+  .option('--config <file>', 'explain against this candidate config instead of the running one')
+  .addOption(adminOption()).addOption(jsonOption())
+  .action(run(explainCommand))
 
 await program.parseAsync(process.argv)

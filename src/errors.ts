@@ -26,10 +26,44 @@ export const ErrorCodes = {
   /** `sticky` names both or neither of `cookie` and `header`. */
   SY_ERR_CONFIG_STICKY: 'sticky needs exactly one of `cookie` and `header`',
   /** The same port is used by the proxy and the admin listener. */
-  SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address'
+  SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address',
+  /** A config sent to the admin API is invalid; `problems` lists every problem. */
+  SY_ERR_CONFIG_INVALID: 'the config is invalid',
+  /** A malformed admin request: bad JSON/YAML, wrong types, missing fields. */
+  SY_ERR_ADMIN_BAD_REQUEST: 'the request is malformed',
+  /** An admin request body over the size limit. */
+  SY_ERR_ADMIN_TOO_LARGE: 'the request body is too large',
+  /** An admin request body in a media type the endpoint does not take. */
+  SY_ERR_ADMIN_MEDIA_TYPE: 'unsupported media type',
+  /** No or wrong bearer token. */
+  SY_ERR_ADMIN_UNAUTHORIZED: 'a valid bearer token is required',
+  /** Mutations are off: the admin listener is not on loopback and no token is configured. */
+  SY_ERR_ADMIN_MUTATIONS_DISABLED: 'mutations are disabled on this listener',
+  /** If-Match did not match: someone else changed the config in between. */
+  SY_ERR_ADMIN_PRECONDITION: 'the config changed since it was read',
+  /** The config file cannot be written (a read-only ConfigMap mount). */
+  SY_ERR_ADMIN_READONLY: 'the config file is read-only',
+  /** No route with that name. */
+  SY_ERR_ADMIN_UNKNOWN_ROUTE: 'no route with that name',
+  /** No revision with that number in the history. */
+  SY_ERR_ADMIN_UNKNOWN_REVISION: 'no revision with that number in the history',
+  /** Rollback without an earlier revision in the history. */
+  SY_ERR_ADMIN_NO_PREVIOUS: 'there is no earlier revision to roll back to',
+  /** An unknown admin path. */
+  SY_ERR_ADMIN_NOT_FOUND: 'no such admin endpoint',
+  /** A bug: the admin request failed unexpectedly (details in the log). */
+  SY_ERR_INTERNAL: 'internal error'
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
+
+/** An error that answers an admin request: a code from the list above and an HTTP status. */
+export class AdminError extends Error {
+  constructor (readonly code: ErrorCode, message: string, readonly status: number, readonly details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'AdminError'
+  }
+}
 
 /** One problem in a config, with where it is. */
 export interface ConfigProblem {
@@ -54,7 +88,7 @@ export function formatProblem (p: ConfigProblem, file?: string): string {
 
 /** Thrown when a config is rejected; carries every problem found. */
 export class ConfigError extends Error {
-  readonly code = 'SY_ERR_CONFIG_INVALID'
+  readonly code: ErrorCode = 'SY_ERR_CONFIG_INVALID'
   readonly problems: readonly ConfigProblem[]
   readonly file: string | undefined
 

@@ -6,9 +6,10 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { resolve as resolvePath } from 'node:path'
+import { dirname, resolve as resolvePath } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { isLoopback, tokenFromEnv } from './admin/auth.js'
 import { buildAdminApp } from './admin/server.js'
 import { buildFromFile } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/schema.js'
@@ -20,6 +21,7 @@ import { UpstreamRegistry } from './proxy/upstreams.js'
 import type { Entropy, RoutingTable } from './routing/types.js'
 import { ConfigStore } from './runtime/config-store.js'
 import { LiveConfig } from './runtime/live-config.js'
+import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from './runtime/history.js'
 
 export interface StartOptions {
   readonly configPath: string
@@ -28,6 +30,10 @@ export interface StartOptions {
   readonly demo?: boolean
   /** Watch the file for changes (default true). */
   readonly watch?: boolean
+  /** Where the revision history is kept; default $SWITCHYARD_STATE_DIR, else the config's directory. */
+  readonly stateDir?: string
+  /** Bearer token for the admin API; default from SWITCHYARD_ADMIN_TOKEN(_FILE). */
+  readonly adminToken?: string
   readonly entropy?: Entropy
 }
 
@@ -72,16 +78,20 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
 
   const upstreams = new UpstreamRegistry()
   const store = new ConfigStore(upstreams)
-  const live = new LiveConfig(configPath, store, logger)
-  live.applyBuilt(built, 'start')
+  const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
+  const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
+  const live = new LiveConfig(configPath, store, history, logger)
+  await live.start(built)
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   let draining = false
   let proxyUp = false
 
   const proxy = createProxyServer({ store, logger, entropy: opts.entropy })
+  const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
+    api: { live, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
     readiness: {
       ready: () => store.loaded && proxyUp && !draining,
       reason: () => draining ? 'draining' : !proxyUp ? 'starting' : 'no config'
@@ -89,7 +99,6 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   })
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
-  const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   proxy.listen(listen.port, listen.host)
   await once(proxy, 'listening')
   proxyUp = true

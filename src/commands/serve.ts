@@ -2,11 +2,11 @@
 import { ConfigError, formatProblem } from '../errors.js'
 import { startSwitchyard } from '../serve.js'
 
-export async function serveCommand (opts: { config?: string, demo?: boolean }): Promise<number> {
+export async function serveCommand (opts: { config?: string, demo?: boolean, stateDir?: string }): Promise<number> {
   const configPath = opts.config ?? process.env.SWITCHYARD_CONFIG ?? 'config/switchyard.yaml'
   let sy
   try {
-    sy = await startSwitchyard({ configPath, demo: opts.demo === true })
+    sy = await startSwitchyard({ configPath, demo: opts.demo === true, stateDir: opts.stateDir })
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(formatProblem(p, err.file) + '\n')

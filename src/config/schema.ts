@@ -130,6 +130,8 @@ export const ConfigSchema = Type.Object({
   admin: Type.Optional(Listener(DEFAULT_ADMIN)),
   log: Type.Optional(Log),
   proxy: Type.Optional(Proxy),
+  /** How many revisions the history keeps (like a Deployment's revisionHistoryLimit). */
+  revisionHistoryLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   backends: Type.Record(Name, Backend, { ...closed, minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 })
 }, closed)

@@ -8,7 +8,7 @@
  * chokidar, so all three show up as events there; bursts are debounced and
  * the caller compares content hashes, so spurious events cost one read.
  */
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import chokidar, { type FSWatcher } from 'chokidar'
 
 export interface ConfigWatcher {
@@ -25,7 +25,15 @@ export function watchConfig (file: string, onChange: () => void, debounceMs = 50
     usePolling: false
   })
   let timer: NodeJS.Timeout | undefined
-  watcher.on('all', () => {
+  const name = basename(file)
+  // Only the file itself and the kubelet's `..data`/`..<timestamp>` entries
+  // matter; the revision history and editors' temp files may share the directory.
+  const relevant = (path: string): boolean => {
+    const b = basename(path)
+    return b === name || b.startsWith('..') || path === dirname(file)
+  }
+  watcher.on('all', (_event, path) => {
+    if (!relevant(path)) return
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(() => { timer = undefined; onChange() }, debounceMs)
   })

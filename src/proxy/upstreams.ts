@@ -8,10 +8,14 @@
 import { Pool } from 'undici'
 import type { Backend } from '../routing/types.js'
 
+export type TargetHealth = 'healthy' | 'unhealthy' | 'unknown'
+
 export class Upstream {
   /** Requests dispatched to this target and not yet finished (for least-pending). */
   pending = 0
   refs = 0
+  /** `unknown` until health checking says otherwise. */
+  health: TargetHealth = 'unknown'
 
   constructor (readonly origin: string, readonly key: string, readonly pool: Pool) {}
 }

@@ -19,6 +19,14 @@ export interface ActiveConfig {
   readonly revision: number
   readonly loadedAt: Date
   readonly origin: ConfigOrigin
+  /** The source text (YAML or JSON) this table was built from; edits start from it. */
+  readonly text: string
+}
+
+export interface ApplyMeta {
+  readonly origin: ConfigOrigin
+  readonly revision: number
+  readonly text: string
 }
 
 export interface ConfigStoreEvents {
@@ -44,15 +52,16 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   /** Makes `table` current: pools for its targets first, then one swap, then the old pools released. */
-  apply (table: RoutingTable, origin: ConfigOrigin, revision?: number): ActiveConfig {
+  apply (table: RoutingTable, meta: ApplyMeta): ActiveConfig {
     const previous = this.#current
     const runtimes = table.backends.map(b => new BackendRuntime(b, b.targets.map(t => this.upstreams.acquire(t, b))))
     const next: ActiveConfig = Object.freeze({
       table,
       runtimes: Object.freeze(runtimes),
-      revision: revision ?? (previous?.revision ?? 0) + 1,
+      revision: meta.revision,
       loadedAt: new Date(),
-      origin
+      origin: meta.origin,
+      text: meta.text
     })
     this.#current = next
     if (previous !== undefined) {

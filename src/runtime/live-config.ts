@@ -1,17 +1,25 @@
 /**
- * Live configuration: re-reads the config file when it changes (watcher,
- * SIGHUP), and applies it only when it parses, validates and compiles. A
- * bad file never goes live: the last good config keeps serving and the
- * problems are kept (with locations) for logs and the status endpoint.
- * Reloads are serialised, and a file whose content hash is unchanged is
- * skipped, so a burst of events costs one reload.
+ * Live configuration: the one place that changes the running config.
+ * - Reloads re-read the file when it changes (watcher, SIGHUP) and apply it
+ *   only when it parses, validates and compiles; a bad file never goes live,
+ *   the last good config keeps serving and the problems are kept (with
+ *   locations) for logs and the status endpoint.
+ * - Edits (admin API, CLI) write the file atomically, then apply it.
+ * - Every applied config is a new revision, recorded in the on-disk history.
+ * All of these run one at a time (a promise queue), so an edit's
+ * read-check-write cannot interleave with a reload or another edit. A file
+ * whose content hash is unchanged is skipped, so the watcher event caused by
+ * an edit's own write costs one read.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { buildFromFile, type BuildResult } from '../config/pipeline.js'
+import { buildFromFile, buildFromText, type BuildResult } from '../config/pipeline.js'
+import { summariseChange } from '../config/summary.js'
 import { watchConfig, type ConfigWatcher } from '../config/watch.js'
 import { formatProblem, type ConfigProblem } from '../errors.js'
+import { atomicWrite } from '../util/atomic-write.js'
 import type { ConfigOrigin, ConfigStore, ActiveConfig } from './config-store.js'
+import { DEFAULT_HISTORY_LIMIT, type RevisionHistory } from './history.js'
 
 export interface ReloadFailure {
   readonly at: Date
@@ -20,12 +28,22 @@ export interface ReloadFailure {
 }
 
 export type ReloadOutcome =
-  | { readonly result: 'success', readonly active: ActiveConfig }
-  | { readonly result: 'unchanged' }
+  | { readonly result: 'success', readonly active: ActiveConfig, readonly summary: string }
+  | { readonly result: 'unchanged', readonly active: ActiveConfig }
   | { readonly result: 'failure', readonly problems: readonly ConfigProblem[] }
 
 export interface LiveConfigEvents {
   reload: [outcome: ReloadOutcome, origin: ConfigOrigin]
+}
+
+/** The config file cannot be written (e.g. a read-only ConfigMap mount). */
+export class ReadOnlyConfigError extends Error {
+  readonly code = 'SY_ERR_ADMIN_READONLY'
+  constructor (readonly file: string, override readonly cause: Error) {
+    super(`the config file ${file} is read-only (${(cause as NodeJS.ErrnoException).code ?? cause.message}): ` +
+      'on Kubernetes edit the ConfigMap instead (every replica reloads it), e.g. with `switchyard set-weight --file` on the manifest')
+    this.name = 'ReadOnlyConfigError'
+  }
 }
 
 export class LiveConfig extends EventEmitter<LiveConfigEvents> {
@@ -36,9 +54,28 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   constructor (
     readonly file: string,
     readonly store: ConfigStore,
+    readonly history: RevisionHistory,
     private readonly logger: Logger
   ) {
     super()
+  }
+
+  /**
+   * Applies the config read at start. A restart on the same file resumes the
+   * last recorded revision; a file changed while switchyard was down becomes
+   * a new revision.
+   */
+  async start (built: Extract<BuildResult, { ok: true }>): Promise<ActiveConfig> {
+    await this.history.load()
+    this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
+    const last = this.history.latest
+    if (last !== undefined && last.sha256 === built.table.sha256) {
+      return this.store.apply(built.table, { origin: last.source, revision: last.revision, text: built.source.text })
+    }
+    const lastBuilt = last === undefined ? undefined : buildFromText(last.config)
+    const before = lastBuilt?.ok === true ? lastBuilt.table.config : undefined
+    const summary = last === undefined ? 'initial configuration' : `changed while stopped: ${summariseChange(before, built.table.config)}`
+    return await this.#commit(built, 'start', summary)
   }
 
   async startWatching (): Promise<void> {
@@ -50,32 +87,66 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     this.#watcher = undefined
   }
 
-  /** Re-reads the file and applies it when it changed and is valid. Never throws. */
-  reload (origin: ConfigOrigin): Promise<ReloadOutcome> {
-    const run = this.#queue.then(async () => await this.#reloadNow(origin))
+  /** Runs `fn` alone: no reload or other edit interleaves with it. */
+  exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn)
     this.#queue = run.catch(() => {})
     return run
   }
 
-  /** Applies an already built config (used at start and by the admin API). */
-  applyBuilt (built: BuildResult, origin: ConfigOrigin): ReloadOutcome {
-    if (!built.ok) return this.#fail(origin, built.problems)
-    const previous = this.store.loaded ? this.store.current : undefined
-    if (previous !== undefined && previous.table.sha256 === built.table.sha256) {
-      return this.#report({ result: 'unchanged' }, origin)
-    }
-    const active = this.store.apply(built.table, origin)
-    this.lastError = undefined
-    if (previous !== undefined) {
-      const restart = restartOnlyChanges(previous, active)
-      if (restart.length > 0) this.logger.warn({ fields: restart }, 'these settings take effect only after a restart')
-    }
-    if (origin !== 'start') this.logger.info({ revision: active.revision, origin, sha256: active.table.sha256.slice(0, 12), routes: active.table.routes.length, backends: active.table.backends.length }, 'config reloaded')
-    return this.#report({ result: 'success', active }, origin)
+  /** Re-reads the file and applies it when it changed and is valid. Never throws. */
+  reload (origin: ConfigOrigin): Promise<ReloadOutcome> {
+    return this.exclusive(async () => await this.#apply(await buildFromFile(this.file), origin))
   }
 
-  async #reloadNow (origin: ConfigOrigin): Promise<ReloadOutcome> {
-    return this.applyBuilt(await buildFromFile(this.file), origin)
+  /**
+   * Validates `text`; when valid and different, writes it to the config file
+   * atomically and applies it. Call inside `exclusive()` when the caller also
+   * checks a precondition. Throws ReadOnlyConfigError when the file cannot be
+   * written; nothing is changed then.
+   */
+  async writeAndApply (text: string, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
+    const built = buildFromText(text)
+    // A rejected edit is the caller's answer, not a failed reload: nothing is reported.
+    if (!built.ok) return { result: 'failure', problems: built.problems }
+    if (built.table.sha256 === this.store.current.table.sha256) return { result: 'unchanged', active: this.store.current }
+    try {
+      await atomicWrite(this.file, text)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') throw new ReadOnlyConfigError(this.file, err as Error)
+      throw err
+    }
+    return await this.#apply(built, origin, summaryPrefix)
+  }
+
+  async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
+    if (!built.ok) return this.#fail(origin, built.problems)
+    const previous = this.store.current
+    if (previous.table.sha256 === built.table.sha256) return this.#report({ result: 'unchanged', active: previous }, origin)
+    const summary = summaryPrefix + summariseChange(previous.table.config, built.table.config)
+    this.lastError = undefined
+    const active = await this.#commit(built, origin, summary)
+    const restart = restartOnlyChanges(previous, active)
+    if (restart.length > 0) this.logger.warn({ fields: restart }, 'these settings take effect only after a restart')
+    this.logger.info({ revision: active.revision, origin, summary, sha256: active.table.sha256.slice(0, 12) }, 'config reloaded')
+    return this.#report({ result: 'success', active, summary }, origin)
+  }
+
+  /** Swaps the table in, then records the revision (the swap never waits on the disk). */
+  async #commit (built: Extract<BuildResult, { ok: true }>, origin: ConfigOrigin, summary: string): Promise<ActiveConfig> {
+    const revision = Math.max(this.store.loaded ? this.store.current.revision : 0, this.history.latest?.revision ?? 0) + 1
+    const active = this.store.apply(built.table, { origin, revision, text: built.source.text })
+    this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
+    await this.history.record({
+      revision,
+      time: active.loadedAt.toISOString(),
+      source: origin,
+      summary,
+      sha256: built.table.sha256,
+      config: built.source.text
+    })
+    return active
   }
 
   #fail (origin: ConfigOrigin, problems: readonly ConfigProblem[]): ReloadOutcome {

@@ -110,6 +110,7 @@ t.test('a broken config never goes live; the last good one keeps serving; a fix 
 
   await writeFile(p.configPath, configTo('canary'))
   t.ok(await liveWithin(p, 'canary', 1000) >= 0, 'the fixed file goes live')
+  await p.sy.live.reload('sighup') // queued behind the watcher's reload: both are done after this
   t.equal(p.sy.live.lastError, undefined, 'the error is cleared')
   t.ok(outcomes.includes('failure') && outcomes.includes('success'))
 })

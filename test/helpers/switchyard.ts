@@ -37,11 +37,19 @@ export function withTestDefaults (config: Record<string, unknown>): Record<strin
   }
 }
 
-export async function startWith (config: Record<string, unknown> | string, opts: { entropy?: Entropy } = {}): Promise<Running> {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-test-'))
+export interface StartWithOptions {
+  entropy?: Entropy
+  adminToken?: string
+  stateDir?: string
+  /** Directory for the config file (default: a new temporary one). */
+  dir?: string
+}
+
+export async function startWith (config: Record<string, unknown> | string, opts: StartWithOptions = {}): Promise<Running> {
+  const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'switchyard-test-'))
   const configPath = join(dir, 'switchyard.yaml')
   await writeFile(configPath, typeof config === 'string' ? config : stringify(withTestDefaults(config)))
-  const sy = await startSwitchyard({ configPath, logger: pino({ level: 'silent' }), entropy: opts.entropy })
+  const sy = await startSwitchyard({ configPath, logger: pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
   const client = new Agent({ keepAliveTimeout: 10_000, connections: 16 })
   const send: Running['send'] = async (o) => {
     const res = await request(sy.proxyUrl + o.path, { method: o.method ?? 'GET', headers: o.headers, body: o.body, dispatcher: client })
