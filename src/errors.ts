@@ -11,7 +11,7 @@ export const ErrorCodes = {
   SY_ERR_CONFIG_PARSE: 'the config file does not parse as YAML or JSON',
   /** A field breaks the schema: wrong type, out of range, unknown field, missing field. */
   SY_ERR_CONFIG_SCHEMA: 'a field does not match the config schema',
-  /** A rule or split names a backend that is not defined. */
+  /** A rule, split or fallback names a backend that is not defined. */
   SY_ERR_CONFIG_UNKNOWN_BACKEND: 'a reference names a backend that is not defined',
   /** Two routes or two rules of one route share a name. */
   SY_ERR_CONFIG_DUPLICATE_NAME: 'a route or rule name is used twice',
@@ -27,6 +27,8 @@ export const ErrorCodes = {
   SY_ERR_CONFIG_STICKY: 'sticky needs exactly one of `cookie` and `header`',
   /** The same port is used by the proxy and the admin listener. */
   SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address',
+  /** Backend fallbacks form a cycle. */
+  SY_ERR_CONFIG_FALLBACK_CYCLE: 'backend fallbacks form a cycle',
   /** A config sent to the admin API is invalid; `problems` lists every problem. */
   SY_ERR_CONFIG_INVALID: 'the config is invalid',
   /** A malformed admin request: bad JSON/YAML, wrong types, missing fields. */

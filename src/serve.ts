@@ -18,6 +18,8 @@ import { ConfigError } from './errors.js'
 import { createLogger } from './observability/logger.js'
 import { createProxyServer } from './proxy/server.js'
 import { UpstreamRegistry } from './proxy/upstreams.js'
+import { HealthChecks } from './proxy/health-check.js'
+import { TunnelRegistry } from './proxy/websocket.js'
 import type { Entropy, RoutingTable } from './routing/types.js'
 import { ConfigStore } from './runtime/config-store.js'
 import { LiveConfig } from './runtime/live-config.js'
@@ -45,6 +47,10 @@ export interface Switchyard {
   readonly store: ConfigStore
   readonly live: LiveConfig
   readonly logger: Logger
+  readonly tunnels: TunnelRegistry
+  /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
+  shutdown (): Promise<void>
+  /** Immediate stop: no drain delay; requests in flight still finish. */
   close (): Promise<void>
 }
 
@@ -77,7 +83,11 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const logger = opts.logger ?? createLogger(config.log?.level ?? 'info')
 
   const upstreams = new UpstreamRegistry()
-  const store = new ConfigStore(upstreams)
+  upstreams.on('health', (up, reason) => {
+    logger.warn({ target: up.origin, available: up.available, health: up.health, reason }, up.available ? 'target back in rotation' : 'target out of rotation')
+  })
+  const healthChecks = new HealthChecks()
+  const store = new ConfigStore(upstreams, healthChecks)
   const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
   const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
   const live = new LiveConfig(configPath, store, history, logger)
@@ -87,7 +97,9 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   let draining = false
   let proxyUp = false
 
-  const proxy = createProxyServer({ store, logger, entropy: opts.entropy })
+  const settings = built.table.server
+  const tunnels = new TunnelRegistry()
+  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining })
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
@@ -117,7 +129,38 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     backends: Object.fromEntries(built.table.backends.map(b => [b.name, { version: b.version, targets: b.targets }]))
   }, 'switchyard started')
 
+  /**
+   * Graceful shutdown: /readyz turns 503 at once and responses carry
+   * `Connection: close`; after `drainDelayMs` (time for Kubernetes to take
+   * the pod out of its Endpoints) new connections are refused, WebSockets
+   * get a Close frame, and requests in flight have `shutdown.timeout` to
+   * finish before the remaining connections are cut.
+   */
   let closing: Promise<void> | undefined
+  const shutdown = (drainDelayMs: number): Promise<void> => {
+    closing ??= (async () => {
+      draining = true
+      if (drainDelayMs > 0) {
+        logger.info({ drainDelayMs, shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'draining: /readyz answers 503, connections close after their response')
+        await sleep(drainDelayMs)
+      }
+      await live.stopWatching()
+      const proxyClosed = new Promise<void>(resolve => proxy.close(() => resolve()))
+      proxy.closeIdleConnections()
+      const tunnelsClosed = tunnels.closeAll(Math.min(1000, settings.shutdownTimeoutMs))
+      const finished = await Promise.race([proxyClosed.then(() => true), sleep(settings.shutdownTimeoutMs).then(() => false)])
+      if (!finished) {
+        logger.warn({ shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout; closing their connections')
+        proxy.closeAllConnections()
+      }
+      await tunnelsClosed
+      healthChecks.stopAll()
+      await admin.close()
+      await upstreams.closeAll()
+      await Promise.all(demoPages.map(async p => await p.close()))
+    })()
+    return closing
+  }
   return {
     proxyUrl,
     adminUrl,
@@ -126,18 +169,12 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     store,
     live,
     logger,
-    close () {
-      closing ??= (async () => {
-        draining = true
-        await live.stopWatching()
-        const proxyClosed = new Promise<void>(resolve => proxy.close(() => resolve()))
-        proxy.closeIdleConnections()
-        await proxyClosed
-        await admin.close()
-        await upstreams.closeAll()
-        await Promise.all(demoPages.map(async p => await p.close()))
-      })()
-      return closing
-    }
+    tunnels,
+    shutdown: async () => await shutdown(settings.drainDelayMs),
+    close: async () => await shutdown(0)
   }
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
 }

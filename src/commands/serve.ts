@@ -31,7 +31,9 @@ export async function serveCommand (opts: { config?: string, demo?: boolean, sta
   process.on('SIGHUP', () => { sy.live.reload('sighup').catch(() => {}) })
   const stop = (signal: string): void => {
     sy.logger.info({ signal }, 'shutting down')
-    sy.close().then(() => process.exit(0), (err: unknown) => {
+    // SIGTERM is how Kubernetes stops a pod: drain first. SIGINT (Ctrl-C) stops at once.
+    const done = signal === 'SIGTERM' ? sy.shutdown() : sy.close()
+    done.then(() => process.exit(0), (err: unknown) => {
       sy.logger.error({ err }, 'shutdown failed')
       process.exit(1)
     })

@@ -29,6 +29,27 @@ const Listener = (defaults: { host: string, port: number }) => Type.Object({
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: defaults.port }))
 }, closed)
 
+/** The proxy listener has the client-facing limits too. */
+const ProxyListener = Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1, default: DEFAULT_LISTEN.host })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_LISTEN.port })),
+  /** A client must send its whole request head within this time, else 408 (slow-loris guard; default 30s). */
+  headersTimeout: Type.Optional(Duration),
+  /** Idle client keep-alive connections are closed after this (default 72s, above common load balancers' 60s). */
+  keepAliveTimeout: Type.Optional(Duration),
+  /** Request line + headers larger than this get 431 (default 16384 bytes). */
+  maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 })),
+  /** More header fields than this get 431 (default 100). */
+  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
+}, closed)
+
+const Shutdown = Type.Object({
+  /** After SIGTERM: keep serving this long while /readyz says 503, so that endpoints stop sending (default 5s). */
+  drainDelay: Type.Optional(Duration),
+  /** Then: how long requests in flight may take to finish before connections are closed (default 25s). */
+  timeout: Type.Optional(Duration)
+}, closed)
+
 /**
  * A condition on one string value (a header, cookie, query parameter).
  * Exactly one operator; `regex` is a search (unanchored), as in nginx —
@@ -85,6 +106,15 @@ const Sticky = Type.Object({
   secure: Type.Optional(Type.Boolean())
 }, closed)
 
+const Retries = Type.Object({
+  /** Attempts after the first (default 2). */
+  attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  /** Retries in flight may be at most this share of requests in flight (default 20). */
+  budgetPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  /** …but this many are always allowed (default 3), so a quiet backend can still retry. */
+  minConcurrency: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 }))
+}, closed)
+
 const Route = Type.Object({
   name: Name,
   match: Type.Optional(RouteMatch),
@@ -92,11 +122,41 @@ const Route = Type.Object({
   to: Type.Optional(Name),
   split: Type.Optional(Split),
   sticky: Type.Optional(Sticky),
-  /** Time allowed for the upstream's response headers, and between body chunks. */
-  timeout: Type.Optional(Duration)
+  /** Time allowed for the upstream's response headers. */
+  timeout: Type.Optional(Duration),
+  /** Time allowed between two chunks of the upstream's response body (default: `timeout`). */
+  idleTimeout: Type.Optional(Duration),
+  /** Retries on another target; `false` turns them off. */
+  retries: Type.Optional(Type.Union([Type.Literal(false), Retries]))
 }, closed)
 
 const TargetUrl = Type.String({ minLength: 1 })
+
+const HealthCheck = Type.Object({
+  /** GET this path on every target; 2xx/3xx is a pass. */
+  path: Type.String({ pattern: '^/' }),
+  interval: Type.Optional(Duration),
+  timeout: Type.Optional(Duration),
+  /** Consecutive passes that make an unhealthy target healthy again (default 2). */
+  healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** Consecutive failures that make a target unhealthy (default 3). */
+  unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 }))
+}, closed)
+
+const OutlierDetection = Type.Object({
+  /** Consecutive connection failures or 5xx answers that eject a target (default 5). */
+  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  /** First ejection time; the n-th ejection in a row lasts n times as long (default 30s). */
+  baseEjectionTime: Type.Optional(Duration),
+  /** Upper bound of an ejection (default 300s). */
+  maxEjectionTime: Type.Optional(Duration),
+  /**
+   * At most this share of a backend's targets is ejected for 5xx answers
+   * (default 50). Targets that refuse connections are taken out regardless:
+   * sending traffic to them cannot help.
+   */
+  maxEjectionPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 }))
+}, closed)
 
 const Backend = Type.Object({
   /** The application version this backend runs; shown in metrics and the demo page. */
@@ -105,7 +165,14 @@ const Backend = Type.Object({
   balance: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('least-pending')])),
   /** Upstream keep-alive pool per target. */
   connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
-  keepAliveTimeout: Type.Optional(Duration)
+  keepAliveTimeout: Type.Optional(Duration),
+  /** Time allowed to open a connection to a target (default 5s). */
+  connectTimeout: Type.Optional(Duration),
+  /** Where this backend's traffic goes while none of its targets is healthy. */
+  fallback: Type.Optional(Name),
+  healthCheck: Type.Optional(HealthCheck),
+  /** Passive ejection of failing targets; `false` turns it off. */
+  outlierDetection: Type.Optional(Type.Union([Type.Literal(false), OutlierDetection]))
 }, closed)
 
 const Log = Type.Object({
@@ -126,10 +193,11 @@ const Proxy = Type.Object({
 }, closed)
 
 export const ConfigSchema = Type.Object({
-  listen: Type.Optional(Listener(DEFAULT_LISTEN)),
+  listen: Type.Optional(ProxyListener),
   admin: Type.Optional(Listener(DEFAULT_ADMIN)),
   log: Type.Optional(Log),
   proxy: Type.Optional(Proxy),
+  shutdown: Type.Optional(Shutdown),
   /** How many revisions the history keeps (like a Deployment's revisionHistoryLimit). */
   revisionHistoryLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   backends: Type.Record(Name, Backend, { ...closed, minProperties: 1 }),
@@ -143,3 +211,6 @@ export type RawBackend = Static<typeof Backend>
 export type RawStringMatch = Static<typeof StringMatch>
 export type RawSplit = Static<typeof Split>
 export type RawSticky = Static<typeof Sticky>
+export type RawHealthCheck = Static<typeof HealthCheck>
+export type RawOutlierDetection = Static<typeof OutlierDetection>
+export type RawRetries = Static<typeof Retries>

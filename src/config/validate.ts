@@ -181,11 +181,37 @@ function editDistance (a: string, b: string): number {
   return prev[b.length] ?? 0
 }
 
+/** `a → b → a` (or `a → a`) would send a dead backend's traffic round in a circle. */
+function checkFallbackCycles (config: RawConfig, problems: Problems): void {
+  const reported = new Set<string>()
+  for (const start of Object.keys(config.backends)) {
+    const chain = [start]
+    let next = config.backends[start]?.fallback
+    while (next !== undefined && config.backends[next] !== undefined) {
+      if (chain.includes(next)) {
+        const cycle = chain.slice(chain.indexOf(next))
+        const key = [...cycle].sort().join(',')
+        if (!reported.has(key)) {
+          reported.add(key)
+          problems.add('SY_ERR_CONFIG_FALLBACK_CYCLE', ['backends', next, 'fallback'], `fallbacks form a cycle: ${[...cycle, next].join(' → ')}`)
+        }
+        break
+      }
+      chain.push(next)
+      next = config.backends[next]?.fallback
+    }
+  }
+}
+
 function semanticProblems (config: RawConfig, problems: Problems): void {
   const backends = new Set(Object.keys(config.backends))
   for (const [name, backend] of Object.entries(config.backends)) {
     backend.targets.forEach((t, i) => checkTargetUrl(problems, ['backends', name, 'targets', i], t))
+    if (backend.fallback !== undefined && !backends.has(backend.fallback)) {
+      problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', ['backends', name, 'fallback'], `unknown backend ${JSON.stringify(backend.fallback)}${suggest(backend.fallback, backends)}`)
+    }
   }
+  checkFallbackCycles(config, problems)
   const routeNames = new Set<string>()
   config.routes.forEach((route, r) => {
     const at: Path = ['routes', r]

@@ -4,10 +4,15 @@
  * `dispatch()` with a handler object is the cheapest way through undici (no
  * stream wrappers, no header objects); backpressure is honoured both ways:
  * undici pauses the upstream socket when the client cannot keep up.
+ *
+ * The exchange also chooses where the request goes among healthy targets,
+ * fails over to the backend's `fallback` while it has none, and retries on
+ * another target when that is safe (see `#retryable`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Dispatcher } from 'undici'
 import { clientResponseHeaders } from './headers.js'
-import type { Upstream } from './upstreams.js'
+import { selectTarget, type BackendRuntime, type FailureKind, type Target, type Upstream } from './upstreams.js'
 import type { Decision } from '../routing/types.js'
 
 /** undici's (non-deprecated, still supported) dispatch handler shape used by its core. */
@@ -21,56 +26,118 @@ export interface RawDispatchHandler {
 
 export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset' | 'other'
 
-/** Maps an undici/socket error to a kind (for metrics) and the status the client gets. */
-export function classifyUpstreamError (err: Error): { kind: UpstreamErrorKind, status: number } {
+/** Maps an undici/socket error to a kind (for metrics and retries) and the status the client gets. */
+export function classifyUpstreamError (err: Error): { kind: UpstreamErrorKind, status: number, beforeSend: boolean } {
   const code = (err as NodeJS.ErrnoException).code
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return { kind: 'timeout', status: 504 }
+      return { kind: 'timeout', status: 504, beforeSend: true }
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-      return { kind: 'timeout', status: 504 }
+      return { kind: 'timeout', status: 504, beforeSend: false }
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
-      return { kind: 'connect', status: 502 }
+      return { kind: 'connect', status: 502, beforeSend: true }
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
-      return { kind: 'reset', status: 502 }
+      return { kind: 'reset', status: 502, beforeSend: false }
     default:
-      return { kind: 'other', status: 502 }
+      return { kind: 'other', status: 502, beforeSend: false }
   }
 }
 
-/** What the exchange reports when it ends (metrics, logs). */
+/** What the exchange reports (metrics, logs). */
 export interface ExchangeListener {
   onExchangeEnd (ex: Exchange, statusCode: number, error: Error | undefined): void
+  /** An attempt failed and the request goes to another target; `kind` says why. */
+  onRetry? (ex: Exchange, failed: Upstream, kind: FailureKind | 'status'): void
 }
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+/** The signal used to abandon an upstream answer (502/503) that will be retried. */
+const RETRY = Object.assign(new Error('retrying on another target'), { code: 'SY_RETRY' })
+const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'SY_CLIENT_GONE' })
 
 export class Exchange implements RawDispatchHandler {
   /** Status sent to the client; 0 until headers are written. */
   statusCode = 0
+  /** The backend and target now serving; differ from the decision after a failover. */
+  runtime: BackendRuntime
+  upstream: Upstream | undefined
+  /** Retries done so far. */
+  retries = 0
   #abort: ((err?: Error) => void) | null = null
   #resume: (() => void) | null = null
   #done = false
+  #tried: Upstream[] | undefined
+  /** The target whose 502/503 answer was abandoned for a retry, and the one chosen instead. */
+  #failed: Upstream | undefined
+  #next: Target | undefined
+  #isRetry = false
 
   constructor (
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly decision: Decision,
-    readonly upstream: Upstream,
+    /** The config snapshot's backends (indexed like the table's), for failover. */
+    readonly runtimes: readonly BackendRuntime[],
+    readonly opts: Dispatcher.DispatchOptions,
     /** Extra response headers (flat list): sticky cookie, backend header. */
     readonly extraHeaders: string[] | undefined,
     readonly startTime: number,
     readonly listener: ExchangeListener
   ) {
-    upstream.pending++
+    this.runtime = runtimes[decision.backend.index] as BackendRuntime
     res.once('close', this.#onClientClose)
+  }
+
+  /** Whether the serving backend differs from the one decided (failover). */
+  get failedOver (): boolean {
+    return this.runtime.backend !== this.decision.backend
+  }
+
+  /** Sends the request; answers 503 when the backend and its fallbacks have no healthy target. */
+  start (): void {
+    if (!this.#select(this.runtime)) {
+      this.statusCode = 503
+      sendError(this.res, 503, 'no healthy target', this.decision.backend.name)
+      this.#finish(undefined)
+      return
+    }
+    this.#dispatch()
+  }
+
+  /** A target of `rt`, else of its fallback chain; false when there is none. */
+  #select (rt: BackendRuntime): boolean {
+    const target = selectTarget(this.runtimes, rt.backend.index, undefined)
+    if (target === undefined) return false
+    this.runtime = target.runtime
+    this.upstream = target.upstream
+    return true
+  }
+
+  #dispatch (): void {
+    const up = this.upstream as Upstream
+    up.pending++
+    this.runtime.active++
+    if (this.#isRetry) this.runtime.retrying++
+    this.#abort = null
+    up.pool.dispatch(this.opts, this)
+  }
+
+  /** Ends the current attempt's accounting. */
+  #endAttempt (): void {
+    const up = this.upstream as Upstream
+    up.pending--
+    this.runtime.active--
+    if (this.#isRetry) this.runtime.retrying--
   }
 
   // An arrow property, so the listener is bound once per exchange.
@@ -78,7 +145,7 @@ export class Exchange implements RawDispatchHandler {
     if (!this.#done) {
       // The client went away first: stop the upstream request too.
       const abort = this.#abort
-      if (abort !== null) abort(new Error('client closed the connection'))
+      if (abort !== null) abort(CLIENT_GONE)
     }
   }
 
@@ -87,13 +154,64 @@ export class Exchange implements RawDispatchHandler {
     if (resume !== null) resume()
   }
 
+  /**
+   * Whether a failed attempt may go to another target:
+   * - a connection that failed before anything was sent: any method, as long
+   *   as no request body byte has been read;
+   * - a reset before the response, or a 502/503 answer: idempotent methods
+   *   without a body (RFC 9110 §9.2.2);
+   * and only within the route's attempts and the backend's retry budget, so
+   * that retries cannot multiply the load on a failing backend.
+   */
+  #retryable (beforeSend: boolean): boolean {
+    const policy = this.decision.route.retry
+    if (policy === undefined || this.retries >= policy.attempts || this.res.headersSent || this.res.destroyed) return false
+    const rt = this.runtime
+    if (rt.retrying >= Math.max(policy.minConcurrency, rt.active * policy.budgetPercent / 100)) return false
+    const hasBody = this.opts.body !== null && this.opts.body !== undefined
+    if (beforeSend) return !hasBody || !this.req.readableDidRead
+    return !hasBody && IDEMPOTENT.has(this.req.method ?? '')
+  }
+
+  /** Finds another target (same backend first, then its fallbacks) for a retry; false when there is none. */
+  #nextTarget (): boolean {
+    const tried = this.#tried ??= []
+    tried.push(this.upstream as Upstream)
+    this.#next = selectTarget(this.runtimes, this.runtime.backend.index, tried)
+    return this.#next !== undefined
+  }
+
+  /** Sends the request again, to the target `#nextTarget()` chose. */
+  #retry (failed: Upstream, kind: FailureKind | 'status'): void {
+    const next = this.#next as Target
+    this.runtime = next.runtime
+    this.upstream = next.upstream
+    this.retries++
+    this.#isRetry = true
+    this.listener.onRetry?.(this, failed, kind)
+    // Not from inside undici's callback: the failed connection is still being torn down.
+    process.nextTick(() => { this.#dispatch() })
+  }
+
   onConnect (abort: (err?: Error) => void): void {
     this.#abort = abort
-    if (this.res.destroyed) abort(new Error('client closed the connection'))
+    if (this.res.destroyed) abort(CLIENT_GONE)
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true // 1xx informational: not forwarded
+    const up = this.upstream as Upstream
+    if (statusCode < 500) {
+      up.consecutiveFailures = 0
+    } else {
+      up.recordFailure('5xx', this.runtime.backend.outlier, this.runtime.upstreams)
+      if ((statusCode === 502 || statusCode === 503) && this.#retryable(false) && this.#nextTarget()) {
+        // Abandon this answer; onError(RETRY) sends the request to the target just chosen.
+        this.#failed = up
+        this.#abort?.(RETRY)
+        return false
+      }
+    }
     this.#resume = resume
     this.statusCode = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
@@ -108,16 +226,33 @@ export class Exchange implements RawDispatchHandler {
   }
 
   onComplete (_trailers: unknown): void {
+    this.#endAttempt()
     this.res.end()
     this.#finish(undefined)
   }
 
   onError (err: Error): void {
+    this.#endAttempt()
+    if (err === CLIENT_GONE) {
+      this.#finish(err)
+      return
+    }
+    if (err === RETRY) {
+      this.#retry(this.#failed as Upstream, 'status')
+      return
+    }
+    const { kind, status, beforeSend } = classifyUpstreamError(err)
+    const up = this.upstream as Upstream
+    if (kind !== 'other') up.recordFailure(kind, this.runtime.backend.outlier, this.runtime.upstreams)
+    // Retry when nothing was sent yet, or on a reset before any response (idempotent requests only, see #retryable).
+    if ((beforeSend || kind === 'reset') && this.#retryable(beforeSend) && this.#nextTarget()) {
+      this.#retry(up, kind as FailureKind)
+      return
+    }
     const res = this.res
     if (!res.headersSent && !res.destroyed) {
-      const { status } = classifyUpstreamError(err)
       this.statusCode = status
-      sendError(res, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.decision.backend.name)
+      sendError(res, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.runtime.backend.name)
     } else {
       // Mid-body: the only honest signal left is to cut the client connection.
       res.destroy()
@@ -128,7 +263,6 @@ export class Exchange implements RawDispatchHandler {
   #finish (err: Error | undefined): void {
     if (this.#done) return
     this.#done = true
-    this.upstream.pending--
     this.listener.onExchangeEnd(this, this.statusCode, err)
   }
 }

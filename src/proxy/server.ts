@@ -10,12 +10,13 @@ import type { Duplex } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { decide } from '../routing/decide.js'
-import type { Decision, Entropy } from '../routing/types.js'
+import type { Decision, Entropy, ServerSettings } from '../routing/types.js'
 import type { ConfigStore } from '../runtime/config-store.js'
 import { Exchange, sendError, type ExchangeListener } from './forward.js'
 import { clientAddress, upstreamRequestHeaders } from './headers.js'
 import { NodeRequestView } from './request-view.js'
-import { forwardUpgrade } from './websocket.js'
+import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
+import { selectTarget } from './upstreams.js'
 
 export const defaultEntropy: Entropy = {
   random: Math.random,
@@ -27,10 +28,12 @@ export interface ProxyServerOptions {
   readonly logger: Logger
   readonly entropy?: Entropy
   readonly listener?: ExchangeListener
-  /** Milliseconds; see README "Listener settings". */
-  readonly keepAliveTimeout?: number
-  readonly headersTimeout?: number
-  readonly maxHeaderSize?: number
+  /** Client-facing limits (from the config at start). */
+  readonly settings: ServerSettings
+  /** While true, responses close their connection so that clients move to other replicas. */
+  readonly draining?: () => boolean
+  /** Where upgraded (WebSocket) connections are kept, so a drain can close them. */
+  readonly tunnels: TunnelRegistry
 }
 
 const noopListener: ExchangeListener = { onExchangeEnd () {} }
@@ -54,12 +57,20 @@ function extraHeaders (d: Decision, backendHeader: string | undefined): string[]
 }
 
 export function createProxyServer (opts: ProxyServerOptions): Server {
-  const { store, logger } = opts
+  const { store, logger, settings } = opts
   const entropy = opts.entropy ?? defaultEntropy
   const listener = opts.listener ?? noopListener
+  const draining = opts.draining ?? (() => false)
+  // Node keeps at most this many header fields; one more than allowed tells us the request has too many.
+  const maxHeaderFields = settings.maxHeaders
 
   function onRequest (req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now()
+    if (req.rawHeaders.length > 2 * maxHeaderFields) {
+      sendError(res, 431, `too many header fields (limit ${maxHeaderFields})`)
+      return
+    }
+    if (draining()) res.shouldKeepAlive = false
     const active = store.current
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
@@ -67,18 +78,17 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       sendError(res, 404, 'no route matches this request')
       return
     }
-    const upstream = (active.runtimes[decision.backend.index])!.pick()
     const proxy = active.table.proxy
-    const exchange = new Exchange(req, res, decision, upstream, extraHeaders(decision, proxy.backendHeader), start, listener)
-    const timeout = decision.route.timeoutMs
-    upstream.pool.dispatch({
+    const route = decision.route
+    const dispatch = {
       path: view.url,
       method: view.method as 'GET',
       headers: upstreamRequestHeaders(req.headers, clientAddress(req), proxy.trustForwarded),
       body: hasBody(req) ? req : null,
-      headersTimeout: timeout,
-      bodyTimeout: timeout
-    }, exchange)
+      headersTimeout: route.timeoutMs,
+      bodyTimeout: route.idleTimeoutMs
+    }
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener).start()
   }
 
   function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -89,18 +99,50 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
       return
     }
-    const upstream = (active.runtimes[decision.backend.index])!.pick()
-    forwardUpgrade({ req, socket, head, view, decision, upstream, trustForwarded: active.table.proxy.trustForwarded, logger })
+    const target = selectTarget(active.runtimes, decision.backend.index, undefined)
+    if (target === undefined) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      return
+    }
+    forwardUpgrade({ req, socket, head, view, decision, upstream: target.upstream, trustForwarded: active.table.proxy.trustForwarded, logger, tunnels: opts.tunnels })
   }
 
   const server = createServer({
-    keepAliveTimeout: opts.keepAliveTimeout ?? 72_000,
-    headersTimeout: opts.headersTimeout ?? 30_000,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    headersTimeout: settings.headersTimeoutMs,
     // Whole-request timeout off: long uploads and streams are bounded by the
     // header timeout and the route's idle timeout instead.
     requestTimeout: 0,
-    maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024
+    maxHeaderSize: settings.maxHeaderBytes,
+    // How often Node enforces headersTimeout; its default (30 s) would let a
+    // slow-loris client hold a connection twice as long as configured.
+    connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs)
   }, onRequest)
+  server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
+  server.on('clientError', onClientError)
   return server
+}
+
+const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+  HPE_HEADERS_TIMEOUT: [408, 'Request Timeout']
+}
+
+/**
+ * A request Node's parser rejected (malformed line, bad header bytes,
+ * Content-Length with Transfer-Encoding, duplicate Content-Length, oversized
+ * head, slow-loris timeout): answer it clearly and close that connection;
+ * nothing reaches an upstream and the process carries on.
+ */
+function onClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, text] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request']
+  const reason = status === 400 ? ` (${(err.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase()})` : ''
+  const body = `${text.toLowerCase()}${reason}\n`
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

@@ -1,30 +1,100 @@
 /**
- * Upstream connection pools, one undici Pool per target origin, shared by
- * every routing table that uses the target. A config swap that keeps a
- * target keeps its warm keep-alive connections; a target dropped by a swap
- * is closed only when no table uses it any more, and undici's close() lets
- * requests already on it finish.
+ * Upstream connection pools and target health.
+ *
+ * One undici Pool per target origin, shared by every routing table that uses
+ * the target: a config swap that keeps a target keeps its warm keep-alive
+ * connections; a target dropped by a swap is closed only when no table uses
+ * it any more, and undici's close() lets requests already on it finish.
+ *
+ * A target takes traffic while it is `available`: not failed by the active
+ * health check, and not ejected by outlier detection (Envoy-style passive
+ * ejection: N consecutive failures eject it for a time that grows on repeat).
  */
+import { EventEmitter } from 'node:events'
 import { Pool } from 'undici'
-import type { Backend } from '../routing/types.js'
+import type { Backend, OutlierPolicy } from '../routing/types.js'
 
-export type TargetHealth = 'healthy' | 'unhealthy' | 'unknown'
+export type TargetHealth = 'healthy' | 'unhealthy' | 'ejected'
+export type FailureKind = 'connect' | 'timeout' | 'reset' | '5xx'
+
+export interface UpstreamEvents {
+  /** A target started or stopped taking traffic. */
+  health: [upstream: Upstream, reason: string]
+}
 
 export class Upstream {
   /** Requests dispatched to this target and not yet finished (for least-pending). */
   pending = 0
   refs = 0
-  /** `unknown` until health checking says otherwise. */
-  health: TargetHealth = 'unknown'
+  /** Verdict of the active health check (true when there is none). */
+  checkedHealthy = true
+  ejected = false
+  /** May take traffic: the one field the hot path reads. */
+  available = true
+  consecutiveFailures = 0
+  /** Ejections in a row (the next one lasts this many base times). */
+  ejections = 0
+  #lastEjectionEnd = 0
+  #ejectTimer: NodeJS.Timeout | undefined
 
-  constructor (readonly origin: string, readonly key: string, readonly pool: Pool) {}
+  constructor (readonly origin: string, readonly key: string, readonly pool: Pool, private readonly events: EventEmitter<UpstreamEvents>) {}
+
+  get health (): TargetHealth {
+    return this.ejected ? 'ejected' : this.checkedHealthy ? 'healthy' : 'unhealthy'
+  }
+
+  setChecked (healthy: boolean, reason: string): void {
+    if (this.checkedHealthy === healthy) return
+    this.checkedHealthy = healthy
+    this.#update(reason)
+  }
+
+  /**
+   * Counts a failed exchange; ejects the target after `policy.consecutiveFailures`.
+   * 5xx-driven ejections respect the backend's cap; a target that cannot be
+   * connected to or resets is taken out regardless (traffic there cannot succeed).
+   */
+  recordFailure (kind: FailureKind, policy: OutlierPolicy | undefined, siblings: readonly Upstream[]): void {
+    if (policy === undefined || this.ejected) return
+    if (++this.consecutiveFailures < policy.consecutiveFailures) return
+    if (kind === '5xx') {
+      const ejected = siblings.reduce((n, up) => n + (up.ejected ? 1 : 0), 0)
+      if (100 * (ejected + 1) / siblings.length > policy.maxEjectionPercent) return
+    }
+    const now = Date.now()
+    // Ejections "in a row" decay: after a quiet spell as long as the last ejection, start again at 1.
+    if (now - this.#lastEjectionEnd > policy.baseEjectionMs * Math.max(1, this.ejections)) this.ejections = 0
+    this.ejections++
+    const duration = Math.min(policy.baseEjectionMs * this.ejections, policy.maxEjectionMs)
+    this.ejected = true
+    this.#update(`ejected for ${duration} ms after ${this.consecutiveFailures} consecutive failures (${kind})`)
+    this.#ejectTimer = setTimeout(() => {
+      this.#ejectTimer = undefined
+      this.ejected = false
+      this.consecutiveFailures = 0
+      this.#lastEjectionEnd = Date.now()
+      this.#update('ejection ended')
+    }, duration)
+    this.#ejectTimer.unref()
+  }
+
+  #update (reason: string): void {
+    const available = this.checkedHealthy && !this.ejected
+    if (available === this.available) return
+    this.available = available
+    this.events.emit('health', this, reason)
+  }
+
+  dispose (): void {
+    if (this.#ejectTimer !== undefined) clearTimeout(this.#ejectTimer)
+  }
 }
 
 function poolKey (origin: string, b: Backend): string {
-  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}`
+  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}|${b.connectTimeoutMs}`
 }
 
-export class UpstreamRegistry {
+export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
   readonly #byKey = new Map<string, Upstream>()
 
   acquire (origin: string, backend: Backend): Upstream {
@@ -37,8 +107,8 @@ export class UpstreamRegistry {
         keepAliveTimeout: backend.keepAliveTimeoutMs,
         // The server's Keep-Alive hint may shorten this, never lengthen it.
         keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
-        connect: { timeout: 10_000 }
-      }))
+        connect: { timeout: backend.connectTimeoutMs }
+      }), this)
       this.#byKey.set(key, up)
     }
     up.refs++
@@ -48,6 +118,7 @@ export class UpstreamRegistry {
   release (up: Upstream): void {
     if (--up.refs > 0) return
     this.#byKey.delete(up.key)
+    up.dispose()
     // close() waits for requests already dispatched; nothing new is sent.
     up.pool.close().catch(() => {})
   }
@@ -59,34 +130,54 @@ export class UpstreamRegistry {
   async closeAll (): Promise<void> {
     const all = [...this.#byKey.values()]
     this.#byKey.clear()
+    for (const up of all) up.dispose()
     await Promise.all(all.map(async up => await up.pool.close().catch(() => {})))
-  }
-
-  destroyAll (): void {
-    for (const up of this.#byKey.values()) up.pool.destroy().catch(() => {})
-    this.#byKey.clear()
   }
 }
 
 /** A backend's targets at runtime, and the balancing among them. */
 export class BackendRuntime {
+  /** Requests in flight on this backend, and how many of them are retries (the retry budget). */
+  active = 0
+  retrying = 0
   #next = 0
 
   constructor (readonly backend: Backend, readonly upstreams: readonly Upstream[]) {}
 
-  pick (): Upstream {
+  /** The next target to use, skipping unavailable ones and `exclude`; undefined when none is left. */
+  pick (exclude?: readonly Upstream[]): Upstream | undefined {
     const ups = this.upstreams
     const n = ups.length
-    if (n === 1) return ups[0] as Upstream
     const start = this.#next
-    this.#next = start + 1 === n ? 0 : start + 1
-    if (this.backend.balance === 'round-robin') return ups[start] as Upstream
-    // least-pending: fewest requests in flight, ties broken round-robin.
-    let best = ups[start] as Upstream
-    for (let i = 1; i < n; i++) {
+    this.#next = start + 1 >= n ? 0 : start + 1
+    const first = ups[start] as Upstream
+    // The common case: round robin, the target is fine.
+    if (this.backend.balance === 'round-robin' && first.available && exclude === undefined) return first
+    let best: Upstream | undefined
+    for (let i = 0; i < n; i++) {
       const up = ups[(start + i) % n] as Upstream
-      if (up.pending < best.pending) best = up
+      if (!up.available || (exclude !== undefined && exclude.includes(up))) continue
+      if (this.backend.balance === 'round-robin') return up
+      // least-pending: fewest requests in flight, ties broken round-robin.
+      if (best === undefined || up.pending < best.pending) best = up
     }
     return best
   }
+}
+
+/**
+ * An available target of the backend at `index`, else of its fallback chain
+ * (failover); undefined when every one of them is out.
+ */
+export interface Target { readonly runtime: BackendRuntime, readonly upstream: Upstream }
+
+export function selectTarget (runtimes: readonly BackendRuntime[], index: number, exclude: readonly Upstream[] | undefined): Target | undefined {
+  let rt = runtimes[index]
+  // The chain is acyclic (validated), so it is at most as long as the backend list.
+  for (let hops = 0; rt !== undefined && hops < runtimes.length; hops++) {
+    const upstream = rt.pick(exclude)
+    if (upstream !== undefined) return { runtime: rt, upstream }
+    rt = rt.backend.fallback === undefined ? undefined : runtimes[rt.backend.fallback]
+  }
+  return undefined
 }

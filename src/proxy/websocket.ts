@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { Decision } from '../routing/types.js'
 import { clientAddress, upstreamRequestHeaders } from './headers.js'
+import { CLOSE_GOING_AWAY, FrameBoundaryTracker } from './ws-frames.js'
 import type { NodeRequestView } from './request-view.js'
 import type { Upstream } from './upstreams.js'
 
@@ -21,10 +22,87 @@ export interface UpgradeContext {
   readonly upstream: Upstream
   readonly trustForwarded: boolean
   readonly logger: Logger
+  readonly tunnels: TunnelRegistry
 }
 
-/** Open upgraded connections, so that a drain can close them politely. */
-export const openTunnels = new Set<Duplex>()
+/**
+ * An open upgraded connection. Bytes from the client are piped upstream as
+ * they are; bytes from the upstream are forwarded while frame boundaries are
+ * tracked, so that a drain can end the tunnel with a Close frame.
+ */
+class Tunnel {
+  readonly #tracker = new FrameBoundaryTracker()
+  #closing = false
+  #closed = false
+
+  constructor (readonly client: Duplex, readonly upstream: Duplex, private readonly onEnd: (t: Tunnel) => void) {
+    upstream.on('data', (chunk: Buffer) => { this.#fromUpstream(chunk) })
+    client.on('drain', () => { upstream.resume() })
+    const end = (): void => { this.destroy() }
+    upstream.on('error', end).on('close', end)
+    client.on('error', end).on('close', end)
+    client.pipe(upstream)
+  }
+
+  #fromUpstream (chunk: Buffer): void {
+    if (this.#closed) return
+    if (!this.#closing) {
+      this.#tracker.feed(chunk)
+      if (!this.client.write(chunk)) this.upstream.pause()
+      return
+    }
+    // Draining: finish the frame in progress, then say goodbye.
+    const end = this.#tracker.feedUntilBoundary(chunk)
+    if (end === -1) {
+      this.client.write(chunk)
+      return
+    }
+    this.client.write(chunk.subarray(0, end))
+    this.#sendClose()
+  }
+
+  /** Sends the client a Close frame (1001 going away) at the next frame boundary; destroys after `graceMs`. */
+  close (graceMs: number): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    this.#closing = true
+    if (this.#tracker.atBoundary) this.#sendClose()
+    return new Promise(resolve => {
+      const timer = setTimeout(() => { this.destroy(); resolve() }, graceMs)
+      this.client.once('close', () => { clearTimeout(timer); this.destroy(); resolve() })
+    })
+  }
+
+  #sendClose (): void {
+    this.upstream.pause()
+    this.client.write(CLOSE_GOING_AWAY)
+  }
+
+  destroy (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.client.destroy()
+    this.upstream.destroy()
+    this.onEnd(this)
+  }
+}
+
+/** The open tunnels of one proxy listener. */
+export class TunnelRegistry {
+  readonly #open = new Set<Tunnel>()
+
+  get size (): number {
+    return this.#open.size
+  }
+
+  add (client: Duplex, upstream: Duplex): void {
+    this.#open.add(new Tunnel(client, upstream, t => this.#open.delete(t)))
+  }
+
+  /** Ends every open tunnel with a Close frame; each gets `graceMs` to close before it is cut. */
+  async closeAll (graceMs: number): Promise<void> {
+    await Promise.all([...this.#open].map(async t => await t.close(graceMs)))
+  }
+}
 
 function responseHead (statusCode: number, statusMessage: string, rawHeaders: readonly string[]): string {
   let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`
@@ -56,18 +134,10 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
   preq.on('upgrade', (pres: IncomingMessage, psocket: Duplex, phead: Buffer) => {
     preq.setTimeout(0)
     socket.write(responseHead(pres.statusCode ?? 101, pres.statusMessage ?? 'Switching Protocols', pres.rawHeaders))
-    if (phead.length > 0) socket.write(phead)
     if (head.length > 0) psocket.write(head)
-    openTunnels.add(socket)
-    const close = (): void => {
-      openTunnels.delete(socket)
-      socket.destroy()
-      psocket.destroy()
-    }
-    psocket.on('error', close).on('close', close)
-    socket.on('close', close)
-    socket.pipe(psocket)
-    psocket.pipe(socket)
+    ctx.tunnels.add(socket, psocket)
+    // Bytes the upstream sent along with its 101 are the first of the stream.
+    if (phead.length > 0) psocket.unshift(phead)
   })
 
   preq.on('response', (pres: IncomingMessage) => {

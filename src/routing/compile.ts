@@ -4,21 +4,58 @@
  * conditions into predicates, defaults applied, durations parsed. The result
  * is frozen; a config change builds a new table and swaps it in whole.
  */
-import type { RawConfig, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import type { RawConfig, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
 import { parseDuration } from '../util/duration.js'
 import { buildWeightTable } from './weighted.js'
 import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
-import type { Backend, Destination, Predicate, Route, Rule, RoutingTable, Sticky } from './types.js'
+import type { Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky } from './types.js'
 
 export const DEFAULTS = {
   timeout: '30s',
   stickyMaxAge: '720h',
   balance: 'round-robin',
   connections: 128,
-  keepAliveTimeout: '60s'
+  keepAliveTimeout: '60s',
+  connectTimeout: '5s',
+  healthCheck: { interval: '5s', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 3 },
+  outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
+  retries: { attempts: 2, budgetPercent: 20, minConcurrency: 3 },
+  server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100 },
+  shutdown: { drainDelay: '5s', timeout: '25s' }
 } as const
 
+function compileHealthCheck (h: RawHealthCheck | undefined): HealthCheckSpec | undefined {
+  if (h === undefined) return undefined
+  const d = DEFAULTS.healthCheck
+  return Object.freeze({
+    path: h.path,
+    intervalMs: parseDuration(h.interval ?? d.interval),
+    timeoutMs: parseDuration(h.timeout ?? d.timeout),
+    healthyThreshold: h.healthyThreshold ?? d.healthyThreshold,
+    unhealthyThreshold: h.unhealthyThreshold ?? d.unhealthyThreshold
+  })
+}
+
+function compileOutlier (o: RawOutlierDetection | false | undefined): OutlierPolicy | undefined {
+  if (o === false) return undefined
+  const d = DEFAULTS.outlierDetection
+  return Object.freeze({
+    consecutiveFailures: o?.consecutiveFailures ?? d.consecutiveFailures,
+    baseEjectionMs: parseDuration(o?.baseEjectionTime ?? d.baseEjectionTime),
+    maxEjectionMs: parseDuration(o?.maxEjectionTime ?? d.maxEjectionTime),
+    maxEjectionPercent: o?.maxEjectionPercent ?? d.maxEjectionPercent
+  })
+}
+
+function compileRetry (r: RawRetries | false | undefined): RetryPolicy | undefined {
+  if (r === false) return undefined
+  const d = DEFAULTS.retries
+  const policy = { attempts: r?.attempts ?? d.attempts, budgetPercent: r?.budgetPercent ?? d.budgetPercent, minConcurrency: r?.minConcurrency ?? d.minConcurrency }
+  return policy.attempts === 0 ? undefined : Object.freeze(policy)
+}
+
 function compileBackends (config: RawConfig): Backend[] {
+  const names = Object.keys(config.backends)
   return Object.entries(config.backends).map(([name, b], index) => Object.freeze({
     name,
     index,
@@ -26,8 +63,25 @@ function compileBackends (config: RawConfig): Backend[] {
     targets: Object.freeze(b.targets.map(t => new URL(t).origin)),
     balance: b.balance ?? DEFAULTS.balance,
     connections: b.connections ?? DEFAULTS.connections,
-    keepAliveTimeoutMs: parseDuration(b.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout)
+    keepAliveTimeoutMs: parseDuration(b.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
+    connectTimeoutMs: parseDuration(b.connectTimeout ?? DEFAULTS.connectTimeout),
+    fallback: b.fallback === undefined ? undefined : names.indexOf(b.fallback),
+    healthCheck: compileHealthCheck(b.healthCheck),
+    outlier: compileOutlier(b.outlierDetection)
   }))
+}
+
+function compileServer (config: RawConfig): ServerSettings {
+  const l = config.listen
+  const d = DEFAULTS.server
+  return Object.freeze({
+    headersTimeoutMs: parseDuration(l?.headersTimeout ?? d.headersTimeout),
+    keepAliveTimeoutMs: parseDuration(l?.keepAliveTimeout ?? d.keepAliveTimeout),
+    maxHeaderBytes: l?.maxHeaderBytes ?? d.maxHeaderBytes,
+    maxHeaders: l?.maxHeaders ?? d.maxHeaders,
+    drainDelayMs: parseDuration(config.shutdown?.drainDelay ?? DEFAULTS.shutdown.drainDelay),
+    shutdownTimeoutMs: parseDuration(config.shutdown?.timeout ?? DEFAULTS.shutdown.timeout)
+  })
 }
 
 function backendOf (byName: ReadonlyMap<string, Backend>, name: string): Backend {
@@ -93,7 +147,9 @@ export function compile (config: RawConfig, sha256: string): RoutingTable {
     rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
     destination: compileDestination(byName, r.to, r.split),
     sticky: compileSticky(r.sticky),
-    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout)
+    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
+    idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
+    retry: compileRetry(r.retries)
   }))
   return Object.freeze({
     routes: Object.freeze(routes),
@@ -103,6 +159,7 @@ export function compile (config: RawConfig, sha256: string): RoutingTable {
       backendHeader: config.proxy?.backendHeader?.toLowerCase(),
       trustForwarded: config.proxy?.trustForwarded ?? false
     }),
+    server: compileServer(config),
     config: deepFreeze(structuredClone(config)),
     sha256
   })

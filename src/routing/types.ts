@@ -33,6 +33,28 @@ export interface Entropy {
 
 export type Balance = 'round-robin' | 'least-pending'
 
+export interface HealthCheckSpec {
+  readonly path: string
+  readonly intervalMs: number
+  readonly timeoutMs: number
+  readonly healthyThreshold: number
+  readonly unhealthyThreshold: number
+}
+
+export interface OutlierPolicy {
+  readonly consecutiveFailures: number
+  readonly baseEjectionMs: number
+  readonly maxEjectionMs: number
+  readonly maxEjectionPercent: number
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  readonly attempts: number
+  readonly budgetPercent: number
+  readonly minConcurrency: number
+}
+
 export interface Backend {
   readonly name: string
   /** Position in `RoutingTable.backends`. */
@@ -43,6 +65,11 @@ export interface Backend {
   readonly balance: Balance
   readonly connections: number
   readonly keepAliveTimeoutMs: number
+  readonly connectTimeoutMs: number
+  /** Index of the fallback backend, used while none of this one's targets is healthy. */
+  readonly fallback: number | undefined
+  readonly healthCheck: HealthCheckSpec | undefined
+  readonly outlier: OutlierPolicy | undefined
 }
 
 export interface Split {
@@ -79,7 +106,11 @@ export interface Route {
   readonly rules: readonly Rule[]
   readonly destination: Destination
   readonly sticky: Sticky | undefined
+  /** Response headers must arrive within this. */
   readonly timeoutMs: number
+  /** Gap allowed between two response body chunks. */
+  readonly idleTimeoutMs: number
+  readonly retry: RetryPolicy | undefined
 }
 
 export interface ProxySettings {
@@ -88,11 +119,22 @@ export interface ProxySettings {
   readonly trustForwarded: boolean
 }
 
+/** Client-facing listener limits and the shutdown drain (take effect at start). */
+export interface ServerSettings {
+  readonly headersTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+  readonly maxHeaderBytes: number
+  readonly maxHeaders: number
+  readonly drainDelayMs: number
+  readonly shutdownTimeoutMs: number
+}
+
 export interface RoutingTable {
   readonly routes: readonly Route[]
   readonly backends: readonly Backend[]
   readonly backendsByName: ReadonlyMap<string, Backend>
   readonly proxy: ProxySettings
+  readonly server: ServerSettings
   /** The validated config this table was compiled from (frozen). */
   readonly config: RawConfig
   /** sha256 of the source text (or of the canonical JSON when there is no text). */

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { BackendRuntime, type UpstreamRegistry } from '../proxy/upstreams.js'
+import type { HealthChecks } from '../proxy/health-check.js'
 import type { RoutingTable } from '../routing/types.js'
 
 export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
@@ -36,7 +37,7 @@ export interface ConfigStoreEvents {
 export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   #current: ActiveConfig | undefined
 
-  constructor (private readonly upstreams: UpstreamRegistry) {
+  constructor (private readonly upstreams: UpstreamRegistry, private readonly healthChecks?: HealthChecks) {
     super()
   }
 
@@ -64,6 +65,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
       text: meta.text
     })
     this.#current = next
+    this.healthChecks?.sync(next.runtimes)
     if (previous !== undefined) {
       for (const rt of previous.runtimes) for (const up of rt.upstreams) this.upstreams.release(up)
     }

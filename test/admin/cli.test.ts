@@ -40,7 +40,7 @@ t.test('a canary ramp, a promote, a rollback and an undo, as a user types them',
   t.equal(r.code, 0)
   t.match(r.stdout, /^revision 1 \(start, .*\) {2}sha256 [0-9a-f]{12}\n/)
   t.match(r.stdout, /route web {2}\(timeout 30s\) {2}sticky cookie sy_id\n {2}rule beta {13}→ canary\n {2}default {15}split stable 90 %, canary 10 %/)
-  t.match(r.stdout, /canary \(version 0\.6\)\n {4}http:\/\/127\.0\.0\.1:\d+ {2}health unknown, 0 in flight/)
+  t.match(r.stdout, /canary \(version 0\.6\)\n {4}http:\/\/127\.0\.0\.1:\d+ {2}health healthy, 0 in flight/)
 
   r = await cli('set-weight', 'web', 'canary=25')
   t.same([r.code, r.stdout], [0, 'revision 2: web: stable 90→75, canary 10→25\n'])
