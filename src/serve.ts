@@ -48,6 +48,8 @@ export interface Switchyard {
   readonly live: LiveConfig
   readonly logger: Logger
   readonly tunnels: TunnelRegistry
+  /** Upstream pools and target health ('health' events). */
+  readonly upstreams: UpstreamRegistry
   /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
   shutdown (): Promise<void>
   /** Immediate stop: no drain delay; requests in flight still finish. */
@@ -170,6 +172,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     live,
     logger,
     tunnels,
+    upstreams,
     shutdown: async () => await shutdown(settings.drainDelayMs),
     close: async () => await shutdown(0)
   }

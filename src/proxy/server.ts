@@ -66,8 +66,15 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
 
   function onRequest (req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now()
+    // Refused requests also lose their connection, like those Node's parser refuses.
     if (req.rawHeaders.length > 2 * maxHeaderFields) {
+      res.shouldKeepAlive = false
       sendError(res, 431, `too many header fields (limit ${maxHeaderFields})`)
+      return
+    }
+    if (req.headers.host === undefined && req.httpVersionMinor === 1) {
+      res.shouldKeepAlive = false
+      sendError(res, 400, 'bad request (HTTP/1.1 needs a Host header)')
       return
     }
     if (draining()) res.shouldKeepAlive = false
@@ -114,6 +121,8 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     // header timeout and the route's idle timeout instead.
     requestTimeout: 0,
     maxHeaderSize: settings.maxHeaderBytes,
+    // Checked in onRequest instead, to answer with a body that says why.
+    requireHostHeader: false,
     // How often Node enforces headersTimeout; its default (30 s) would let a
     // slow-loris client hold a connection twice as long as configured.
     connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs)
