@@ -47,14 +47,19 @@ export function classifyUpstreamError (err: Error): { kind: UpstreamErrorKind, s
   }
 }
 
-/** What the exchange reports when it ends (metrics, logs). */
+/** What the exchange reports when it starts and ends (metrics, logs). */
 export interface ExchangeListener {
+  onExchangeStart (ex: Exchange): void
   onExchangeEnd (ex: Exchange, statusCode: number, error: Error | undefined): void
 }
 
 export class Exchange implements RawDispatchHandler {
   /** Status sent to the client; 0 until headers are written. */
   statusCode = 0
+  /** The upstream's response head (with `extraHeaders`) reached the client. */
+  headersForwarded = false
+  /** The client went away before the response was complete (not an upstream failure). */
+  clientClosed = false
   #abort: ((err?: Error) => void) | null = null
   #resume: (() => void) | null = null
   #done = false
@@ -71,12 +76,14 @@ export class Exchange implements RawDispatchHandler {
   ) {
     upstream.pending++
     res.once('close', this.#onClientClose)
+    listener.onExchangeStart(this)
   }
 
   // An arrow property, so the listener is bound once per exchange.
   readonly #onClientClose = (): void => {
     if (!this.#done) {
       // The client went away first: stop the upstream request too.
+      this.clientClosed = true
       const abort = this.#abort
       if (abort !== null) abort(new Error('client closed the connection'))
     }
@@ -89,7 +96,10 @@ export class Exchange implements RawDispatchHandler {
 
   onConnect (abort: (err?: Error) => void): void {
     this.#abort = abort
-    if (this.res.destroyed) abort(new Error('client closed the connection'))
+    if (this.res.destroyed) {
+      this.clientClosed = true
+      abort(new Error('client closed the connection'))
+    }
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
@@ -98,6 +108,7 @@ export class Exchange implements RawDispatchHandler {
     this.statusCode = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
     this.res.writeHead(statusCode, statusText, out)
+    this.headersForwarded = true
     return true
   }
 

@@ -33,7 +33,7 @@ export interface ProxyServerOptions {
   readonly maxHeaderSize?: number
 }
 
-const noopListener: ExchangeListener = { onExchangeEnd () {} }
+const noopListener: ExchangeListener = { onExchangeStart () {}, onExchangeEnd () {} }
 
 function hasBody (req: IncomingMessage): boolean {
   const h = req.headers
