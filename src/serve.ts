@@ -9,12 +9,15 @@ import type { AddressInfo } from 'node:net'
 import { resolve as resolvePath } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
 import { buildAdminApp } from './admin/server.js'
 import { buildFromFile } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/schema.js'
 import { startTestpage, type Testpage } from './demo/testpage.js'
 import { ConfigError } from './errors.js'
 import { createLogger } from './observability/logger.js'
+import { createMetrics } from './observability/metrics.js'
+import { registerMetricsRoute } from './observability/metrics-route.js'
 import { createProxyServer } from './proxy/server.js'
 import { UpstreamRegistry } from './proxy/upstreams.js'
 import type { Entropy, RoutingTable } from './routing/types.js'
@@ -39,6 +42,8 @@ export interface Switchyard {
   readonly store: ConfigStore
   readonly live: LiveConfig
   readonly logger: Logger
+  /** What GET /metrics on the admin listener serves. */
+  readonly registry: Registry
   close (): Promise<void>
 }
 
@@ -73,13 +78,15 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const upstreams = new UpstreamRegistry()
   const store = new ConfigStore(upstreams)
   const live = new LiveConfig(configPath, store, logger)
+  const metrics = createMetrics(new Registry())
+  metrics.follow(store, live)
   live.applyBuilt(built, 'start')
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   let draining = false
   let proxyUp = false
 
-  const proxy = createProxyServer({ store, logger, entropy: opts.entropy })
+  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, listener: metrics.requests })
   const admin = buildAdminApp({
     logger,
     readiness: {
@@ -87,6 +94,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
       reason: () => draining ? 'draining' : !proxyUp ? 'starting' : 'no config'
     }
   })
+  registerMetricsRoute(admin, metrics.registry)
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
@@ -117,6 +125,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     store,
     live,
     logger,
+    registry: metrics.registry,
     close () {
       closing ??= (async () => {
         draining = true
