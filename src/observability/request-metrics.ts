@@ -11,7 +11,7 @@ import type { Backend, Destination, Route, RoutingTable } from '../routing/types
 import { CLIENT_CLOSED_CODE, methodIndex, SeriesCell } from './series-cell.js'
 
 /** The backends a route can send to: its default destination and every rule's (weight 0 included). */
-export function reachableBackends (route: Route): Set<Backend> {
+function reachableBackends (route: Route): Set<Backend> {
   const out = new Set<Backend>()
   const add = (d: Destination): void => {
     if (d.kind === 'to') out.add(d.backend)
