@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { dirname, resolve as resolvePath } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from './admin/auth.js'
 import { buildAdminApp } from './admin/server.js'
 import { buildFromFile } from './config/pipeline.js'
@@ -16,6 +17,8 @@ import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/schema.js'
 import { startTestpage, type Testpage } from './demo/testpage.js'
 import { ConfigError } from './errors.js'
 import { createLogger } from './observability/logger.js'
+import { createMetrics } from './observability/metrics.js'
+import { registerMetricsRoute } from './observability/metrics-route.js'
 import { createProxyServer } from './proxy/server.js'
 import { UpstreamRegistry } from './proxy/upstreams.js'
 import { HealthChecks } from './proxy/health-check.js'
@@ -50,6 +53,8 @@ export interface Switchyard {
   readonly tunnels: TunnelRegistry
   /** Upstream pools and target health ('health' events). */
   readonly upstreams: UpstreamRegistry
+  /** What GET /metrics on the admin listener serves. */
+  readonly registry: Registry
   /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
   shutdown (): Promise<void>
   /** Immediate stop: no drain delay; requests in flight still finish. */
@@ -93,6 +98,8 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
   const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
   const live = new LiveConfig(configPath, store, history, logger)
+  const metrics = createMetrics(new Registry())
+  metrics.follow(store, live, upstreams)
   await live.start(built)
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
@@ -101,7 +108,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
 
   const settings = built.table.server
   const tunnels = new TunnelRegistry()
-  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining })
+  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining, listener: metrics.requests })
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
@@ -111,6 +118,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
       reason: () => draining ? 'draining' : !proxyUp ? 'starting' : 'no config'
     }
   })
+  registerMetricsRoute(admin, metrics.registry)
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
   proxy.listen(listen.port, listen.host)
@@ -173,6 +181,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     logger,
     tunnels,
     upstreams,
+    registry: metrics.registry,
     shutdown: async () => await shutdown(settings.drainDelayMs),
     close: async () => await shutdown(0)
   }

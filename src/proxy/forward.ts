@@ -52,10 +52,11 @@ export function classifyUpstreamError (err: Error): { kind: UpstreamErrorKind, s
   }
 }
 
-/** What the exchange reports (metrics, logs). */
+/** What the exchange reports when it starts and ends (metrics, logs). */
 export interface ExchangeListener {
+  onExchangeStart (ex: Exchange): void
   onExchangeEnd (ex: Exchange, statusCode: number, error: Error | undefined): void
-  /** An attempt failed and the request goes to another target; `kind` says why. */
+  /** An attempt failed and the request goes to another target; `kind` says why. Called before the exchange moves to the new target. */
   onRetry? (ex: Exchange, failed: Upstream, kind: FailureKind | 'status'): void
 }
 
@@ -73,6 +74,10 @@ export class Exchange implements RawDispatchHandler {
   upstream: Upstream | undefined
   /** Retries done so far. */
   retries = 0
+  /** The upstream's response head (with `extraHeaders`) reached the client. */
+  headersForwarded = false
+  /** The client went away before the response was complete (not an upstream failure). */
+  clientClosed = false
   #abort: ((err?: Error) => void) | null = null
   #resume: (() => void) | null = null
   #done = false
@@ -96,6 +101,7 @@ export class Exchange implements RawDispatchHandler {
   ) {
     this.runtime = runtimes[decision.backend.index] as BackendRuntime
     res.once('close', this.#onClientClose)
+    listener.onExchangeStart(this)
   }
 
   /** Whether the serving backend differs from the one decided (failover). */
@@ -144,6 +150,7 @@ export class Exchange implements RawDispatchHandler {
   readonly #onClientClose = (): void => {
     if (!this.#done) {
       // The client went away first: stop the upstream request too.
+      this.clientClosed = true
       const abort = this.#abort
       if (abort !== null) abort(CLIENT_GONE)
     }
@@ -183,19 +190,22 @@ export class Exchange implements RawDispatchHandler {
 
   /** Sends the request again, to the target `#nextTarget()` chose. */
   #retry (failed: Upstream, kind: FailureKind | 'status'): void {
+    this.listener.onRetry?.(this, failed, kind)
     const next = this.#next as Target
     this.runtime = next.runtime
     this.upstream = next.upstream
     this.retries++
     this.#isRetry = true
-    this.listener.onRetry?.(this, failed, kind)
     // Not from inside undici's callback: the failed connection is still being torn down.
     process.nextTick(() => { this.#dispatch() })
   }
 
   onConnect (abort: (err?: Error) => void): void {
     this.#abort = abort
-    if (this.res.destroyed) abort(CLIENT_GONE)
+    if (this.res.destroyed) {
+      this.clientClosed = true
+      abort(CLIENT_GONE)
+    }
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
@@ -216,6 +226,7 @@ export class Exchange implements RawDispatchHandler {
     this.statusCode = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
     this.res.writeHead(statusCode, statusText, out)
+    this.headersForwarded = true
     return true
   }
 

@@ -36,7 +36,7 @@ export interface ProxyServerOptions {
   readonly tunnels: TunnelRegistry
 }
 
-const noopListener: ExchangeListener = { onExchangeEnd () {} }
+const noopListener: ExchangeListener = { onExchangeStart () {}, onExchangeEnd () {} }
 
 function hasBody (req: IncomingMessage): boolean {
   const h = req.headers

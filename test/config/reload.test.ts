@@ -99,7 +99,7 @@ t.test('a broken config never goes live; the last good one keeps serving; a fix 
   t.equal((await p.get('/')).headers['x-backend'], 'stable', 'still routed by the last good config')
   const err = p.sy.live.lastError
   t.same(err?.problems.map(q => [q.code, q.path, q.line]), [['SY_ERR_CONFIG_UNKNOWN_BACKEND', 'routes[0].to', brokenLine]])
-  t.equal(err?.origin, 'sighup')
+  t.ok(err?.origin === 'sighup' || err?.origin === 'file', 'the failed reload is recorded (the watcher may have seen the write first)')
 
   await writeFile(p.configPath, 'routes: [ {')
   t.equal((await p.sy.live.reload('sighup')).result, 'failure', 'unparsable YAML')

@@ -1,0 +1,67 @@
+/**
+ * switchyard_request_duration_seconds: a prom-client Histogram whose series
+ * come from the SeriesCells at scrape time instead of from observe() calls.
+ * prom-client has no way to hand a histogram bucket counts, and its own
+ * observe() costs a hash string per request (see series-cell.ts); so this
+ * subclass only replaces where the values come from, and the registry
+ * still names, types and formats the metric as any other histogram.
+ */
+import { Histogram, type Registry } from 'prom-client'
+import { DURATION_BUCKETS, type SeriesCell } from './series-cell.js'
+
+type DurationLabel = 'route' | 'backend' | 'version'
+type ExportLabel = DurationLabel | 'le'
+type HistogramData = Awaited<ReturnType<Histogram<ExportLabel>['get']>>
+
+export interface CellSource {
+  cells (): Iterable<SeriesCell>
+  /** Whether a cell without observations is still worth a (zero) series. */
+  isLive (cell: SeriesCell): boolean
+}
+
+export class CellHistogram extends Histogram<ExportLabel> {
+  readonly #source: CellSource
+  readonly #name: string
+  readonly #help: string
+
+  constructor (name: string, help: string, registry: Registry, source: CellSource) {
+    const labelNames: DurationLabel[] = ['route', 'backend', 'version']
+    super({ name, help, labelNames, buckets: [...DURATION_BUCKETS], registers: [registry] })
+    this.#source = source
+    this.#name = name
+    this.#help = help
+  }
+
+  override async get (): Promise<HistogramData> {
+    const values: HistogramData['values'] = []
+    const bucketName = `${this.#name}_bucket`
+    const sumName = `${this.#name}_sum`
+    const countName = `${this.#name}_count`
+    for (const cell of this.#source.cells()) {
+      if (cell.durationCount === 0 && !this.#source.isLive(cell)) continue
+      const { route, backend, version } = cell
+      let cumulative = 0
+      for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+        cumulative += cell.buckets[i]!
+        values.push({ metricName: bucketName, labels: { route, backend, version, le: DURATION_BUCKETS[i]! }, value: cumulative })
+      }
+      values.push({ metricName: bucketName, labels: { route, backend, version, le: '+Inf' }, value: cell.durationCount })
+      values.push({ metricName: sumName, labels: { route, backend, version }, value: cell.durationSum })
+      values.push({ metricName: countName, labels: { route, backend, version }, value: cell.durationCount })
+    }
+    // The shape prom-client's own get() returns. Its typings declare `type`
+    // as a numeric enum that the package does not export at run time; the
+    // registry reads the string, as below.
+    const data = { name: this.#name, help: this.#help, type: 'histogram', aggregator: 'sum', values }
+    return data as unknown as HistogramData
+  }
+
+  /**
+   * prom-client's Registry serialises a metric through getForPromString()
+   * when it has one (Histogram does, reading its own observations), and
+   * through get() otherwise: both must read the cells.
+   */
+  async getForPromString (): Promise<HistogramData> {
+    return await this.get()
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Every metric switchyard exports, created on an explicit prom-client
+ * Registry, never the global one: each switchyard (and each test) gets its
+ * own, and an embedding program keeps its registry to itself. The names and
+ * labels are a contract with users' dashboards and with the rules in
+ * config/prometheus/; the README's "Metrics" section lists them.
+ *
+ * The per-request metrics are counted by RequestMetrics into plain numbers
+ * and handed to prom-client when the registry is read (`collect`), so the
+ * data path never calls prom-client.
+ */
+import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
+import type { ConfigStore } from '../runtime/config-store.js'
+import type { LiveConfig } from '../runtime/live-config.js'
+import { CellHistogram } from './cell-histogram.js'
+import { ConfigMetrics } from './config-metrics.js'
+import { RequestMetrics } from './request-metrics.js'
+import type { UpstreamRegistry } from '../proxy/upstreams.js'
+import { METHODS, RETRY_REASONS, UPSTREAM_ERROR_KINDS, type Incrementable, type Tally } from './series-cell.js'
+
+export interface Metrics {
+  readonly registry: Registry
+  /** The proxy's ExchangeListener. */
+  readonly requests: RequestMetrics
+  /** Keeps the metrics in step with the running config and the targets' health. */
+  follow (store: ConfigStore, live: LiveConfig, upstreams?: UpstreamRegistry): void
+}
+
+/** Hands what a tally counted since the last scrape to its counter child. */
+function flush (t: Tally, child: () => Incrementable): void {
+  const delta = t.value - t.flushed
+  if (delta === 0) return
+  ;(t.child ??= child()).inc(delta)
+  t.flushed = t.value
+}
+
+export function createMetrics (registry: Registry): Metrics {
+  collectDefaultMetrics({ register: registry })
+  const requests = new RequestMetrics()
+  const registers = [registry]
+
+  const requestsTotal: Counter<'route' | 'backend' | 'version' | 'rule' | 'method' | 'code'> = new Counter({
+    name: 'switchyard_requests_total',
+    help: 'Proxied responses by route, backend, version, deciding rule (`split`: the route default), method and status sent to the client',
+    labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        for (const counts of cell.byRule.values()) {
+          for (const t of counts.byMethodCode.values()) {
+            flush(t, () => requestsTotal.labels(cell.route, cell.backend, cell.version, counts.rule, METHODS[t.method] ?? 'OTHER', String(t.code)))
+          }
+        }
+      }
+    }
+  })
+
+  const upstreamErrors: Counter<'route' | 'backend' | 'target' | 'kind'> = new Counter({
+    name: 'switchyard_upstream_errors_total',
+    help: 'Requests whose upstream failed: connect (refused, unreachable), timeout (no headers or body within the route timeout), reset, other',
+    labelNames: ['route', 'backend', 'target', 'kind'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        for (const [target, tallies] of cell.upstreamErrors) {
+          tallies.forEach((t, i) => flush(t, () => upstreamErrors.labels(cell.route, cell.backend, target, UPSTREAM_ERROR_KINDS[i] ?? 'other')))
+        }
+      }
+    }
+  })
+
+  const sticky: Counter<'route' | 'backend'> = new Counter({
+    name: 'switchyard_sticky_assignments_total',
+    help: 'New users assigned to a backend: responses that set a new sticky cookie (the denominator of an A/B conversion rate)',
+    labelNames: ['route', 'backend'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) flush(cell.stickyAssignments, () => sticky.labels(cell.route, cell.backend))
+    }
+  })
+
+  const inFlight: Gauge<'route' | 'backend'> = new Gauge({
+    name: 'switchyard_requests_in_flight',
+    help: 'Proxied requests started and not yet finished',
+    labelNames: ['route', 'backend'],
+    registers,
+    collect () {
+      // Rebuilt on every scrape: a pair the config dropped disappears once its last request ends.
+      const sums = new Map<string, { route: string, backend: string, n: number }>()
+      for (const cell of requests.cells()) {
+        if (cell.inFlight === 0 && !requests.isLive(cell)) continue
+        const key = `${cell.route}\0${cell.backend}`
+        const sum = sums.get(key)
+        if (sum === undefined) sums.set(key, { route: cell.route, backend: cell.backend, n: cell.inFlight })
+        else sum.n += cell.inFlight
+      }
+      inFlight.reset()
+      for (const { route, backend, n } of sums.values()) inFlight.set({ route, backend }, n)
+    }
+  })
+
+  const retries: Counter<'route' | 'backend' | 'reason'> = new Counter({
+    name: 'switchyard_retries_total',
+    help: 'Requests sent to another target after an attempt on this backend failed: connect, timeout (connect), reset, status (a 502/503 answer)',
+    labelNames: ['route', 'backend', 'reason'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        cell.retries.forEach((t, i) => flush(t, () => retries.labels(cell.route, cell.backend, RETRY_REASONS[i] ?? 'status')))
+      }
+    }
+  })
+
+  const failovers: Counter<'route' | 'backend' | 'fallback'> = new Counter({
+    name: 'switchyard_failovers_total',
+    help: 'Requests for a backend with no healthy target that its fallback served',
+    labelNames: ['route', 'backend', 'fallback'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        for (const [fallback, t] of cell.failovers) flush(t, () => failovers.labels(cell.route, cell.backend, fallback))
+      }
+    }
+  })
+
+  let current: ConfigStore | undefined
+  const targetHealthy: Gauge<'backend' | 'target'> = new Gauge({
+    name: 'switchyard_target_healthy',
+    help: '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
+    labelNames: ['backend', 'target'],
+    registers,
+    collect () {
+      targetHealthy.reset()
+      if (current === undefined || !current.loaded) return
+      for (const rt of current.current.runtimes) {
+        for (const up of rt.upstreams) targetHealthy.set({ backend: rt.backend.name, target: up.origin }, up.available ? 1 : 0)
+      }
+    }
+  })
+
+  const ejections: Counter<'target'> = new Counter({
+    name: 'switchyard_outlier_ejections_total',
+    help: 'Times outlier detection took a target out of rotation',
+    labelNames: ['target'],
+    registers
+  })
+
+  // Registers itself; it reads the cells at scrape time.
+  new CellHistogram(
+    'switchyard_request_duration_seconds',
+    'Time from a request\'s arrival to the end of its response, as the client saw it, by route, backend and version',
+    registry,
+    requests
+  )
+
+  const config = new ConfigMetrics(registry)
+
+  return {
+    registry,
+    requests,
+    follow (store, live, upstreams) {
+      current = store
+      upstreams?.on('health', up => { if (up.ejected) ejections.inc({ target: up.origin }) })
+      store.on('swap', next => {
+        requests.follow(next.table)
+        config.applied(next)
+      })
+      live.on('reload', (outcome, origin) => config.reloaded(outcome, origin))
+      if (store.loaded) {
+        requests.follow(store.current.table)
+        config.applied(store.current)
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Counts every proxied request into its SeriesCell. The cells of a routing
+ * table are found through its Route objects, so a request records into the
+ * cells of the table it was routed by, even when a swap happens before it
+ * ends. Cells are kept by label values across swaps: counters and
+ * histograms must never go backwards while the process lives, and a config
+ * can only name so many (route, backend, version) combinations.
+ */
+import { classifyUpstreamError, type Exchange, type ExchangeListener } from '../proxy/forward.js'
+import type { Backend, Destination, Route, RoutingTable } from '../routing/types.js'
+import type { Upstream } from '../proxy/upstreams.js'
+import { CLIENT_CLOSED_CODE, methodIndex, RETRY_REASONS, SeriesCell, type RetryReason } from './series-cell.js'
+
+/**
+ * The backends a route can send to: its default destination and every
+ * rule's (weight 0 included), and their fallbacks (failover).
+ */
+function reachableBackends (route: Route, backends: readonly Backend[]): Set<Backend> {
+  const out = new Set<Backend>()
+  const addChain = (b: Backend): void => {
+    for (let cur: Backend | undefined = b; cur !== undefined && !out.has(cur); cur = cur.fallback === undefined ? undefined : backends[cur.fallback]) out.add(cur)
+  }
+  const add = (d: Destination): void => {
+    if (d.kind === 'to') addChain(d.backend)
+    else for (const w of d.split.weights) addChain(w.backend)
+  }
+  add(route.destination)
+  for (const rule of route.rules) add(rule.destination)
+  return out
+}
+
+export class RequestMetrics implements ExchangeListener {
+  readonly #cells = new Map<string, SeriesCell>()
+  /** Per compiled route, its cells indexed by backend index. */
+  readonly #byRoute = new WeakMap<Route, ReadonlyArray<SeriesCell | undefined>>()
+  #live = new Set<SeriesCell>()
+
+  /** Prepares the cells of a newly applied table (called on every config swap). */
+  follow (table: RoutingTable): void {
+    const live = new Set<SeriesCell>()
+    for (const route of table.routes) {
+      const byBackend = new Array<SeriesCell | undefined>(table.backends.length).fill(undefined)
+      for (const b of reachableBackends(route, table.backends)) {
+        const cell = this.#cell(route.name, b.name, b.version)
+        byBackend[b.index] = cell
+        live.add(cell)
+      }
+      this.#byRoute.set(route, byBackend)
+    }
+    this.#live = live
+  }
+
+  /** Every cell since the process started. */
+  cells (): IterableIterator<SeriesCell> {
+    return this.#cells.values()
+  }
+
+  /** The cell is reachable in the running config. */
+  isLive (cell: SeriesCell): boolean {
+    return this.#live.has(cell)
+  }
+
+  onExchangeStart (ex: Exchange): void {
+    const cell = this.#byRoute.get(ex.decision.route)?.[ex.decision.backend.index]
+    if (cell !== undefined) cell.inFlight++
+  }
+
+  /**
+   * In flight counts under the backend the route decided; the response
+   * under the backend that served it (its fallback after a failover).
+   */
+  onExchangeEnd (ex: Exchange, statusCode: number, err: Error | undefined): void {
+    const d = ex.decision
+    const cells = this.#byRoute.get(d.route)
+    const decided = cells?.[d.backend.index]
+    if (cells === undefined || decided === undefined) return // only for a table this listener never followed
+    decided.inFlight--
+    const served = ex.runtime.backend
+    let cell = decided
+    if (served !== d.backend) {
+      decided.failover(served.name)
+      cell = cells[served.index] ?? decided
+    }
+    cell.observe((performance.now() - ex.startTime) / 1000)
+    // statusCode 0: nothing was sent, the client left first.
+    cell.rule(d.rule).add(methodIndex(ex.req.method), statusCode === 0 ? CLIENT_CLOSED_CODE : statusCode)
+    // Only a response that carried the new cookie assigned a user; after a
+    // 502 the user comes back without one and is assigned then.
+    if (d.setStickyId !== undefined && ex.headersForwarded) cell.stickyAssignments.value++
+    if (err !== undefined && !ex.clientClosed && ex.upstream !== undefined) cell.upstreamError(ex.upstream.origin, classifyUpstreamError(err).kind)
+  }
+
+  /** An attempt failed and another target takes the request; counted under the backend that failed. */
+  onRetry (ex: Exchange, failed: Upstream, reason: RetryReason): void {
+    const cells = this.#byRoute.get(ex.decision.route)
+    const cell = cells?.[ex.runtime.backend.index]
+    if (cell === undefined) return
+    cell.retries[RETRY_REASONS.indexOf(reason)]!.value++
+    if (reason !== 'status' && reason !== '5xx') cell.upstreamError(failed.origin, reason)
+  }
+
+  #cell (route: string, backend: string, version: string): SeriesCell {
+    // Route and backend names cannot hold a NUL and the version comes last: the key is unambiguous.
+    const key = `${route}\0${backend}\0${version}`
+    let cell = this.#cells.get(key)
+    if (cell === undefined) {
+      cell = new SeriesCell(route, backend, version)
+      this.#cells.set(key, cell)
+    }
+    return cell
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The plain-number accumulators behind the proxy's metrics, one cell per
+ * (route, backend, version). Recording a request touches only numbers in
+ * objects that already exist: no label objects, no strings, no prom-client
+ * call. prom-client's labelled children still build a hash string from the
+ * label values on every inc() and observe() (about 0.4 µs each, measured on
+ * 15.1), so the data path keeps its own counts and the registry reads them
+ * when it is scraped (request-metrics.ts).
+ */
+import type { UpstreamErrorKind } from '../proxy/forward.js'
+
+/** The method label's values; anything else is `OTHER`, so a client cannot mint series. */
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'OTHER'] as const
+const OTHER_METHOD = 7
+
+export function methodIndex (method: string | undefined): number {
+  switch (method) {
+    case 'GET': return 0
+    case 'HEAD': return 1
+    case 'POST': return 2
+    case 'PUT': return 3
+    case 'DELETE': return 4
+    case 'PATCH': return 5
+    case 'OPTIONS': return 6
+    default: return OTHER_METHOD
+  }
+}
+
+/**
+ * Upper bounds in seconds, 1 ms to 10 s, at most 2.5× apart: a web request's
+ * p50 and p99 each fall between two close bounds, so histogram_quantile()'s
+ * linear interpolation inside one bucket stays within that bucket's width.
+ */
+export const DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export const UPSTREAM_ERROR_KINDS: readonly UpstreamErrorKind[] = ['connect', 'timeout', 'reset', 'other']
+
+/** Why a request was sent to another target: its failure kind, or `status` for a retried 502/503 answer. */
+export const RETRY_REASONS = ['connect', 'timeout', 'reset', '5xx', 'status'] as const
+export type RetryReason = typeof RETRY_REASONS[number]
+
+/** The code label when the client went away before any response head (nginx's convention). */
+export const CLIENT_CLOSED_CODE = 499
+
+/** Something a counter child can be told to add. */
+export interface Incrementable {
+  inc (value: number): void
+}
+
+/** A count, and how much of it has been handed to the registry's counter. */
+export class Tally {
+  value = 0
+  flushed = 0
+  /** The prom-client child this tally feeds, created at its first scrape. */
+  child: Incrementable | undefined
+}
+
+export class MethodCodeTally extends Tally {
+  constructor (readonly method: number, readonly code: number) {
+    super()
+  }
+}
+
+/** Requests decided by one rule (or `split`), by method and status code. */
+export class RuleCounts {
+  /** Keyed by `code * 8 + method index`: one number, no string. */
+  readonly byMethodCode = new Map<number, MethodCodeTally>()
+
+  constructor (readonly rule: string) {}
+
+  add (method: number, code: number): void {
+    const key = code * 8 + method
+    let t = this.byMethodCode.get(key)
+    if (t === undefined) {
+      t = new MethodCodeTally(method, code)
+      this.byMethodCode.set(key, t)
+    }
+    t.value++
+  }
+}
+
+export class SeriesCell {
+  inFlight = 0
+  /** Observations per bucket (not cumulative); the last slot is above the largest bound. */
+  readonly buckets = new Float64Array(DURATION_BUCKETS.length + 1)
+  durationSum = 0
+  durationCount = 0
+  /** New users given a sticky cookie for this backend. */
+  readonly stickyAssignments = new Tally()
+  readonly byRule = new Map<string, RuleCounts>()
+  /** Per target origin, one tally per kind, indexed like UPSTREAM_ERROR_KINDS. */
+  readonly upstreamErrors = new Map<string, readonly Tally[]>()
+  /** Retries away from this backend, indexed like RETRY_REASONS. */
+  readonly retries: readonly Tally[] = RETRY_REASONS.map(() => new Tally())
+  /** Requests of this backend served by a fallback, per fallback backend name. */
+  readonly failovers = new Map<string, Tally>()
+
+  constructor (readonly route: string, readonly backend: string, readonly version: string) {}
+
+  observe (seconds: number): void {
+    const bounds = DURATION_BUCKETS
+    const n = bounds.length
+    let i = 0
+    while (i < n && seconds > (bounds[i] as number)) i++
+    this.buckets[i]!++
+    this.durationSum += seconds
+    this.durationCount++
+  }
+
+  rule (name: string): RuleCounts {
+    let r = this.byRule.get(name)
+    if (r === undefined) {
+      r = new RuleCounts(name)
+      this.byRule.set(name, r)
+    }
+    return r
+  }
+
+  failover (to: string): void {
+    let t = this.failovers.get(to)
+    if (t === undefined) {
+      t = new Tally()
+      this.failovers.set(to, t)
+    }
+    t.value++
+  }
+
+  upstreamError (target: string, kind: UpstreamErrorKind): void {
+    let tallies = this.upstreamErrors.get(target)
+    if (tallies === undefined) {
+      tallies = UPSTREAM_ERROR_KINDS.map(() => new Tally())
+      this.upstreamErrors.set(target, tallies)
+    }
+    tallies[UPSTREAM_ERROR_KINDS.indexOf(kind)]!.value++
+  }
+}
