@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander'
 import { serveCommand } from './commands/serve.js'
+import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
 
 const program = new Command()
@@ -28,6 +29,15 @@ program.command('validate')
   .option('--json', 'machine-readable output')
   .action(async (file: string, opts: { json?: boolean }) => {
     process.exitCode = await validateCommand(file, opts)
+  })
+
+program.command('testpage')
+  .description('run the demo backend alone: answers "I am: <addr>, the version is: <version>"')
+  .argument('<version>', 'the version it reports')
+  .option('--host <host>', 'address to bind and report', '0.0.0.0')
+  .option('--port <port>', 'port to bind (0: any free port)', '8080')
+  .action(async (version: string, opts: { host?: string, port?: string }) => {
+    process.exitCode = await testpageCommand(version, opts)
   })
 
 await program.parseAsync(process.argv)
