@@ -51,7 +51,9 @@ t.test('a production-only install of the build output serves through the proxy',
     backends: { app: { version: '0.5', targets: [page.url] } },
     routes: [{ name: 'all', to: 'app' }]
   }))
-  // The image's own command line, with only the config file swapped for one on free ports.
+  // The image's own command line, with only the config file swapped for one
+  // on free ports. (tap's coverage hook rides along in every child process;
+  // it resolves from its own location, so it cannot lend the app a package.)
   const args = cmd.map((w, i) => i === configFlag + 1 ? config : w)
   const { child, match } = await startCli(args, /"msg":"switchyard started"/, { cli: image.at(script), cwd: image.at(image.workdir), env: { ...image.env, NODE_PATH: '' } })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })

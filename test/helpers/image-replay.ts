@@ -28,7 +28,7 @@ const RUNNABLE: Record<string, 'run' | 'skip'> = {
 
 async function sh (command: string, cwd: string): Promise<void> {
   // --prefer-offline: the lockfile pins every version and hash; reuse the cache.
-  const child = spawn(command + ' --prefer-offline', { cwd, shell: true, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(command + ' --prefer-offline', { cwd, shell: true, stdio: ['ignore', 'ignore', 'pipe'], })
   let stderr = ''
   child.stderr.on('data', d => { stderr += String(d) })
   const [code] = await once(child, 'exit') as [number | null]
