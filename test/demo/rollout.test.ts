@@ -12,7 +12,7 @@ t.test('the rollout demo moves 0 → 33 → 66 → 100 % and back with no failed
   child.stdout.on('data', d => { out += String(d) })
   const [code] = await once(child, 'exit') as [number | null]
   const lines = out.trimEnd().split('\n')
-  t.equal(code, 0, out)
+  t.equal(code, 0, 'the demo exits 0', { output: out })
 
   const answers = lines.filter(l => l.startsWith('I am: '))
   t.ok(answers.length >= 40, 'every request printed its answer')
