@@ -32,6 +32,11 @@ const { values } = parseArgs({ options: { 'per-step': { type: 'string', default:
 const perStep = Number(values['per-step'])
 const intervalMs = Number(values['interval-ms'])
 const print = (line: string): void => { process.stdout.write(line + '\n') }
+// A step of no requests would "pass" with 0 failures: refuse such a run.
+if (!(Number.isInteger(perStep) && perStep > 0 && perStep <= 10_000 && Number.isInteger(intervalMs) && intervalMs >= 0 && intervalMs <= 1_000)) {
+  print('usage: rollout [--per-step 1..10000] [--interval-ms 0..1000]')
+  process.exit(2)
+}
 
 const pages: Testpage[] = []
 let sy: SwitchyardProcess | undefined
