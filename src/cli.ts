@@ -7,6 +7,7 @@
  */
 import { Command, Option } from 'commander'
 import { serveCommand } from './commands/serve.js'
+import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
 import { CliError } from './commands/admin-client.js'
 import {
@@ -113,5 +114,14 @@ program.command('explain')
   .option('--config <file>', 'explain against this candidate config instead of the running one')
   .addOption(adminOption()).addOption(jsonOption())
   .action(run(explainCommand))
+
+program.command('testpage')
+  .description('run the demo backend alone: answers "I am: <addr>, the version is: <version>"')
+  .argument('<version>', 'the version it reports')
+  .option('--host <host>', 'address to bind and report', '0.0.0.0')
+  .option('--port <port>', 'port to bind (0: any free port)', '8080')
+  .action(async (version: string, opts: { host?: string, port?: string }) => {
+    process.exitCode = await testpageCommand(version, opts)
+  })
 
 await program.parseAsync(process.argv)

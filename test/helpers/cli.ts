@@ -19,10 +19,10 @@ export function runCli (args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: s
   })
 }
 
-/** Starts a long-running command; resolves once `ready` matches a line of its stdout. */
-export function startCli (args: string[], ready: RegExp, opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<{ child: ChildProcess, lines: string[], match: RegExpExecArray }> {
+/** Starts a long-running command (`cli`: another copy of dist/cli.js); resolves once `ready` matches a line of its stdout. */
+export function startCli (args: string[], ready: RegExp, opts: { env?: NodeJS.ProcessEnv, cwd?: string, cli?: string } = {}): Promise<{ child: ChildProcess, lines: string[], match: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     const lines: string[] = []
     let buf = ''
     let done = false
