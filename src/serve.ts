@@ -121,10 +121,20 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   registerMetricsRoute(admin, metrics.registry)
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
-  proxy.listen(listen.port, listen.host)
-  await once(proxy, 'listening')
-  proxyUp = true
-  await admin.listen({ host: adminAddr.host, port: adminAddr.port })
+  try {
+    proxy.listen(listen.port, listen.host)
+    await once(proxy, 'listening')
+    proxyUp = true
+    await admin.listen({ host: adminAddr.host, port: adminAddr.port })
+  } catch (err) {
+    // A port in use, say: undo what started so that the caller can exit.
+    proxy.close()
+    healthChecks.stopAll()
+    await admin.close().catch(() => {})
+    await upstreams.closeAll()
+    await Promise.all(demoPages.map(async p => await p.close()))
+    throw err
+  }
   const adminServer = admin.server
   if (opts.watch !== false) await live.startWatching()
 

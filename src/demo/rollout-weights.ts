@@ -1,16 +1,12 @@
 /**
- * How the rollout demo moves traffic: the one function to swap for the admin
- * API once it exists (the rest of the demo only calls `setWeights`).
- *
- * Today it rewrites the config file atomically — write a temporary file in
- * the same directory, then rename it over the config — so the watcher never
- * sees a half-written file, and waits until switchyard logs that it applied
- * exactly that content (the log carries the file's sha256).
+ * How the rollout demo moves traffic: through the admin API, as an operator
+ * would with `switchyard set-weight` and `switchyard undo` (the same client
+ * code). Each call answers once the new revision serves, so the demo knows
+ * exactly when a step is live.
  */
-import { createHash } from 'node:crypto'
-import { rename, writeFile } from 'node:fs/promises'
 import { stringify } from 'yaml'
 import type { RawConfig } from '../config/schema.js'
+import { AdminClient } from '../commands/admin-client.js'
 import type { SwitchyardProcess } from './switchyard-process.js'
 
 export interface DemoBackends {
@@ -34,19 +30,20 @@ export function rolloutConfig (backends: DemoBackends, percentNext: number): str
   return stringify(config)
 }
 
-/** Sends `percentNext` % of new requests to 0.6; resolves once switchyard serves with it. */
-export async function setWeights (sy: SwitchyardProcess, backends: DemoBackends, percentNext: number): Promise<void> {
-  const text = rolloutConfig(backends, percentNext)
-  const sha = createHash('sha256').update(text).digest('hex').slice(0, 12)
-  // Listen before renaming: the reload can be logged before rename() returns.
-  const applied = sy.waitForLog(l => l.msg === 'config reloaded' && l.sha256 === sha, 5_000)
-  const tmp = `${sy.configFile}.tmp-${process.pid}`
-  try {
-    await writeFile(tmp, text)
-    await rename(tmp, sy.configFile)
-  } catch (err) {
-    applied.catch(() => {})
-    throw err
-  }
-  await applied
+interface ChangeReply { revision: number, summary: string }
+
+/** `switchyard set-weight testpage stable=… next=…`: sends `percentNext` % of new requests to 0.6. */
+export async function setWeights (sy: SwitchyardProcess, percentNext: number): Promise<string> {
+  const admin = new AdminClient(sy.adminUrl)
+  const status = await admin.call('GET', '/admin/status')
+  const reply = await admin.call<ChangeReply>('PUT', '/admin/routes/testpage/weights', { weights: { stable: 100 - percentNext, next: percentNext } }, status.etag)
+  return `revision ${reply.body.revision}: ${reply.body.summary}`
+}
+
+/** `switchyard undo --to-revision N`: the rollback. */
+export async function undoTo (sy: SwitchyardProcess, revision: number): Promise<string> {
+  const admin = new AdminClient(sy.adminUrl)
+  const status = await admin.call('GET', '/admin/status')
+  const reply = await admin.call<ChangeReply>('POST', '/admin/undo', { toRevision: revision }, status.etag)
+  return `revision ${reply.body.revision}: ${reply.body.summary}`
 }

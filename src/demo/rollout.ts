@@ -15,17 +15,18 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { RolloutClient, newTally } from './rollout-client.js'
 import { checkSteps, summary, type Step } from './rollout-report.js'
-import { rolloutConfig, setWeights, type DemoBackends } from './rollout-weights.js'
+import { rolloutConfig, setWeights, undoTo, type DemoBackends } from './rollout-weights.js'
 import { startSwitchyardProcess, type SwitchyardProcess } from './switchyard-process.js'
 import { startTestpage, type Testpage } from './testpage.js'
 
 const DEADLINE_MS = 60_000
-const PLAN = [
+/** Each step after the first is a set-weight, except the rollback: an undo to the first revision. */
+const PLAN: ReadonlyArray<{ label: string, percent: number, undoTo?: number }> = [
   { label: '0 % to 0.6', percent: 0 },
   { label: '33 % to 0.6', percent: 33 },
   { label: '66 % to 0.6', percent: 66 },
   { label: '100 % to 0.6', percent: 100 },
-  { label: 'rollback: 0 % to 0.6', percent: 0 }
+  { label: 'rollback: 0 % to 0.6', percent: 0, undoTo: 1 }
 ]
 
 const { values } = parseArgs({ options: { 'per-step': { type: 'string', default: '60' }, 'interval-ms': { type: 'string', default: '25' } } })
@@ -74,10 +75,10 @@ async function run (): Promise<boolean> {
       // lost to the switch is exactly what this demo must not show.
       const t0 = Date.now()
       let switched = false
-      const applied = setWeights(sy, backends, plan.percent).finally(() => { switched = true })
+      const live = sy
+      const applied = (plan.undoTo !== undefined ? undoTo(live, plan.undoTo) : setWeights(live, plan.percent)).finally(() => { switched = true })
       while (!switched) await client.send(step.switching)
-      await applied
-      print(`== ${plan.label} is live (${Date.now() - t0} ms after the rewrite)`)
+      print(`== ${await applied} (live ${Date.now() - t0} ms after the call)`)
     }
     for (let n = 0; n < perStep; n++) await client.send(step.live)
   }

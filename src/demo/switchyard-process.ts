@@ -13,6 +13,7 @@ export type LogLine = Record<string, unknown> & { msg?: string }
 export interface SwitchyardProcess {
   readonly configFile: string
   readonly proxyUrl: string
+  readonly adminUrl: string
   /** Resolves with the first log line, from now on, that `accept` takes. */
   waitForLog (accept: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>
   stop (): Promise<void>
@@ -49,7 +50,7 @@ export async function startSwitchyardProcess (configFile: string, timeoutMs = 15
 
   try {
     const started = await waitForLog(l => l.msg === 'switchyard started', timeoutMs)
-    return { configFile, proxyUrl: String(started.proxy), waitForLog, stop: async () => await stop(child) }
+    return { configFile, proxyUrl: String(started.proxy), adminUrl: String(started.admin), waitForLog, stop: async () => await stop(child) }
   } catch (err) {
     await stop(child)
     throw err

@@ -115,3 +115,26 @@ t.test('serve --demo on the default config: demo backends answer through the pro
   child.kill('SIGTERM')
   await once(child, 'exit')
 })
+
+t.test('serve: a port in use is a clear error and the process exits', async t => {
+  const { createServer } = await import('node:net')
+  const blocker = createServer()
+  await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', () => resolve()))
+  t.teardown(() => blocker.close())
+  const taken = (blocker.address() as import('node:net').AddressInfo).port
+  const a = await startBackend('a')
+  t.teardown(() => a.close())
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-port-'))
+  for (const [which, listen, admin] of [['proxy', taken, 0], ['admin', 0, taken]] as const) {
+    const file = join(dir, `${which}.yaml`)
+    await writeFile(file, stringify({
+      listen: { host: '127.0.0.1', port: listen },
+      admin: { host: '127.0.0.1', port: admin },
+      backends: { a: { targets: [a.url] } },
+      routes: [{ name: 'r', to: 'a' }]
+    }))
+    const r = await runCli(['serve', '--config', file])
+    t.equal(r.code, 1, `${which} port taken: exit 1`)
+    t.match(r.stderr, /switchyard: not started: .*EADDRINUSE/, `${which} port taken: says why`)
+  }
+})
