@@ -109,10 +109,10 @@ const Sticky = Type.Object({
 const Retries = Type.Object({
   /** Attempts after the first (default 2). */
   attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
-  /** Retries in flight may be at most this share of requests in flight (default 20). */
+  /** Retries to a backend over the last second or two may add at most this share of its requests (default 20). */
   budgetPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  /** …but this many are always allowed (default 3), so a quiet backend can still retry. */
-  minConcurrency: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 }))
+  /** …but this many per second are always allowed (default 10), so a quiet backend can still retry. */
+  minPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 }))
 }, closed)
 
 const Route = Type.Object({

@@ -132,8 +132,7 @@ export class Exchange implements RawDispatchHandler {
   #dispatch (): void {
     const up = this.upstream as Upstream
     up.pending++
-    this.runtime.active++
-    if (this.#isRetry) this.runtime.retrying++
+    if (!this.#isRetry) this.runtime.countRequest(this.startTime)
     this.#abort = null
     up.pool.dispatch(this.opts, this)
   }
@@ -142,8 +141,6 @@ export class Exchange implements RawDispatchHandler {
   #endAttempt (): void {
     const up = this.upstream as Upstream
     up.pending--
-    this.runtime.active--
-    if (this.#isRetry) this.runtime.retrying--
   }
 
   // An arrow property, so the listener is bound once per exchange.
@@ -173,11 +170,9 @@ export class Exchange implements RawDispatchHandler {
   #retryable (beforeSend: boolean): boolean {
     const policy = this.decision.route.retry
     if (policy === undefined || this.retries >= policy.attempts || this.res.headersSent || this.res.destroyed) return false
-    const rt = this.runtime
-    if (rt.retrying >= Math.max(policy.minConcurrency, rt.active * policy.budgetPercent / 100)) return false
     const hasBody = this.opts.body !== null && this.opts.body !== undefined
-    if (beforeSend) return !hasBody || !this.req.readableDidRead
-    return !hasBody && IDEMPOTENT.has(this.req.method ?? '')
+    const safe = beforeSend ? !hasBody || !this.req.readableDidRead : !hasBody && IDEMPOTENT.has(this.req.method ?? '')
+    return safe && this.runtime.takeRetry(performance.now(), policy.budgetPercent, policy.minPerSecond)
   }
 
   /** Finds another target (same backend first, then its fallbacks) for a retry; false when there is none. */

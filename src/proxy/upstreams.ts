@@ -135,14 +135,49 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
   }
 }
 
-/** A backend's targets at runtime, and the balancing among them. */
+/** A backend's targets at runtime, the balancing among them, and its retry budget. */
 export class BackendRuntime {
-  /** Requests in flight on this backend, and how many of them are retries (the retry budget). */
-  active = 0
-  retrying = 0
   #next = 0
+  // Retry budget: requests and retries in the current and the previous second.
+  #second = 0
+  #requests = 0
+  #retries = 0
+  #prevRequests = 0
+  #prevRetries = 0
 
   constructor (readonly backend: Backend, readonly upstreams: readonly Upstream[]) {}
+
+  /** Counts a request (first attempt) at `nowMs` (performance.now()). */
+  countRequest (nowMs: number): void {
+    this.#roll(nowMs)
+    this.#requests++
+  }
+
+  /**
+   * Takes one retry from the budget: retries over the last one to two
+   * seconds may be at most `percent` % of the requests, plus `minPerSecond`.
+   * A sliding window, not a concurrency cap: a target dying with many
+   * requests on it causes one burst of retries, which the budget absorbs,
+   * while a backend failing everything cannot double its load.
+   */
+  takeRetry (nowMs: number, percent: number, minPerSecond: number): boolean {
+    this.#roll(nowMs)
+    const allowed = minPerSecond + (this.#requests + this.#prevRequests) * percent / 100
+    if (this.#retries + this.#prevRetries >= allowed) return false
+    this.#retries++
+    return true
+  }
+
+  #roll (nowMs: number): void {
+    const second = Math.floor(nowMs / 1000)
+    if (second === this.#second) return
+    const adjacent = second === this.#second + 1
+    this.#prevRequests = adjacent ? this.#requests : 0
+    this.#prevRetries = adjacent ? this.#retries : 0
+    this.#requests = 0
+    this.#retries = 0
+    this.#second = second
+  }
 
   /** The next target to use, skipping unavailable ones and `exclude`; undefined when none is left. */
   pick (exclude?: readonly Upstream[]): Upstream | undefined {

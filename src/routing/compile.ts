@@ -19,7 +19,7 @@ export const DEFAULTS = {
   connectTimeout: '5s',
   healthCheck: { interval: '5s', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 3 },
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
-  retries: { attempts: 2, budgetPercent: 20, minConcurrency: 3 },
+  retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
   server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100 },
   shutdown: { drainDelay: '5s', timeout: '25s' }
 } as const
@@ -50,7 +50,7 @@ function compileOutlier (o: RawOutlierDetection | false | undefined): OutlierPol
 function compileRetry (r: RawRetries | false | undefined): RetryPolicy | undefined {
   if (r === false) return undefined
   const d = DEFAULTS.retries
-  const policy = { attempts: r?.attempts ?? d.attempts, budgetPercent: r?.budgetPercent ?? d.budgetPercent, minConcurrency: r?.minConcurrency ?? d.minConcurrency }
+  const policy = { attempts: r?.attempts ?? d.attempts, budgetPercent: r?.budgetPercent ?? d.budgetPercent, minPerSecond: r?.minPerSecond ?? d.minPerSecond }
   return policy.attempts === 0 ? undefined : Object.freeze(policy)
 }
 

@@ -51,8 +51,10 @@ export interface OutlierPolicy {
 export interface RetryPolicy {
   /** Attempts after the first. */
   readonly attempts: number
+  /** Retries may add at most this share to a backend's requests (over the last 1–2 s). */
   readonly budgetPercent: number
-  readonly minConcurrency: number
+  /** Retries per second always allowed, whatever the budget says. */
+  readonly minPerSecond: number
 }
 
 export interface Backend {
