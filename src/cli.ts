@@ -5,8 +5,10 @@
  * 2 invalid config at `serve`, 3 lost a race (the config changed between
  * read and write; nothing was changed).
  */
+import cluster from 'node:cluster'
 import { Command, Option } from 'commander'
-import { serveCommand } from './commands/serve.js'
+import { startWorker } from './cluster.js'
+import { serveCommand, type ServeOptions } from './commands/serve.js'
 import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
 import { CliError } from './commands/admin-client.js'
@@ -51,7 +53,8 @@ program.command('serve')
   .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
   .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
   .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
-  .action(async (opts: { config?: string, demo?: boolean, stateDir?: string }) => {
+  .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', '1')
+  .action(async (opts: ServeOptions) => {
     process.exitCode = await serveCommand(opts)
   })
 
@@ -124,4 +127,6 @@ program.command('testpage')
     process.exitCode = await testpageCommand(version, opts)
   })
 
-await program.parseAsync(process.argv)
+// A `serve --workers N` worker runs the data plane its primary feeds (src/cluster.ts), whatever its arguments say.
+if (cluster.isWorker) await startWorker()
+else await program.parseAsync(process.argv)

@@ -3,7 +3,6 @@
  * listeners, watch the file. `switchyard serve` and the tests both start
  * switchyard through `startSwitchyard()`.
  */
-import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, resolve as resolvePath } from 'node:path'
@@ -19,13 +18,12 @@ import { ConfigError } from './errors.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { registerMetricsRoute } from './observability/metrics-route.js'
-import { createProxyServer } from './proxy/server.js'
 import { UpstreamRegistry } from './proxy/upstreams.js'
-import { HealthChecks } from './proxy/health-check.js'
 import { TunnelRegistry } from './proxy/websocket.js'
 import type { Entropy, RoutingTable } from './routing/types.js'
 import { ConfigStore } from './runtime/config-store.js'
 import { LiveConfig } from './runtime/live-config.js'
+import { createDataPlane } from './runtime/data-plane.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from './runtime/history.js'
 
 export interface StartOptions {
@@ -69,7 +67,7 @@ function urlOf (server: Server): string {
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
-async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<Testpage[]> {
+export async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<Testpage[]> {
   const pages: Testpage[] = []
   for (const b of table.backends) {
     for (const t of b.targets) {
@@ -89,57 +87,42 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const config = built.table.config
   const logger = opts.logger ?? createLogger(config.log?.level ?? 'info')
 
-  const upstreams = new UpstreamRegistry()
-  upstreams.on('health', (up, reason) => {
-    logger.warn({ target: up.origin, available: up.available, health: up.health, reason }, up.available ? 'target back in rotation' : 'target out of rotation')
-  })
-  const healthChecks = new HealthChecks()
-  const store = new ConfigStore(upstreams, healthChecks)
+  const metrics = createMetrics(new Registry())
+  const plane = createDataPlane({ logger, settings: built.table.server, listener: metrics.requests, entropy: opts.entropy })
+  const { store, upstreams, proxy } = plane
   const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
   const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
   const live = new LiveConfig(configPath, store, history, logger)
-  const metrics = createMetrics(new Registry())
   metrics.follow(store, live, upstreams)
   await live.start(built)
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
-  let draining = false
-  let proxyUp = false
-
-  const settings = built.table.server
-  const tunnels = new TunnelRegistry()
-  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining, listener: metrics.requests })
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
     api: { live, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
     readiness: {
-      ready: () => store.loaded && proxyUp && !draining,
-      reason: () => draining ? 'draining' : !proxyUp ? 'starting' : 'no config'
+      ready: () => store.loaded && plane.listening && !plane.draining,
+      reason: () => plane.draining ? 'draining' : !plane.listening ? 'starting' : 'no config'
     }
   })
   registerMetricsRoute(admin, metrics.registry)
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
   try {
-    proxy.listen(listen.port, listen.host)
-    await once(proxy, 'listening')
-    proxyUp = true
+    await plane.listen(listen.host, listen.port)
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
-    proxy.close()
-    healthChecks.stopAll()
+    await plane.stop(0)
     await admin.close().catch(() => {})
-    await upstreams.closeAll()
     await Promise.all(demoPages.map(async p => await p.close()))
     throw err
   }
-  const adminServer = admin.server
   if (opts.watch !== false) await live.startWatching()
 
   const proxyUrl = urlOf(proxy)
-  const adminUrl = urlOf(adminServer)
+  const adminUrl = urlOf(admin.server)
   logger.info({
     proxy: proxyUrl,
     admin: adminUrl,
@@ -149,34 +132,11 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     backends: Object.fromEntries(built.table.backends.map(b => [b.name, { version: b.version, targets: b.targets }]))
   }, 'switchyard started')
 
-  /**
-   * Graceful shutdown: /readyz turns 503 at once and responses carry
-   * `Connection: close`; after `drainDelayMs` (time for Kubernetes to take
-   * the pod out of its Endpoints) new connections are refused, WebSockets
-   * get a Close frame, and requests in flight have `shutdown.timeout` to
-   * finish before the remaining connections are cut.
-   */
   let closing: Promise<void> | undefined
   const shutdown = (drainDelayMs: number): Promise<void> => {
     closing ??= (async () => {
-      draining = true
-      if (drainDelayMs > 0) {
-        logger.info({ drainDelayMs, shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'draining: /readyz answers 503, connections close after their response')
-        await sleep(drainDelayMs)
-      }
-      await live.stopWatching()
-      const proxyClosed = new Promise<void>(resolve => proxy.close(() => resolve()))
-      proxy.closeIdleConnections()
-      const tunnelsClosed = tunnels.closeAll(Math.min(1000, settings.shutdownTimeoutMs))
-      const finished = await Promise.race([proxyClosed.then(() => true), sleep(settings.shutdownTimeoutMs).then(() => false)])
-      if (!finished) {
-        logger.warn({ shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout; closing their connections')
-        proxy.closeAllConnections()
-      }
-      await tunnelsClosed
-      healthChecks.stopAll()
+      await plane.stop(drainDelayMs, async () => await live.stopWatching())
       await admin.close()
-      await upstreams.closeAll()
       await Promise.all(demoPages.map(async p => await p.close()))
     })()
     return closing
@@ -189,14 +149,10 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     store,
     live,
     logger,
-    tunnels,
+    tunnels: plane.tunnels,
     upstreams,
     registry: metrics.registry,
-    shutdown: async () => await shutdown(settings.drainDelayMs),
+    shutdown: async () => await shutdown(built.table.server.drainDelayMs),
     close: async () => await shutdown(0)
   }
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms))
 }

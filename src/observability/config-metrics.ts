@@ -1,5 +1,7 @@
 /**
- * The metrics that follow the configuration rather than the traffic:
+ * The metrics that follow the configuration rather than the traffic (with
+ * `--workers`, every process holds them; the aggregators say how the
+ * primary's /metrics combines them: the same value everywhere → `first`):
  * split weights, backend versions, the running revision and the outcome of
  * reloads. They change only on a config swap or a reload, so they use
  * prom-client directly.
@@ -22,19 +24,22 @@ export class ConfigMetrics {
       name: 'switchyard_backend_weight',
       help: 'Weight of the backend in the route\'s default split (a `to` destination counts as weight 1); only backends of the running config',
       labelNames: ['route', 'backend'],
-      registers
+      registers,
+      aggregator: 'first'
     })
     this.#backendInfo = new Gauge({
       name: 'switchyard_backend_info',
       help: 'Always 1: the version each backend of the running config runs (to join a backend to its version)',
       labelNames: ['backend', 'version'],
-      registers
+      registers,
+      aggregator: 'first'
     })
     this.#info = new Gauge({
       name: 'switchyard_config_info',
       help: 'Always 1: the revision and the sha256 of the running config',
       labelNames: ['revision', 'sha256'],
-      registers
+      registers,
+      aggregator: 'first'
     })
     this.#reloads = new Counter({
       name: 'switchyard_config_reloads_total',
@@ -45,12 +50,14 @@ export class ConfigMetrics {
     this.#lastSuccess = new Gauge({
       name: 'switchyard_config_last_reload_success_timestamp_seconds',
       help: 'Unix time at which the running config was applied (at start, or by the last successful reload)',
-      registers
+      registers,
+      aggregator: 'max'
     })
     this.#lastSuccessful = new Gauge({
       name: 'switchyard_config_last_reload_successful',
       help: '1 when the last reload was applied or found the file unchanged, 0 when it was rejected (the previous config keeps serving)',
-      registers
+      registers,
+      aggregator: 'min'
     })
     // Both results exist from the start, so that increase() sees the first failure.
     this.#reloads.inc({ result: 'success' }, 0)

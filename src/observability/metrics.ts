@@ -23,7 +23,7 @@ export interface Metrics {
   /** The proxy's ExchangeListener. */
   readonly requests: RequestMetrics
   /** Keeps the metrics in step with the running config and the targets' health. */
-  follow (store: ConfigStore, live: LiveConfig, upstreams?: UpstreamRegistry): void
+  follow (store: ConfigStore, live?: LiveConfig, upstreams?: UpstreamRegistry): void
 }
 
 /** Hands what a tally counted since the last scrape to its counter child. */
@@ -129,6 +129,8 @@ export function createMetrics (registry: Registry): Metrics {
     help: '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
     labelNames: ['backend', 'target'],
     registers,
+    // With --workers each process judges health alone: healthy only if all say so.
+    aggregator: 'min',
     collect () {
       targetHealthy.reset()
       if (current === undefined || !current.loaded) return
@@ -165,7 +167,7 @@ export function createMetrics (registry: Registry): Metrics {
         requests.follow(next.table)
         config.applied(next)
       })
-      live.on('reload', (outcome, origin) => config.reloaded(outcome, origin))
+      live?.on('reload', (outcome, origin) => config.reloaded(outcome, origin))
       if (store.loaded) {
         requests.follow(store.current.table)
         config.applied(store.current)

@@ -1,0 +1,65 @@
+/**
+ * `switchyard serve --workers 2`: both workers serve on the shared port,
+ * a change through the admin API reaches every worker, /metrics adds up
+ * across workers, and SIGTERM drains them all and exits 0.
+ */
+import t from 'tap'
+import { once } from 'node:events'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { stringify } from 'yaml'
+import { startBackend } from '../helpers/backends.js'
+import { runCli, startCli } from '../helpers/cli.js'
+import { scrape } from '../helpers/exposition.js'
+
+t.test('two workers behind one port, one config', async t => {
+  const stable = await startBackend('stable')
+  const canary = await startBackend('canary')
+  t.teardown(async () => { await stable.close(); await canary.close() })
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-workers-'))
+  const file = join(dir, 'sy.yaml')
+  await writeFile(file, stringify({
+    listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    shutdown: { drainDelay: '200ms', timeout: '5s' },
+    backends: { stable: { targets: [stable.url] }, canary: { targets: [canary.url] } },
+    routes: [{ name: 'web', split: { stable: 100, canary: 0 } }]
+  }))
+  const { child, match } = await startCli(['serve', '--config', file, '--workers', '2'], /"msg":"switchyard started"/)
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const started = JSON.parse(match.input) as { proxy: string, admin: string, workers: number }
+  t.equal(started.workers, 2)
+
+  // A fresh connection per request: the cluster hands connections to the workers in turn.
+  const get = async (): Promise<string> => {
+    const res = await request(started.proxy + '/', { headers: { connection: 'close' } })
+    await res.body.dump()
+    return `${res.statusCode} ${String(res.headers['x-backend'])}`
+  }
+  const before: string[] = []
+  for (let i = 0; i < 20; i++) before.push(await get())
+  t.same([...new Set(before)], ['200 stable'])
+
+  const set = await runCli(['set-weight', '--admin', started.admin, 'web', 'canary=100'])
+  t.equal(set.stdout, 'revision 2: web: stable 100→0, canary 0→100\n')
+  const after: string[] = []
+  for (let i = 0; i < 20; i++) after.push(await get())
+  t.same([...new Set(after)], ['200 canary'], 'every worker applied the change')
+
+  const m = await scrape(started.admin)
+  t.equal(m.sum('switchyard_requests_total', { route: 'web' }), 40, 'requests add up over the workers')
+  t.equal(m.value('switchyard_backend_weight', { route: 'web', backend: 'canary' }), 100, 'per-config gauges are not multiplied by the workers')
+  t.equal(m.select('switchyard_config_info').length, 1)
+
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit') as [number | null]
+  t.equal(code, 0)
+})
+
+t.test('--workers must be a number or auto', async t => {
+  const r = await runCli(['serve', '--workers', 'lots'])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /--workers takes a number from 1 to 256 or `auto`/)
+})
