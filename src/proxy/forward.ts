@@ -100,7 +100,9 @@ export class Exchange implements RawDispatchHandler {
     readonly listener: ExchangeListener
   ) {
     this.runtime = runtimes[decision.backend.index] as BackendRuntime
-    res.once('close', this.#onClientClose)
+    // One shared listener function finds the exchange on the response: no closure per request.
+    ;(res as ExchangeResponse)[kExchange] = this
+    res.on('close', onResponseClose)
     listener.onExchangeStart(this)
   }
 
@@ -122,6 +124,11 @@ export class Exchange implements RawDispatchHandler {
 
   /** A target of `rt`, else of its fallback chain; false when there is none. */
   #select (rt: BackendRuntime): boolean {
+    const up = rt.pick()
+    if (up !== undefined) {
+      this.upstream = up
+      return true
+    }
     const target = selectTarget(this.runtimes, rt.backend.index, undefined)
     if (target === undefined) return false
     this.runtime = target.runtime
@@ -143,20 +150,16 @@ export class Exchange implements RawDispatchHandler {
     up.pending--
   }
 
-  // An arrow property, so the listener is bound once per exchange.
-  readonly #onClientClose = (): void => {
-    if (!this.#done) {
-      // The client went away first: stop the upstream request too.
-      this.clientClosed = true
-      const abort = this.#abort
-      if (abort !== null) abort(CLIENT_GONE)
-    }
+  /** The client's response closed; when that is before the end, the client went away: stop the upstream request too. */
+  clientGone (): void {
+    if (this.#done) return
+    this.clientClosed = true
+    const abort = this.#abort
+    if (abort !== null) abort(CLIENT_GONE)
   }
 
-  readonly #onDrain = (): void => {
-    const resume = this.#resume
-    if (resume !== null) resume()
-  }
+  /** Resumes the upstream once the client has taken what was buffered (created only under backpressure). */
+  #onDrain: (() => void) | undefined
 
   /**
    * Whether a failed attempt may go to another target:
@@ -227,7 +230,7 @@ export class Exchange implements RawDispatchHandler {
 
   onData (chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true
-    this.res.once('drain', this.#onDrain)
+    this.res.once('drain', this.#onDrain ??= () => { this.#resume?.() })
     return false
   }
 
@@ -271,6 +274,13 @@ export class Exchange implements RawDispatchHandler {
     this.#done = true
     this.listener.onExchangeEnd(this, this.statusCode, err)
   }
+}
+
+const kExchange = Symbol('switchyard.exchange')
+type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange }
+
+function onResponseClose (this: ExchangeResponse): void {
+  this[kExchange]?.clientGone()
 }
 
 /** A short plain-text error from switchyard itself. */
