@@ -29,6 +29,10 @@ for (let i = 0; i < samples.length; i++) {
   selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, deltas[i] ?? 0))
 }
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0)
+// Percentages are of busy time: idle stretches (start-up, pauses between
+// runs) say nothing about the hot path.
+const idleUs = prof.nodes.filter(n => n.callFrame.functionName === '(idle)').reduce((a, n) => a + (selfUs.get(n.id) ?? 0), 0)
+const busy = total - idleUs
 
 /** Where a frame's code lives, for the grouped view. */
 function placeOf (cf: CallFrame): string {
@@ -53,12 +57,21 @@ function shortUrl (url: string): string {
   return url.replace(/^file:\/\//, '')
 }
 
+/** Native frames V8 shows without a JS caller name: what they are. */
+const NATIVE_NOTES: Record<string, string> = {
+  writev: 'socket writes (syscall), client responses and upstream requests',
+  writeLatin1String: 'socket write of a string (syscall)',
+  writeBuffer: 'socket write of a Buffer (syscall)',
+  '(garbage collector)': 'GC on the main thread',
+  '(program)': 'V8/Node native work outside JS (parsers, epoll, timers)'
+}
+
 const byFunction = new Map<string, number>()
 const byPlace = new Map<string, number>()
 for (const node of prof.nodes) {
   const us = selfUs.get(node.id) ?? 0
-  if (us === 0) continue
   const cf = node.callFrame
+  if (us === 0 || cf.functionName === '(idle)') continue
   const key = cf.url === ''
     ? cf.functionName || '(anonymous)'
     : `${cf.functionName || '(anonymous)'}  ${shortUrl(cf.url)}:${cf.lineNumber + 1}`
@@ -67,11 +80,14 @@ for (const node of prof.nodes) {
   byPlace.set(place, (byPlace.get(place) ?? 0) + us)
 }
 
-const pctOf = (us: number): string => `${(100 * us / total).toFixed(1).padStart(5)} %`
+const pctOf = (us: number): string => `${(100 * us / busy).toFixed(1).padStart(5)} %`
 const lines: string[] = []
-lines.push(`${file}: ${(total / 1e6).toFixed(1)} s sampled`)
+lines.push(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages below are of busy time)`)
 lines.push('', `Top ${topN} functions by self time:`)
-for (const [k, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topN)) lines.push(`${pctOf(us)}  ${k}`)
+for (const [k, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topN)) {
+  const note = NATIVE_NOTES[k]
+  lines.push(`${pctOf(us)}  ${k}${note === undefined ? '' : `  — ${note}`}`)
+}
 lines.push('', 'Self time by where the code lives:')
 for (const [k, us] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`${pctOf(us)}  ${k}`)
 console.log(lines.join('\n'))

@@ -65,13 +65,12 @@ DEFAULT_HEADERS='User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 
 WRK_HEADERS=${WRK_HEADERS-$DEFAULT_HEADERS}
 
 # ------------------------------------------------------------ dependencies
-for bin in curl pgrep setsid timeout "$NODE_BIN"; do
-  command -v "$bin" >/dev/null 2>&1 || { echo "missing $bin" >&2; exit 2; }
+for bin in wrk nginx curl pgrep; do
+  command -v "$bin" >/dev/null 2>&1 || { bash "$HERE/setup.sh" || true; break; }
 done
-if ! command -v wrk >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then
-  bash "$HERE/setup.sh" || true
-fi
-command -v wrk >/dev/null 2>&1 || { echo "wrk is required: apt-get install wrk (Debian), then re-run" >&2; exit 2; }
+for bin in wrk curl pgrep setsid timeout "$NODE_BIN"; do
+  command -v "$bin" >/dev/null 2>&1 || { echo "missing $bin: run bench/setup.sh as root (apt-get install wrk curl procps)" >&2; exit 2; }
+done
 for f in peers/backend.js peers/fastify-proxy.js peers/undici-proxy.js summarize.js; do
   [[ -f "$DIST/$f" ]] || { echo "missing dist-bench/bench/$f: run \`npm run bench:build\` (npm run bench does)" >&2; exit 2; }
 done

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the peer benchmark needs from Debian's packages when missing:
 # wrk (load generator, required), nginx (backend and peer; optional: without
-# it the backend is node:http and the nginx peer is skipped), curl.
+# it the backend is node:http and the nginx peer is skipped), curl, procps.
 # Runs apt-get as root, or through sudo; otherwise prints the command.
 # Node dependencies come from the repo's own `npm ci` (fastify,
 # @fastify/http-proxy, undici).
 set -euo pipefail
 
 need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-if [[ "${WITH_HAPROXY:-0}" == 1 ]]; then command -v haproxy >/dev/null 2>&1 || need+=(haproxy); fi
+pairs=(wrk:wrk curl:curl pgrep:procps nginx:nginx-light)
+[[ "${WITH_HAPROXY:-0}" == 1 ]] && pairs+=(haproxy:haproxy)
+for pair in "${pairs[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
 ((${#need[@]})) || { echo "setup: nothing to install" >&2; exit 0; }
 
 if [[ $(id -u) == 0 ]]; then SUDO=()

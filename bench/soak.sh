@@ -27,6 +27,12 @@ NODE_BIN=${NODE_BIN:-node}
 export SOAK_TIMEOUT_S=${SOAK_TIMEOUT_S:-600}
 OUT=${OUT:-"$HERE/results/soak-$(date +%Y%m%d-%H%M%S)"}
 
+for bin in nginx curl pgrep; do
+  command -v "$bin" >/dev/null 2>&1 || { bash "$HERE/setup.sh" || true; break; }
+done
+for bin in curl pgrep setsid timeout "$NODE_BIN"; do
+  command -v "$bin" >/dev/null 2>&1 || { echo "missing $bin: run bench/setup.sh as root (apt-get install curl procps)" >&2; exit 2; }
+done
 for f in soak.js peers/backend.js; do
   [[ -f "$DIST/$f" ]] || { echo "missing dist-bench/bench/$f: run \`npm run bench:build\`" >&2; exit 2; }
 done

@@ -157,8 +157,8 @@ function throughputTable (scen: string, title: string, dur: number): void {
   }
   p(`## ${title} — wrk -t${S.threads} -c${S.conns} -d${dur}s, median of ${S.reps}`)
   p()
-  p(`| peer | req/s median (min–max) | ${REFS.map(r => `÷${r}`).join(' | ')} | p50 ms | p99 ms | CPU % proxy / backend / wrk / other / machine | proxy CPU µs/req | RSS MiB idle → peak |`)
-  p(`|---|---:|${REFS.map(() => '---:').join('|')}|---:|---:|---|---:|---|`)
+  p(`| peer | req/s median (min–max) | ${REFS.map(r => `÷${r} | `).join('')}p50 ms | p99 ms | CPU % proxy / backend / wrk / other / machine | proxy CPU µs/req | RSS MiB idle → peak |`)
+  p(`|---|---:|${REFS.map(() => '---:|').join('')}---:|---:|---|---:|---|`)
   for (const { peer, rs } of rows) {
     const rps = rs.map(r => r.rps)
     const c = [
@@ -172,7 +172,7 @@ function throughputTable (scen: string, title: string, dur: number): void {
     const n = rs.length < S.reps ? ` (n=${rs.length})` : ''
     const cpr = median(rs.map(cpuPerReq))
     p(`| ${peer}${errs > 0 ? ` ⚠${errs} err` : ''}${dirty > 0 ? ` ⚠${dirty} noisy` : ''}${n} | ${fmtInt(med.get(peer) ?? null)} (${fmtK(min(rps))}–${fmtK(max(rps))}) | ` +
-      `${REFS.map(ref => ratio(peer, ref)).join(' | ')} | ${ms(median(rs.map(r => r.p50_us)))} | ${ms(median(rs.map(r => r.p99_us)))} | ${c} | ` +
+      `${REFS.map(ref => `${ratio(peer, ref)} | `).join('')}${ms(median(rs.map(r => r.p50_us)))} | ${ms(median(rs.map(r => r.p99_us)))} | ${c} | ` +
       `${cpr == null ? '–' : cpr.toFixed(1)} | ${mem} |`)
   }
   p()
