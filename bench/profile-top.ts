@@ -44,16 +44,17 @@ function placeOf (cf: CallFrame): string {
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!
   }
   if (url.startsWith('node:')) return 'node: internals'
-  const src = url.indexOf('/dist/')
-  if (src !== -1) return 'switchyard ' + url.slice(src + 1).replace(/\/[^/]*$/, '/')
+  // dist/ is what `serve` runs; dist-bench/ is what the micro-benchmarks import
+  const m = /\/(dist|dist-bench)\/(.*)\/[^/]*$/.exec(url)
+  if (m !== null) return `switchyard ${m[1]}/${m[2]}/`
   return url
 }
 
 function shortUrl (url: string): string {
   const nm = url.lastIndexOf('/node_modules/')
   if (nm !== -1) return url.slice(nm + '/node_modules/'.length)
-  const dist = url.indexOf('/dist/')
-  if (dist !== -1) return url.slice(dist + 1)
+  const m = /\/(dist|dist-bench)\/.*$/.exec(url)
+  if (m !== null) return m[0].slice(1)
   return url.replace(/^file:\/\//, '')
 }
 

@@ -52,6 +52,7 @@ SWITCHYARD_PORT=${SWITCHYARD_PORT:-$((PORT_BASE + 10))}
 SWITCHYARD_ADMIN_PORT=${SWITCHYARD_ADMIN_PORT:-$((PORT_BASE + 11))}
 NODE_BIN=${NODE_BIN:-node}
 PROFILE=${PROFILE:-0}                # 1 = run switchyard with --cpu-prof (slower; profile only)
+SWITCHYARD_NODE_ARGS=${SWITCHYARD_NODE_ARGS:-}   # extra node flags for switchyard, e.g. --max-semi-space-size=32 or --trace-gc
 OTHER_MAX=${OTHER_MAX:-15}           # % of one core used by processes not ours during a run
 RETRIES=${RETRIES:-2}                # re-runs of a run whose "other" CPU exceeded OTHER_MAX
 RETRY_BUDGET=${RETRY_BUDGET:-90}     # s, at most this much added by re-runs (keeps full ≤ 10 min)
@@ -136,7 +137,8 @@ for peer in $PEERS; do
       prof=()
       if [[ "$PROFILE" == 1 ]]; then mkdir -p "$OUT/profile"; prof=(--cpu-prof --cpu-prof-dir="$OUT/profile"); fi
       # exactly as a user runs it: the CLI, the config's defaults, logs to stdout
-      start_bg switchyard "$NODE_BIN" "${prof[@]}" "$ROOT/dist/cli.js" serve --config "$SWITCHYARD_CONFIG" --state-dir "$RUNTIME" ;;
+      read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
+      start_bg switchyard "$NODE_BIN" "${sy_args[@]}" "${prof[@]}" "$ROOT/dist/cli.js" serve --config "$SWITCHYARD_CONFIG" --state-dir "$RUNTIME" ;;
     *) log "ERROR: unknown peer '$peer'"; exit 2 ;;
   esac
 done
@@ -163,8 +165,8 @@ pkg_version() { "$NODE_BIN" -e 'process.stdout.write(require(process.argv[1] + "
     "$REPS" "$DURATION" "$LARGE_DURATION" "$LAT_DURATION" "$WARMUP"
   printf '"threads":%s,"conns":%s,"lat_rate":%s,"lat_conns":%s,"scenarios":"%s","peers":"%s",' \
     "$THREADS" "$CONNS" "$LAT_RATE" "$LAT_CONNS" "$SCENARIOS" "$(xargs <<<"$PEERS")"
-  printf '"backend":"%s","body_bytes":%s,"large_body_bytes":%s,"delay_ms":%s,"quick":%s,"other_max":%s,"retries":%s,"profile":%s,"headers":%s}}\n' \
-    "$BACKEND" "$BODY_BYTES" "$LARGE_BODY_BYTES" "$DELAY_MS" "$QUICK" "$OTHER_MAX" "$RETRIES" "$PROFILE" \
+  printf '"backend":"%s","body_bytes":%s,"large_body_bytes":%s,"delay_ms":%s,"quick":%s,"other_max":%s,"retries":%s,"profile":%s,"switchyard_node_args":"%s","headers":%s}}\n' \
+    "$BACKEND" "$BODY_BYTES" "$LARGE_BODY_BYTES" "$DELAY_MS" "$QUICK" "$OTHER_MAX" "$RETRIES" "$PROFILE" "$SWITCHYARD_NODE_ARGS" \
     "$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$WRK_HEADERS")"
 } >"$OUT/meta.json"
 
@@ -204,25 +206,26 @@ one_run() {
   tag="$peer.$scen.$rep.$attempt"
   local ppg=${PGID[$peer]:-} bpg=${PGID[backend]}
   local p0 b0 a0 t0 p1 b1 a1 t1
-  a0=$(all_ticks); p0=$(group_ticks "$ppg"); b0=$(group_ticks "$bpg")
+  a0=$(all_ticks); p0=$(group_ticks "$ppg"); b0=$(group_ticks "$bpg"); local ps0; ps0=$(group_sys_ticks "$ppg")
   read -r c0 i0 < <(cpu_stat); t0=$(date +%s.%N)
   local TIMEFORMAT='%U %S'
   { time timeout $((dur + 30)) wrk -t"$THREADS" -c"$conns" -d"${dur}s" --timeout 5s "${HDR[@]}" \
       -s "$HERE/lib/$script" "$url" "${args[@]}" >"$OUT/wrk/$tag.txt" 2>&1 ; } 2>"$OUT/wrk/$tag.time" || true
   t1=$(date +%s.%N); read -r c1 i1 < <(cpu_stat)
-  p1=$(group_ticks "$ppg"); b1=$(group_ticks "$bpg"); a1=$(all_ticks)
+  p1=$(group_ticks "$ppg"); b1=$(group_ticks "$bpg"); a1=$(all_ticks); local ps1; ps1=$(group_sys_ticks "$ppg")
   [[ "$scen" == warmup ]] && return 0
   local res; res=$(grep '^BENCHJSON ' "$OUT/wrk/$tag.txt" | head -n1 || true)
   read -r wu ws <"$OUT/wrk/$tag.time" || { wu=0; ws=0; }
   # other = machine busy CPU − (all our process groups + wrk): someone else's load
-  local cpu; cpu=$(awk -v p0="$p0" -v p1="$p1" -v b0="$b0" -v b1="$b1" -v a0="$a0" -v a1="$a1" -v t0="$t0" -v t1="$t1" \
+  local cpu; cpu=$(awk -v p0="$p0" -v p1="$p1" -v ps0="$ps0" -v ps1="$ps1" -v b0="$b0" -v b1="$b1" -v a0="$a0" -v a1="$a1" -v t0="$t0" -v t1="$t1" \
       -v wu="$wu" -v ws="$ws" -v c0="$c0" -v c1="$c1" -v i0="$i0" -v i1="$i1" -v hz="$CLK_TCK" -v n="$NCPU" \
       -v direct="$([[ -z $ppg ]] && echo 1 || echo 0)" -v omax="$OTHER_MAX" \
       'BEGIN { w = t1 - t0; tot = c1 - c0; busy = tot > 0 ? 100 * n * (1 - (i1 - i0) / tot) : 0;
                pc = direct ? "null" : sprintf("%.1f", 100 * (p1 - p0) / hz / w);
+               psys = direct ? "null" : sprintf("%.1f", 100 * (ps1 - ps0) / hz / w);
                wk = 100 * (wu + ws) / w; other = busy - 100 * (a1 - a0) / hz / w - wk;
-               printf "\"cpu_proxy\":%s,\"cpu_backend\":%.1f,\"cpu_wrk\":%.1f,\"cpu_busy\":%.1f,\"cpu_other\":%.1f,\"contaminated\":%s,\"wall_s\":%.2f",
-                      pc, 100 * (b1 - b0) / hz / w, wk, busy, other, (other > omax) ? "true" : "false", w }')
+               printf "\"cpu_proxy\":%s,\"cpu_proxy_sys\":%s,\"cpu_backend\":%.1f,\"cpu_wrk\":%.1f,\"cpu_busy\":%.1f,\"cpu_other\":%.1f,\"contaminated\":%s,\"wall_s\":%.2f",
+                      pc, psys, 100 * (b1 - b0) / hz / w, wk, busy, other, (other > omax) ? "true" : "false", w }')
   local head="{\"peer\":\"$peer\",\"scenario\":\"$scen\",\"rep\":$rep,\"attempt\":$attempt,$cpu"
   if [[ -n "$res" ]]; then
     echo "$head,${res#BENCHJSON \{}" >>"$OUT/runs.jsonl"

@@ -38,6 +38,7 @@ interface Meta {
     quick: number
     other_max: number
     profile: number
+    switchyard_node_args?: string
     headers: string
   }
 }
@@ -49,6 +50,8 @@ interface Run {
   rep: number
   attempt: number
   cpu_proxy: number | null
+  /** The kernel's part of cpu_proxy (stime): socket syscalls, loopback TCP. */
+  cpu_proxy_sys?: number | null
   cpu_backend: number
   cpu_wrk: number
   cpu_busy: number
@@ -121,6 +124,13 @@ const pct = (x: number | null): string => x == null ? '–' : String(Math.round(
 const mib = (kb: number | undefined): string => kb === undefined || kb === 0 ? '–' : (kb / 1024).toFixed(0)
 // proxy CPU time per request (µs): cpu_proxy (% of one core) ÷ achieved req/s
 const cpuPerReq = (r: Run): number | null => r.cpu_proxy == null ? null : (r.cpu_proxy / 100) * 1e6 / r.rps
+/** proxy CPU µs/req, with the kernel's share when run.sh recorded it. */
+function cpuPerReqText (rs: Run[]): string {
+  const cpr = median(rs.map(cpuPerReq))
+  if (cpr == null) return '–'
+  const sys = median(rs.map(r => r.cpu_proxy == null || r.cpu_proxy_sys == null || r.cpu_proxy === 0 ? null : r.cpu_proxy_sys / r.cpu_proxy))
+  return sys == null ? cpr.toFixed(1) : `${cpr.toFixed(1)} (${Math.round(sys * 100)} % sys)`
+}
 const errors = (r: Run): number => r.err_connect + r.err_read + r.err_write + r.err_status + r.err_timeout
 
 /** Same-round ratio peer ÷ ref for each round both have: runs of one round are back to back. */
@@ -141,6 +151,7 @@ p()
 p(`Machine: ${meta.host_cpus} CPU × ${meta.cpu_model}, ${meta.mem_gib} GiB, kernel ${meta.kernel}. ` +
   `node ${meta.node}, nginx ${meta.nginx || '–'}, wrk ${meta.wrk}; ` +
   Object.entries(meta.packages).map(([k, v]) => `${k} ${v}`).join(', ') + `; switchyard ${meta.git}.`)
+if (S.switchyard_node_args !== undefined && S.switchyard_node_args !== '') p(`switchyard ran with node ${S.switchyard_node_args}.`)
 p(`Backend: ${S.backend} (1 worker), GET / → ${S.body_bytes} B, GET /16k → ${S.large_body_bytes} B, delay ${S.delay_ms} ms. ` +
   `Load: wrk ${S.threads} thread, ${S.conns} connections; ${S.reps} round(s), peers interleaved (order rotated each round), ` +
   `${S.warmup}s warm-up per peer. Request headers: ${S.headers === '' ? "wrk's bare request (every request a new visitor)" : S.headers.split('|').map(h => `\`${h.split(':')[0] ?? h}\``).join(', ')}.`)
@@ -170,10 +181,9 @@ function throughputTable (scen: string, title: string, dur: number): void {
     const errs = rs.reduce((a, r) => a + errors(r), 0)
     const dirty = rs.filter(r => r.contaminated).length
     const n = rs.length < S.reps ? ` (n=${rs.length})` : ''
-    const cpr = median(rs.map(cpuPerReq))
     p(`| ${peer}${errs > 0 ? ` ⚠${errs} err` : ''}${dirty > 0 ? ` ⚠${dirty} noisy` : ''}${n} | ${fmtInt(med.get(peer) ?? null)} (${fmtK(min(rps))}–${fmtK(max(rps))}) | ` +
       `${REFS.map(ref => `${ratio(peer, ref)} | `).join('')}${ms(median(rs.map(r => r.p50_us)))} | ${ms(median(rs.map(r => r.p99_us)))} | ${c} | ` +
-      `${cpr == null ? '–' : cpr.toFixed(1)} | ${mem} |`)
+      `${cpuPerReqText(rs)} | ${mem} |`)
   }
   p()
   const refs = ['fastify', 'nginx'].filter(has)
@@ -208,10 +218,9 @@ function latencyTable (scen: string, path: string, bytes: number): void {
     const errs = rs.reduce((a, r) => a + errors(r), 0)
     const n = rs.length < S.reps ? ` (n=${rs.length})` : ''
     const dirty = rs.filter(r => r.contaminated).length
-    const cpr = median(rs.map(cpuPerReq))
     p(`| ${peer}${errs > 0 ? ` ⚠${errs} err` : ''}${dirty > 0 ? ` ⚠${dirty} noisy` : ''}${n} | ${fmtInt(ach)} | ${ms(p50)} | ${ms(median(rs.map(r => r.p90_us)))} | ` +
       `${ms(p99)} (${ms(min(p99s))}–${ms(max(p99s))}) | ${ms(median(rs.map(r => r.p999_us)))} | ${added} | ` +
-      `${pct(median(rs.map(r => r.cpu_proxy)))} | ${cpr == null ? '–' : cpr.toFixed(1)} |`)
+      `${pct(median(rs.map(r => r.cpu_proxy)))} | ${cpuPerReqText(rs)} |`)
   }
   p()
   if (low.length > 0) p(`⚠ below 95 % of the offered rate (saturated, latency not comparable): ${low.join(', ')}\n`)
@@ -276,6 +285,6 @@ if (retried > 0) {
 }
 p('CPU %: process-group CPU time ÷ wall time during the run (100 = one core); machine = all busy CPU ' +
   `(max ${meta.host_cpus * 100}); other = machine − everything this harness started − wrk. ` +
-  'proxy CPU µs/req = proxy CPU time ÷ requests served. ' +
+  'proxy CPU µs/req = proxy CPU time ÷ requests served (sys = the part spent in the kernel: socket syscalls, loopback TCP). ' +
   "RSS: sum over the peer's processes, idle after start and peak (VmHWM) at the end of the run.")
 console.log(out.join('\n'))

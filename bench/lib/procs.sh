@@ -83,6 +83,19 @@ group_ticks() { # utime+stime (clock ticks) summed over a process group; 0 if no
   echo "$sum"
 }
 
+group_sys_ticks() { # stime (clock ticks, CPU time in the kernel) summed over a process group
+  local pgid=$1 p s sum=0
+  [[ -z "$pgid" ]] && { echo 0; return; }
+  for p in $(group_pids "$pgid"); do
+    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    sum=$((sum + ${13}))
+  done
+  echo "$sum"
+}
+
 group_mem_kb() { # group_mem_kb PGID FIELD(VmHWM|VmRSS) : summed over the group
   local pgid=$1 field=$2 p v sum=0
   [[ -z "$pgid" ]] && { echo 0; return; }
