@@ -213,6 +213,9 @@ one_run() {
       -s "$HERE/lib/$script" "$url" "${args[@]}" >"$OUT/wrk/$tag.txt" 2>&1 ; } 2>"$OUT/wrk/$tag.time" || true
   t1=$(date +%s.%N); read -r c1 i1 < <(cpu_stat)
   p1=$(group_ticks "$ppg"); b1=$(group_ticks "$bpg"); a1=$(all_ticks); local ps1; ps1=$(group_sys_ticks "$ppg")
+  # RSS right after the load stops: steadier than the lifetime peak (VmHWM),
+  # which one badly timed GC can set.
+  local rss_now; rss_now=$(group_mem_kb "$ppg" VmRSS)
   [[ "$scen" == warmup ]] && return 0
   local res; res=$(grep '^BENCHJSON ' "$OUT/wrk/$tag.txt" | head -n1 || true)
   read -r wu ws <"$OUT/wrk/$tag.time" || { wu=0; ws=0; }
@@ -226,7 +229,7 @@ one_run() {
                wk = 100 * (wu + ws) / w; other = busy - 100 * (a1 - a0) / hz / w - wk;
                printf "\"cpu_proxy\":%s,\"cpu_proxy_sys\":%s,\"cpu_backend\":%.1f,\"cpu_wrk\":%.1f,\"cpu_busy\":%.1f,\"cpu_other\":%.1f,\"contaminated\":%s,\"wall_s\":%.2f",
                       pc, psys, 100 * (b1 - b0) / hz / w, wk, busy, other, (other > omax) ? "true" : "false", w }')
-  local head="{\"peer\":\"$peer\",\"scenario\":\"$scen\",\"rep\":$rep,\"attempt\":$attempt,$cpu"
+  local head="{\"peer\":\"$peer\",\"scenario\":\"$scen\",\"rep\":$rep,\"attempt\":$attempt,\"rss_kb\":$rss_now,$cpu"
   if [[ -n "$res" ]]; then
     echo "$head,${res#BENCHJSON \{}" >>"$OUT/runs.jsonl"
   else

@@ -57,6 +57,8 @@ interface Run {
   cpu_busy: number
   cpu_other: number
   contaminated: boolean
+  /** The proxy's VmRSS right after the run (KiB; 0 for direct). */
+  rss_kb?: number
   failed?: boolean
   requests: number
   rps: number
@@ -168,7 +170,7 @@ function throughputTable (scen: string, title: string, dur: number): void {
   }
   p(`## ${title} — wrk -t${S.threads} -c${S.conns} -d${dur}s, median of ${S.reps}`)
   p()
-  p(`| peer | req/s median (min–max) | ${REFS.map(r => `÷${r} | `).join('')}p50 ms | p99 ms | CPU % proxy / backend / wrk / other / machine | proxy CPU µs/req | RSS MiB idle → peak |`)
+  p(`| peer | req/s median (min–max) | ${REFS.map(r => `÷${r} | `).join('')}p50 ms | p99 ms | CPU % proxy / backend / wrk / other / machine | proxy CPU µs/req | RSS MiB idle / after runs / peak |`)
   p(`|---|---:|${REFS.map(() => '---:|').join('')}---:|---:|---|---:|---|`)
   for (const { peer, rs } of rows) {
     const rps = rs.map(r => r.rps)
@@ -177,7 +179,8 @@ function throughputTable (scen: string, title: string, dur: number): void {
       median(rs.map(r => r.cpu_other)), median(rs.map(r => r.cpu_busy))
     ].map(pct).join(' / ')
     const m = rss.get(peer)
-    const mem = peer === 'direct' ? `(backend peak ${mib(m?.backend_hwm_kb)})` : m === undefined ? '–' : `${mib(m.rss_idle_kb)} → ${mib(m.hwm_kb)}`
+    const after = median(rs.map(r => r.rss_kb === undefined || r.rss_kb === 0 ? null : r.rss_kb))
+    const mem = peer === 'direct' ? `(backend peak ${mib(m?.backend_hwm_kb)})` : m === undefined ? '–' : `${mib(m.rss_idle_kb)} / ${mib(after ?? undefined)} / ${mib(m.hwm_kb)}`
     const errs = rs.reduce((a, r) => a + errors(r), 0)
     const dirty = rs.filter(r => r.contaminated).length
     const n = rs.length < S.reps ? ` (n=${rs.length})` : ''
@@ -267,6 +270,12 @@ function goalsSection (): void {
   if (sy !== undefined && fa !== undefined) {
     const over = (sy.hwm_kb - fa.hwm_kb) / 1024
     p(`| peak RSS (VmHWM over the whole run) | ${mib(sy.hwm_kb)} MiB | ≤ fastify's ${mib(fa.hwm_kb)} MiB | ${verdict(over <= 0, `${over.toFixed(0)} MiB over`)} |`)
+    // Context: a peak is one moment; RSS after each load run shows the level.
+    const afterRuns = (peer: string): number | null => median(runs.filter(r => r.peer === peer && r.rss_kb !== undefined && r.rss_kb > 0).map(r => r.rss_kb ?? null))
+    const a = afterRuns(SY)
+    const b = afterRuns('fastify')
+    if (a != null && b != null) p(`| RSS right after each load run, median (context) | ${mib(a)} MiB | fastify: ${mib(b)} MiB | – |`)
+    p(`| RSS idle after start (context) | ${mib(sy.rss_idle_kb)} MiB | fastify: ${mib(fa.rss_idle_kb)} MiB | – |`)
   }
   p()
 }
@@ -286,5 +295,5 @@ if (retried > 0) {
 p('CPU %: process-group CPU time ÷ wall time during the run (100 = one core); machine = all busy CPU ' +
   `(max ${meta.host_cpus * 100}); other = machine − everything this harness started − wrk. ` +
   'proxy CPU µs/req = proxy CPU time ÷ requests served (sys = the part spent in the kernel: socket syscalls, loopback TCP). ' +
-  "RSS: sum over the peer's processes, idle after start and peak (VmHWM) at the end of the run.")
+  "RSS: sum over the peer's processes: idle after start, median right after this scenario's runs, and peak (VmHWM) over the whole run.")
 console.log(out.join('\n'))
