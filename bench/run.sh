@@ -52,7 +52,8 @@ SWITCHYARD_PORT=${SWITCHYARD_PORT:-$((PORT_BASE + 10))}
 SWITCHYARD_ADMIN_PORT=${SWITCHYARD_ADMIN_PORT:-$((PORT_BASE + 11))}
 NODE_BIN=${NODE_BIN:-node}
 PROFILE=${PROFILE:-0}                # 1 = run switchyard with --cpu-prof (slower; profile only)
-SWITCHYARD_NODE_ARGS=${SWITCHYARD_NODE_ARGS:-}   # extra node flags for switchyard, e.g. --max-semi-space-size=32 or --trace-gc
+NODE_PEER_ARGS=${NODE_PEER_ARGS:-}   # extra node flags for every Node peer (fastify, undici, switchyard), e.g. --trace-gc
+SWITCHYARD_NODE_ARGS=${SWITCHYARD_NODE_ARGS:-}   # extra node flags for switchyard only, e.g. --max-semi-space-size=64
 OTHER_MAX=${OTHER_MAX:-15}           # % of one core used by processes not ours during a run
 RETRIES=${RETRIES:-2}                # re-runs of a run whose "other" CPU exceeded OTHER_MAX
 RETRY_BUDGET=${RETRY_BUDGET:-90}     # s, at most this much added by re-runs (keeps full ≤ 10 min)
@@ -109,6 +110,7 @@ start_backend
 
 # -------------------------------------------------------------------- peers
 UPSTREAM="http://127.0.0.1:$BACKEND_PORT"
+read -ra peer_args <<<"$NODE_PEER_ARGS"
 SWITCHYARD_CONFIG="$RUNTIME/switchyard.yaml"
 for peer in $PEERS; do
   case "$peer" in
@@ -126,10 +128,10 @@ for peer in $PEERS; do
       start_bg haproxy haproxy -db -f "$RUNTIME/haproxy.cfg" ;;
     fastify)
       PORT_OF[$peer]=$FASTIFY_PORT
-      PORT=$FASTIFY_PORT UPSTREAM=$UPSTREAM start_bg fastify "$NODE_BIN" "$DIST/peers/fastify-proxy.js" ;;
+      PORT=$FASTIFY_PORT UPSTREAM=$UPSTREAM start_bg fastify "$NODE_BIN" "${peer_args[@]}" "$DIST/peers/fastify-proxy.js" ;;
     undici)
       PORT_OF[$peer]=$UNDICI_PORT
-      PORT=$UNDICI_PORT UPSTREAM=$UPSTREAM start_bg undici "$NODE_BIN" "$DIST/peers/undici-proxy.js" ;;
+      PORT=$UNDICI_PORT UPSTREAM=$UPSTREAM start_bg undici "$NODE_BIN" "${peer_args[@]}" "$DIST/peers/undici-proxy.js" ;;
     switchyard)
       PORT_OF[$peer]=$SWITCHYARD_PORT
       render_switchyard_config "$SWITCHYARD_CONFIG"
@@ -138,7 +140,7 @@ for peer in $PEERS; do
       if [[ "$PROFILE" == 1 ]]; then mkdir -p "$OUT/profile"; prof=(--cpu-prof --cpu-prof-dir="$OUT/profile"); fi
       # exactly as a user runs it: the CLI, the config's defaults, logs to stdout
       read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
-      start_bg switchyard "$NODE_BIN" "${sy_args[@]}" "${prof[@]}" "$ROOT/dist/cli.js" serve --config "$SWITCHYARD_CONFIG" --state-dir "$RUNTIME" ;;
+      start_bg switchyard "$NODE_BIN" "${peer_args[@]}" "${sy_args[@]}" "${prof[@]}" "$ROOT/dist/cli.js" serve --config "$SWITCHYARD_CONFIG" --state-dir "$RUNTIME" ;;
     *) log "ERROR: unknown peer '$peer'"; exit 2 ;;
   esac
 done
@@ -165,8 +167,8 @@ pkg_version() { "$NODE_BIN" -e 'process.stdout.write(require(process.argv[1] + "
     "$REPS" "$DURATION" "$LARGE_DURATION" "$LAT_DURATION" "$WARMUP"
   printf '"threads":%s,"conns":%s,"lat_rate":%s,"lat_conns":%s,"scenarios":"%s","peers":"%s",' \
     "$THREADS" "$CONNS" "$LAT_RATE" "$LAT_CONNS" "$SCENARIOS" "$(xargs <<<"$PEERS")"
-  printf '"backend":"%s","body_bytes":%s,"large_body_bytes":%s,"delay_ms":%s,"quick":%s,"other_max":%s,"retries":%s,"profile":%s,"switchyard_node_args":"%s","headers":%s}}\n' \
-    "$BACKEND" "$BODY_BYTES" "$LARGE_BODY_BYTES" "$DELAY_MS" "$QUICK" "$OTHER_MAX" "$RETRIES" "$PROFILE" "$SWITCHYARD_NODE_ARGS" \
+  printf '"backend":"%s","body_bytes":%s,"large_body_bytes":%s,"delay_ms":%s,"quick":%s,"other_max":%s,"retries":%s,"profile":%s,"node_peer_args":"%s","switchyard_node_args":"%s","headers":%s}}\n' \
+    "$BACKEND" "$BODY_BYTES" "$LARGE_BODY_BYTES" "$DELAY_MS" "$QUICK" "$OTHER_MAX" "$RETRIES" "$PROFILE" "$NODE_PEER_ARGS" "$SWITCHYARD_NODE_ARGS" \
     "$("$NODE_BIN" -e 'process.stdout.write(JSON.stringify(process.argv[1]))' "$WRK_HEADERS")"
 } >"$OUT/meta.json"
 

@@ -38,6 +38,7 @@ interface Meta {
     quick: number
     other_max: number
     profile: number
+    node_peer_args?: string
     switchyard_node_args?: string
     headers: string
   }
@@ -153,6 +154,7 @@ p()
 p(`Machine: ${meta.host_cpus} CPU × ${meta.cpu_model}, ${meta.mem_gib} GiB, kernel ${meta.kernel}. ` +
   `node ${meta.node}, nginx ${meta.nginx || '–'}, wrk ${meta.wrk}; ` +
   Object.entries(meta.packages).map(([k, v]) => `${k} ${v}`).join(', ') + `; switchyard ${meta.git}.`)
+if (S.node_peer_args !== undefined && S.node_peer_args !== '') p(`Node peers ran with node ${S.node_peer_args}.`)
 if (S.switchyard_node_args !== undefined && S.switchyard_node_args !== '') p(`switchyard ran with node ${S.switchyard_node_args}.`)
 p(`Backend: ${S.backend} (1 worker), GET / → ${S.body_bytes} B, GET /16k → ${S.large_body_bytes} B, delay ${S.delay_ms} ms. ` +
   `Load: wrk ${S.threads} thread, ${S.conns} connections; ${S.reps} round(s), peers interleaved (order rotated each round), ` +
