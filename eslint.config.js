@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'coverage/', '.tap/', 'node_modules/', 'bench/results/', 'bench/peers/node_modules/'] },
+  { ignores: ['dist/', 'dist-bench/', 'dist-build/', 'src/config/generated/', 'coverage/', '.tap/', 'node_modules/', 'bench/results/', 'bench/peers/node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,7 +10,6 @@
  * If-Match and answer 412 when the config changed in between (RFC 9110).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
 import { stringify as toYaml } from 'yaml'
 import { buildFromText } from '../config/pipeline.js'
 import { promoteBackend, setRouteWeights } from '../config/edit.js'
@@ -23,27 +22,27 @@ import type { ConfigOrigin } from '../runtime/config-store.js'
 import type { LiveConfig, ReloadOutcome } from '../runtime/live-config.js'
 import { requireMutation, requireRead, type AdminAuth } from './auth.js'
 import { statusBody } from './status.js'
+import * as validators from '../config/generated/admin-validators.js'
+import type { CompiledValidator } from '../config/validate.js'
+import type { ConfigBodyT, DiffBodyT, ExplainBodyT, PromoteBodyT, UndoBodyT, WeightsBodyT } from './schemas.js'
 
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']
 
-const ConfigBody = Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })])
-const WeightsBody = Type.Object({
-  weights: Type.Record(Type.String({ pattern: '^.+$' }), Type.Integer({ minimum: 0, maximum: 1_000_000 }), { additionalProperties: false, minProperties: 1 })
-}, { additionalProperties: false })
-const PromoteBody = Type.Object({ backend: Type.String({ minLength: 1 }) }, { additionalProperties: false })
-const UndoBody = Type.Object({ toRevision: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })
-const RouteParams = Type.Object({ route: Type.String() })
-// Path parameters are strings (the admin app does not coerce types).
-const RevisionParams = Type.Object({ revision: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }) })
-const SyntheticRequestSchema = Type.Object({
-  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]+$' })),
-  host: Type.Optional(Type.String()),
-  path: Type.Optional(Type.String({ pattern: '^/' })),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  cookies: Type.Optional(Type.Record(Type.String(), Type.String()))
-}, { additionalProperties: false })
-const ExplainBody = Type.Object({ request: SyntheticRequestSchema, config: Type.Optional(ConfigBody) }, { additionalProperties: false })
-const DiffBody = Type.Object({ config: ConfigBody }, { additionalProperties: false })
+/** A request body checked by its build-time compiled schema; the first problem is a 400. */
+function bodyOf<T> (validate: CompiledValidator<T>, body: unknown): T {
+  if (validate(body)) return body
+  const e = validate.errors?.[0]
+  throw new AdminError('SY_ERR_ADMIN_BAD_REQUEST', `body${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`, 400)
+}
+
+const v = {
+  config: validators.validateConfigBody as CompiledValidator<ConfigBodyT>,
+  weights: validators.validateWeightsBody as CompiledValidator<WeightsBodyT>,
+  promote: validators.validatePromoteBody as CompiledValidator<PromoteBodyT>,
+  undo: validators.validateUndoBody as CompiledValidator<UndoBodyT>,
+  explain: validators.validateExplainBody as CompiledValidator<ExplainBodyT>,
+  diff: validators.validateDiffBody as CompiledValidator<DiffBodyT>
+}
 
 export const etagOf = (revision: number): string => `"${revision}"`
 
@@ -75,6 +74,8 @@ function candidateTable (body: unknown): RoutingTable {
   if (!built.ok) throw invalid(built.problems)
   return built.table
 }
+
+interface RouteParams { route: string }
 
 export interface AdminApiOptions {
   readonly live: LiveConfig
@@ -132,16 +133,20 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
     return active.table.config
   })
 
-  app.put('/admin/config', { preHandler: mutate, schema: { body: ConfigBody } }, async (req, reply) =>
-    await change(req, reply, () => ({ text: configText(req.body, fileIsYaml) })))
+  app.put('/admin/config', { preHandler: mutate }, async (req, reply) => {
+    const body = bodyOf(v.config, req.body)
+    return await change(req, reply, () => ({ text: configText(body, fileIsYaml) }))
+  })
 
-  app.put<{ Params: Static<typeof RouteParams>, Body: Static<typeof WeightsBody> }>('/admin/routes/:route/weights',
-    { preHandler: mutate, schema: { params: RouteParams, body: WeightsBody } },
-    async (req, reply) => await change(req, reply, text => setRouteWeights(text, req.params.route, req.body.weights)))
+  app.put<{ Params: RouteParams }>('/admin/routes/:route/weights', { preHandler: mutate }, async (req, reply) => {
+    const { weights } = bodyOf(v.weights, req.body)
+    return await change(req, reply, text => setRouteWeights(text, req.params.route, weights))
+  })
 
-  app.post<{ Params: Static<typeof RouteParams>, Body: Static<typeof PromoteBody> }>('/admin/routes/:route/promote',
-    { preHandler: mutate, schema: { params: RouteParams, body: PromoteBody } },
-    async (req, reply) => await change(req, reply, text => ({ ...promoteBackend(text, req.params.route, req.body.backend), prefix: `promote ${req.body.backend}: ` })))
+  app.post<{ Params: RouteParams }>('/admin/routes/:route/promote', { preHandler: mutate }, async (req, reply) => {
+    const { backend } = bodyOf(v.promote, req.body)
+    return await change(req, reply, text => ({ ...promoteBackend(text, req.params.route, backend), prefix: `promote ${backend}: ` }))
+  })
 
   app.post('/admin/rollback', { preHandler: mutate }, async (req, reply) =>
     await change(req, reply, () => {
@@ -151,14 +156,16 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
       return { text: previous.config, prefix: `rollback to revision ${previous.revision}: ` }
     }))
 
-  app.post<{ Body: Static<typeof UndoBody> }>('/admin/undo', { preHandler: mutate, schema: { body: UndoBody } }, async (req, reply) =>
-    await change(req, reply, () => {
-      const entry = live.history.get(req.body.toRevision)
+  app.post('/admin/undo', { preHandler: mutate }, async (req, reply) => {
+    const { toRevision } = bodyOf(v.undo, req.body)
+    return await change(req, reply, () => {
+      const entry = live.history.get(toRevision)
       if (entry === undefined) {
-        throw new AdminError('SY_ERR_ADMIN_UNKNOWN_REVISION', `revision ${req.body.toRevision} is not in the history (kept: ${live.history.list().map(e => e.revision).join(', ')})`, 404)
+        throw new AdminError('SY_ERR_ADMIN_UNKNOWN_REVISION', `revision ${toRevision} is not in the history (kept: ${live.history.list().map(e => e.revision).join(', ')})`, 404)
       }
       return { text: entry.config, prefix: `undo to revision ${entry.revision}: ` }
-    }))
+    })
+  })
 
   app.get('/admin/history', { preHandler: read }, async (_req, reply) => {
     const active = current(reply)
@@ -168,22 +175,25 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
     }
   })
 
-  app.get<{ Params: Static<typeof RevisionParams> }>('/admin/history/:revision', { preHandler: read, schema: { params: RevisionParams } }, async (req, reply) => {
+  app.get<{ Params: { revision: string } }>('/admin/history/:revision', { preHandler: read }, async (req, reply) => {
     current(reply)
+    if (!/^[1-9][0-9]{0,9}$/.test(req.params.revision)) throw new AdminError('SY_ERR_ADMIN_BAD_REQUEST', 'params/revision must be a revision number', 400)
     const entry = live.history.get(Number(req.params.revision))
     if (entry === undefined) throw new AdminError('SY_ERR_ADMIN_UNKNOWN_REVISION', `revision ${req.params.revision} is not in the history`, 404)
     return entry
   })
 
-  app.post<{ Body: Static<typeof ExplainBody> }>('/admin/explain', { preHandler: read, schema: { body: ExplainBody } }, async (req, reply) => {
+  app.post('/admin/explain', { preHandler: read }, async (req, reply) => {
+    const body = bodyOf(v.explain, req.body)
     const active = current(reply)
-    const table = req.body.config === undefined ? active.table : candidateTable(req.body.config)
-    return { revision: req.body.config === undefined ? active.revision : null, ...explain(table, syntheticView(req.body.request)) }
+    const table = body.config === undefined ? active.table : candidateTable(body.config)
+    return { revision: body.config === undefined ? active.revision : null, ...explain(table, syntheticView(body.request)) }
   })
 
-  app.post<{ Body: Static<typeof DiffBody> }>('/admin/diff', { preHandler: read, schema: { body: DiffBody } }, async (req, reply) => {
+  app.post('/admin/diff', { preHandler: read }, async (req, reply) => {
+    const body = bodyOf(v.diff, req.body)
     const active = current(reply)
-    const candidate = candidateTable(req.body.config)
+    const candidate = candidateTable(body.config)
     return { revision: active.revision, summary: summariseChange(active.table.config, candidate.config), ...trafficDiff(active.table, candidate) }
   })
 }

@@ -40,10 +40,16 @@ export function buildAdminApp (opts: AdminOptions): FastifyInstance {
     loggerInstance: opts.logger.child({ component: 'admin' }) as FastifyBaseLogger,
     // Admin requests are rare and operator-driven: no per-request log lines.
     logController: new LogController({ disableRequestLogging: true }),
+    // Bodies are checked by build-time compiled schemas (admin/api.ts), strictly:
+    // no coercion, no silent removal of unknown fields, no schema compiler loaded.
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    // Strict bodies: an unknown field or a wrong type is an error, never
-    // silently dropped or coerced (fastify's defaults do both).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } }
+    // …so fastify's own schema compilers (ajv, fast-json-stringify) are never needed: not loading them saves memory.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: () => () => { throw new Error('admin routes declare no schema; bodies are checked by generated validators') },
+        buildSerializer: () => () => (data: unknown) => JSON.stringify(data)
+      }
+    }
   })
 
   app.setErrorHandler(async (err: FastifyError | AdminError | ReadOnlyConfigError, req, reply) => {

@@ -1,11 +1,14 @@
 /**
- * The config file's schema. One source of truth: ajv validates files against
- * it, and `RawConfig` (its static type) is what the compiler consumes.
+ * The config file's schema. One source of truth: `npm run build:validators`
+ * compiles it with ajv into src/config/generated/validators.ts (so neither
+ * ajv's compiler nor TypeBox is loaded at run time: less memory, faster
+ * start), and `RawConfig` (its static type) is what the compiler consumes.
  * Every object is closed (`additionalProperties: false`): a typo such as
  * `splt:` must be an error, never silently ignored, since it would change
  * routing. README.md documents every field; keep the two in step.
  */
 import { Type, type Static } from '@sinclair/typebox'
+import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './defaults.js'
 
 const closed = { additionalProperties: false } as const
 
@@ -21,8 +24,6 @@ const Name = Type.String({ pattern: NAME_PATTERN })
 const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
 const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN, maxLength: 256 })
 
-export const DEFAULT_LISTEN = { host: '0.0.0.0', port: 8080 } as const
-export const DEFAULT_ADMIN = { host: '127.0.0.1', port: 9901 } as const
 
 const Listener = (defaults: { host: string, port: number }) => Type.Object({
   host: Type.Optional(Type.String({ minLength: 1, default: defaults.host })),

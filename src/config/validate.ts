@@ -3,15 +3,22 @@
  * express (references between sections, regexes, URLs). Returns every
  * problem with its location instead of stopping at the first.
  */
-import { Ajv, type ErrorObject } from 'ajv'
-import { ConfigSchema, DEFAULT_ADMIN, DEFAULT_LISTEN, type RawConfig, type RawSplit, type RawStringMatch } from './schema.js'
+import type { ErrorObject } from 'ajv'
+import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './defaults.js'
+import { validateConfig as generatedValidateConfig } from './generated/config-validator.js'
+import type { RawConfig, RawSplit, RawStringMatch } from './schema.js'
 import type { ConfigProblem, ErrorCode } from '../errors.js'
 import type { ParsedSource } from './load.js'
 
 type Path = readonly (string | number)[]
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true })
-const checkSchema = ajv.compile<RawConfig>(ConfigSchema)
+/** The shape of an ajv validation function (here compiled ahead of time, see build/generate-validators.ts). */
+export interface CompiledValidator<T> {
+  (data: unknown): data is T
+  errors?: ErrorObject[] | null
+}
+
+const checkSchema = generatedValidateConfig as CompiledValidator<RawConfig>
 
 /** `['routes', 0, 'split', 'canary']` → `routes[0].split.canary`. */
 export function formatPath (path: Path): string {

@@ -1,7 +1,7 @@
 /** The Dockerfile's promises, read as data (no Docker here): see also image-runtime.test.ts. */
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { DEFAULT_ADMIN, DEFAULT_LISTEN } from '../../src/config/schema.js'
+import { DEFAULT_ADMIN, DEFAULT_LISTEN } from '../../src/config/defaults.js'
 import { copyPaths, execForm } from '../helpers/dockerfile.js'
 import { dockerStages, repoPath } from '../helpers/repo.js'
 
