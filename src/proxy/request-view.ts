@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { parse as parseCookie } from 'cookie'
-import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring'
+import { unescape as unescapeQuery } from 'node:querystring'
 import type { RequestView } from '../routing/types.js'
 
 type CookieMap = Record<string, string | undefined>
@@ -20,7 +20,6 @@ export class NodeRequestView implements RequestView {
   readonly #queryString: string
   #host: string | undefined
   #cookies: CookieMap | undefined
-  #query: ParsedUrlQuery | undefined
 
   constructor (req: IncomingMessage) {
     this.#req = req
@@ -53,12 +52,34 @@ export class NodeRequestView implements RequestView {
     return cookies[name]
   }
 
+  /**
+   * The first value of query parameter `name` (as querystring.parse would
+   * give it), found by scanning for that one key: a rule asks for one or
+   * two parameters, so splitting the whole query into an object would be
+   * wasted (about 240 ns on a typical query string).
+   */
   query (name: string): string | undefined {
-    let query = this.#query
-    if (query === undefined) query = this.#query = parseQuery(this.#queryString)
-    const v = query[name]
-    return typeof v === 'string' || v === undefined ? v : v[0]
+    return queryValue(this.#queryString, name)
   }
+}
+
+export function queryValue (qs: string, name: string): string | undefined {
+  let start = 0
+  while (start <= qs.length) {
+    let end = qs.indexOf('&', start)
+    if (end === -1) end = qs.length
+    const eq = qs.indexOf('=', start)
+    const keyEnd = eq === -1 || eq > end ? end : eq
+    if (keyEnd > start) {
+      const key = qs.slice(start, keyEnd)
+      const escaped = key.includes('%') || key.includes('+')
+      if ((escaped ? unescapeQuery(key.replace(/\+/g, ' ')) : key) === name) {
+        return keyEnd === end ? '' : unescapeQuery(qs.slice(keyEnd + 1, end).replace(/\+/g, ' '))
+      }
+    }
+    start = end + 1
+  }
+  return undefined
 }
 
 /** `Example.COM:8080` → `example.com`; `[::1]:80` → `[::1]`. */

@@ -32,3 +32,30 @@ export function hashString (s: string, seed: number): number {
 
 export const SEED_A = 0x5157a7d1
 export const SEED_B = 0x2c1b3c6d
+
+/** The two key hashes of the last `hashKeyPair` call (module slots: no array per call on the hot path). */
+export let keyHashA = 0
+export let keyHashB = 0
+
+/**
+ * hashString(s, SEED_A) and hashString(s, SEED_B) in one pass over `s`
+ * (sticky keys are hashed once per request; the two states share the
+ * per-character mixing).
+ */
+export function hashKeyPair (s: string): void {
+  let a = SEED_A | 0
+  let b = SEED_B | 0
+  for (let i = 0; i < s.length; i++) {
+    let k = Math.imul(s.charCodeAt(i), 0xcc9e2d51)
+    k = (k << 15) | (k >>> 17)
+    k = Math.imul(k, 0x1b873593)
+    a ^= k
+    a = (a << 13) | (a >>> 19)
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0
+    b ^= k
+    b = (b << 13) | (b >>> 19)
+    b = (Math.imul(b, 5) + 0xe6546b64) | 0
+  }
+  keyHashA = fmix32(a ^ s.length)
+  keyHashB = fmix32(b ^ s.length)
+}

@@ -12,7 +12,7 @@
  *   lowering it lowers only b's score, so only b's users move off. A user
  *   lands on b with probability w_b / Σw.
  */
-import { fmix32, hashString, SEED_A, SEED_B } from './hash.js'
+import { fmix32, hashKeyPair, hashString, keyHashA, keyHashB, SEED_A, SEED_B } from './hash.js'
 
 /** A split compiled for both pickers; the arrays hold backends with weight > 0 only. */
 export interface WeightTable<T> {
@@ -71,8 +71,9 @@ export function unitHash (keyA: number, keyB: number, seedA: number, seedB: numb
 export function pickSticky<T> (table: WeightTable<T>, key: string): T {
   const live = table.live
   if (live.length === 1) return live[0] as T
-  const keyA = hashString(key, SEED_A)
-  const keyB = hashString(key, SEED_B)
+  hashKeyPair(key)
+  const keyA = keyHashA
+  const keyB = keyHashB
   let best = 0
   let bestScore = -1
   for (let i = 0; i < live.length; i++) {

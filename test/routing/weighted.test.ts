@@ -128,3 +128,16 @@ t.test('pickSticky: 1:999 gives about 0.1 %', async t => {
 t.test('buildWeightTable rejects all-zero weights', async t => {
   t.throws(() => tableFor([0, 0]), RangeError)
 })
+
+t.test('hashKeyPair equals two hashString passes', async t => {
+  const hash = await import('../../src/routing/hash.js')
+  holds(t, fc.property(fc.string({ maxLength: 64 }), s => {
+    hash.hashKeyPair(s)
+    return hash.keyHashA === hash.hashString(s, hash.SEED_A) && hash.keyHashB === hash.hashString(s, hash.SEED_B)
+  }), { numRuns: 2000 })
+})
+
+t.test('assignments are stable across releases (golden values: changing them moves users)', async t => {
+  const table = tableFor([50, 50])
+  t.equal(Array.from({ length: 16 }, (_, i) => pickSticky(table, `user-${i}`) === 'stable' ? 's' : 'c').join(''), 'cscscsssscccscsc')
+})
