@@ -8,18 +8,12 @@ import t from 'tap'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parse as parseYaml, stringify } from 'yaml'
 import { pino } from 'pino'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackends } from '../helpers/backends.js'
 import { startWith, withTestDefaults, type Running } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
 import { startSwitchyard } from '../../src/serve.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 const COMMENT = '# operators: keep this comment'
 

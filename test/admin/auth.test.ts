@@ -9,17 +9,11 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackends } from '../helpers/backends.js'
 import { startWith } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 function config (adminHost: string): Record<string, unknown> {
   return {

@@ -8,16 +8,10 @@ import t from 'tap'
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackends } from '../helpers/backends.js'
 import { startWith, withTestDefaults, type Running } from '../helpers/switchyard.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 function configTo (backend: 'stable' | 'canary'): string {
   return stringify(withTestDefaults({

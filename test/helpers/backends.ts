@@ -117,3 +117,11 @@ export async function deadPort (): Promise<number> {
   await new Promise<void>(resolve => s.close(() => resolve()))
   return port
 }
+
+/** Starts one echo backend per name for a whole test file; they close when the file's tests end. */
+export async function startBackends<N extends string> (t: { teardown (fn: () => Promise<void>): void }, ...names: N[]): Promise<Record<N, Backend>> {
+  const started = {} as Record<N, Backend>
+  for (const name of names) started[name] = await startBackend(name)
+  t.teardown(async () => { await Promise.all(Object.values<Backend>(started).map(async b => await b.close())) })
+  return started
+}

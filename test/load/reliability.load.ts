@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { stringify } from 'yaml'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackend, startBackends, type Backend } from '../helpers/backends.js'
 import { startCli } from '../helpers/cli.js'
 import { runLoad, type LoadResult } from '../helpers/load.js'
 import { startWith, withTestDefaults } from '../helpers/switchyard.js'
@@ -32,13 +32,7 @@ function report (t: Asserts, name: string, r: LoadResult): void {
   t.ok(r.ok === TOTAL, `${name}: ${r.ok} answered 200`)
 }
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 t.test('weights flipped 10 times under load', async t => {
   const p = await startWith({

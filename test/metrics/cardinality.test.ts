@@ -4,18 +4,12 @@
  * strings and methods adds no series.
  */
 import t from 'tap'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackends } from '../helpers/backends.js'
 import { scrape } from '../helpers/exposition.js'
 import { startWith } from '../helpers/switchyard.js'
 import { methodIndex, METHODS } from '../../src/observability/series-cell.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 t.test('methods outside the fixed list are OTHER', async t => {
   for (const m of METHODS.slice(0, -1)) t.equal(METHODS[methodIndex(m)], m)

@@ -5,17 +5,11 @@
  */
 import t from 'tap'
 import { connect } from 'node:net'
-import { startBackend, type Backend } from '../helpers/backends.js'
+import { startBackends } from '../helpers/backends.js'
 import { scrape, scrapeUntil } from '../helpers/exposition.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 const REQUEST_LABELS = ['route', 'backend', 'version', 'rule', 'method', 'code'] as const
 

@@ -6,17 +6,11 @@
  */
 import t from 'tap'
 import { createServer as createTcpServer, type AddressInfo } from 'node:net'
-import { deadPort, startBackend, type Backend } from '../helpers/backends.js'
+import { deadPort, startBackends } from '../helpers/backends.js'
 import { scrape } from '../helpers/exposition.js'
 import { startWith } from '../helpers/switchyard.js'
 
-let stable: Backend
-let canary: Backend
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => { await stable.close(); await canary.close() })
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 t.test('a new user is counted once, for the backend the cookie assigned; returning users and header keys are not', async t => {
   const p = await startWith({

@@ -4,21 +4,11 @@
  */
 import t from 'tap'
 import { request } from 'undici'
-import { deadPort, startBackend, type Backend, type EchoReply } from '../helpers/backends.js'
+import { deadPort, startBackends, type EchoReply } from '../helpers/backends.js'
 import { rawRequest } from '../helpers/raw.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 
-let stable: Backend
-let canary: Backend
-
-t.before(async () => {
-  stable = await startBackend('stable')
-  canary = await startBackend('canary')
-})
-t.teardown(async () => {
-  await stable.close()
-  await canary.close()
-})
+const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 function backends (): Record<string, unknown> {
   return { stable: { version: '0.5', targets: [stable.url] }, canary: { version: '0.6', targets: [canary.url] } }
