@@ -16,7 +16,8 @@ import { CellHistogram } from './cell-histogram.js'
 import { ConfigMetrics } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'
 import type { UpstreamRegistry } from '../proxy/upstreams.js'
-import { METHODS, RETRY_REASONS, UPSTREAM_ERROR_KINDS, type Incrementable, type Tally } from './series-cell.js'
+import { METHODS, RETRY_REASONS, UPSTREAM_ERROR_KINDS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
+import { REJECT_CODES, REJECT_REASONS } from '../proxy/forward.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -32,6 +33,25 @@ function flush (t: Tally, child: () => Incrementable): void {
   if (delta === 0) return
   ;(t.child ??= child()).inc(delta)
   t.flushed = t.value
+}
+
+/**
+ * A per-(route, backend) gauge's values: `read` summed over versions, from
+ * the cells of the running config and those still holding something.
+ * Rebuilt on every scrape, so a pair the config dropped disappears once its
+ * last request or tunnel ends.
+ */
+function sumByRouteBackend (requests: RequestMetrics, read: (cell: SeriesCell) => number): Array<[{ route: string, backend: string }, number]> {
+  const sums = new Map<string, [{ route: string, backend: string }, number]>()
+  for (const cell of requests.cells()) {
+    const n = read(cell)
+    if (n === 0 && !requests.isLive(cell)) continue
+    const key = `${cell.route}\0${cell.backend}`
+    const sum = sums.get(key)
+    if (sum === undefined) sums.set(key, [{ route: cell.route, backend: cell.backend }, n])
+    else sum[1] += n
+  }
+  return [...sums.values()]
 }
 
 export function createMetrics (registry: Registry): Metrics {
@@ -85,17 +105,8 @@ export function createMetrics (registry: Registry): Metrics {
     labelNames: ['route', 'backend'],
     registers,
     collect () {
-      // Rebuilt on every scrape: a pair the config dropped disappears once its last request ends.
-      const sums = new Map<string, { route: string, backend: string, n: number }>()
-      for (const cell of requests.cells()) {
-        if (cell.inFlight === 0 && !requests.isLive(cell)) continue
-        const key = `${cell.route}\0${cell.backend}`
-        const sum = sums.get(key)
-        if (sum === undefined) sums.set(key, { route: cell.route, backend: cell.backend, n: cell.inFlight })
-        else sum.n += cell.inFlight
-      }
       inFlight.reset()
-      for (const { route, backend, n } of sums.values()) inFlight.set({ route, backend }, n)
+      for (const [key, n] of sumByRouteBackend(requests, cell => cell.inFlight)) inFlight.set(key, n)
     }
   })
 
@@ -120,6 +131,42 @@ export function createMetrics (registry: Registry): Metrics {
       for (const cell of requests.cells()) {
         for (const [fallback, t] of cell.failovers) flush(t, () => failovers.labels(cell.route, cell.backend, fallback))
       }
+    }
+  })
+
+  const rejected: Counter<'reason' | 'code'> = new Counter({
+    name: 'switchyard_rejected_requests_total',
+    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow)',
+    labelNames: ['reason', 'code'],
+    registers,
+    collect () {
+      requests.rejected.forEach((t, i) => {
+        const reason = REJECT_REASONS[i] ?? 'malformed'
+        flush(t, () => rejected.labels(reason, String(REJECT_CODES[reason])))
+      })
+    }
+  })
+
+  const upgrades: Counter<'route' | 'backend' | 'version' | 'code'> = new Counter({
+    name: 'switchyard_websocket_upgrades_total',
+    help: 'WebSocket (Upgrade) handshakes by the status the client got: 101 opened a tunnel; a refusal is the upstream\'s, 502/503/504 switchyard\'s',
+    labelNames: ['route', 'backend', 'version', 'code'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        for (const [code, t] of cell.upgrades) flush(t, () => upgrades.labels(cell.route, cell.backend, cell.version, String(code)))
+      }
+    }
+  })
+
+  const tunnels: Gauge<'route' | 'backend'> = new Gauge({
+    name: 'switchyard_websocket_connections_active',
+    help: 'WebSocket tunnels open now',
+    labelNames: ['route', 'backend'],
+    registers,
+    collect () {
+      tunnels.reset()
+      for (const [key, n] of sumByRouteBackend(requests, cell => cell.tunnelsOpen)) tunnels.set(key, n)
     }
   })
 

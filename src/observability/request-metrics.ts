@@ -6,10 +6,10 @@
  * histograms must never go backwards while the process lives, and a config
  * can only name so many (route, backend, version) combinations.
  */
-import { classifyUpstreamError, type Exchange, type ExchangeListener } from '../proxy/forward.js'
-import type { Backend, Destination, Route, RoutingTable } from '../routing/types.js'
+import { classifyUpstreamError, REJECT_REASONS, type Exchange, type ProxyListener, type RejectReason } from '../proxy/forward.js'
+import type { Backend, Decision, Destination, Route, RoutingTable } from '../routing/types.js'
 import type { Upstream } from '../proxy/upstreams.js'
-import { CLIENT_CLOSED_CODE, methodIndex, RETRY_REASONS, SeriesCell, type RetryReason } from './series-cell.js'
+import { CLIENT_CLOSED_CODE, methodIndex, RETRY_REASONS, SeriesCell, Tally, type RetryReason } from './series-cell.js'
 
 /**
  * The backends a route can send to: its default destination and every
@@ -29,7 +29,9 @@ function reachableBackends (route: Route, backends: readonly Backend[]): Set<Bac
   return out
 }
 
-export class RequestMetrics implements ExchangeListener {
+export class RequestMetrics implements ProxyListener {
+  /** Requests answered without a backend, indexed like REJECT_REASONS. */
+  readonly rejected: readonly Tally[] = REJECT_REASONS.map(() => new Tally())
   readonly #cells = new Map<string, SeriesCell>()
   /** Per compiled route, its cells indexed by backend index. */
   readonly #byRoute = new WeakMap<Route, ReadonlyArray<SeriesCell | undefined>>()
@@ -97,6 +99,19 @@ export class RequestMetrics implements ExchangeListener {
     if (cell === undefined) return
     cell.retries[RETRY_REASONS.indexOf(reason)]!.value++
     if (reason !== 'status' && reason !== '5xx') cell.upstreamError(failed.origin, reason)
+  }
+
+  onRejected (reason: RejectReason): void {
+    this.rejected[REJECT_REASONS.indexOf(reason)]!.value++
+  }
+
+  onUpgrade (decision: Decision, served: Backend, code: number): void {
+    this.#byRoute.get(decision.route)?.[served.index]?.upgrade(code)
+  }
+
+  onTunnelClosed (decision: Decision, served: Backend): void {
+    const cell = this.#byRoute.get(decision.route)?.[served.index]
+    if (cell !== undefined) cell.tunnelsOpen--
   }
 
   #cell (route: string, backend: string, version: string): SeriesCell {

@@ -94,6 +94,10 @@ export class SeriesCell {
   readonly retries: readonly Tally[] = RETRY_REASONS.map(() => new Tally())
   /** Requests of this backend served by a fallback, per fallback backend name. */
   readonly failovers = new Map<string, Tally>()
+  /** WebSocket handshakes answered, per status code sent to the client (101: a tunnel opened). */
+  readonly upgrades = new Map<number, Tally>()
+  /** Tunnels open now. */
+  tunnelsOpen = 0
 
   constructor (readonly route: string, readonly backend: string, readonly version: string) {}
 
@@ -123,6 +127,16 @@ export class SeriesCell {
       this.failovers.set(to, t)
     }
     t.value++
+  }
+
+  upgrade (code: number): void {
+    let t = this.upgrades.get(code)
+    if (t === undefined) {
+      t = new Tally()
+      this.upgrades.set(code, t)
+    }
+    t.value++
+    if (code === 101) this.tunnelsOpen++
   }
 
   upstreamError (target: string, kind: UpstreamErrorKind): void {

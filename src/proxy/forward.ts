@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { clientResponseHeaders } from './headers.js'
 import { selectTarget, type BackendRuntime, type FailureKind, type Target, type Upstream } from './upstreams.js'
-import type { Decision } from '../routing/types.js'
+import type { Backend, Decision } from '../routing/types.js'
 
 /** undici's (non-deprecated, still supported) dispatch handler shape used by its core. */
 export interface RawDispatchHandler {
@@ -58,6 +58,24 @@ export interface ExchangeListener {
   onExchangeEnd (ex: Exchange, statusCode: number, error: Error | undefined): void
   /** An attempt failed and the request goes to another target; `kind` says why. Called before the exchange moves to the new target. */
   onRetry? (ex: Exchange, failed: Upstream, kind: FailureKind | 'status'): void
+}
+
+/**
+ * Requests switchyard answers itself, without a backend: no route matched
+ * (404), a request Node's parser or the proxy refused (400), a head over the
+ * size or field-count limits (431), headers that came too slowly (408).
+ */
+export const REJECT_REASONS = ['no_route', 'malformed', 'headers_too_large', 'timeout'] as const
+export type RejectReason = typeof REJECT_REASONS[number]
+export const REJECT_CODES: Readonly<Record<RejectReason, number>> = { no_route: 404, malformed: 400, headers_too_large: 431, timeout: 408 }
+
+/** Everything the proxy listener reports (metrics): exchanges, refused requests, WebSocket upgrades. */
+export interface ProxyListener extends ExchangeListener {
+  onRejected? (reason: RejectReason): void
+  /** A WebSocket handshake was answered; `code` is what the client got: 101 when a tunnel opened. */
+  onUpgrade? (decision: Decision, served: Backend, code: number): void
+  /** A tunnel opened by a 101 answer closed. */
+  onTunnelClosed? (decision: Decision, served: Backend): void
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])

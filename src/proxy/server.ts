@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 import { decide } from '../routing/decide.js'
 import type { Decision, Entropy, ServerSettings } from '../routing/types.js'
 import type { ConfigStore } from '../runtime/config-store.js'
-import { Exchange, sendError, type ExchangeListener } from './forward.js'
+import { Exchange, sendError, type ProxyListener, type RejectReason } from './forward.js'
 import { clientAddress, upstreamRequestHeaders } from './headers.js'
 import { NodeRequestView } from './request-view.js'
 import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
@@ -27,7 +27,7 @@ export interface ProxyServerOptions {
   readonly store: ConfigStore
   readonly logger: Logger
   readonly entropy?: Entropy
-  readonly listener?: ExchangeListener
+  readonly listener?: ProxyListener
   /** Client-facing limits (from the config at start). */
   readonly settings: ServerSettings
   /** While true, responses close their connection so that clients move to other replicas. */
@@ -36,7 +36,7 @@ export interface ProxyServerOptions {
   readonly tunnels: TunnelRegistry
 }
 
-const noopListener: ExchangeListener = { onExchangeStart () {}, onExchangeEnd () {} }
+const noopListener: ProxyListener = { onExchangeStart () {}, onExchangeEnd () {} }
 
 function hasBody (req: IncomingMessage): boolean {
   const h = req.headers
@@ -69,11 +69,13 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     // Refused requests also lose their connection, like those Node's parser refuses.
     if (req.rawHeaders.length > 2 * maxHeaderFields) {
       res.shouldKeepAlive = false
+      listener.onRejected?.('headers_too_large')
       sendError(res, 431, `too many header fields (limit ${maxHeaderFields})`)
       return
     }
     if (req.headers.host === undefined && req.httpVersionMinor === 1) {
       res.shouldKeepAlive = false
+      listener.onRejected?.('malformed')
       sendError(res, 400, 'bad request (HTTP/1.1 needs a Host header)')
       return
     }
@@ -82,6 +84,7 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
     if (decision === undefined) {
+      listener.onRejected?.('no_route')
       sendError(res, 404, 'no route matches this request')
       return
     }
@@ -103,15 +106,17 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
     if (decision === undefined) {
+      listener.onRejected?.('no_route')
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
       return
     }
     const target = selectTarget(active.runtimes, decision.backend.index, undefined)
     if (target === undefined) {
+      listener.onUpgrade?.(decision, decision.backend, 503)
       socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
       return
     }
-    forwardUpgrade({ req, socket, head, view, decision, upstream: target.upstream, trustForwarded: active.table.proxy.trustForwarded, logger, tunnels: opts.tunnels })
+    forwardUpgrade({ req, socket, head, view, decision, served: target.runtime.backend, upstream: target.upstream, trustForwarded: active.table.proxy.trustForwarded, logger, tunnels: opts.tunnels, listener })
   }
 
   const server = createServer({
@@ -129,29 +134,34 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   }, onRequest)
   server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
-  server.on('clientError', onClientError)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const reason = onClientError(err, socket)
+    if (reason !== undefined) listener.onRejected?.(reason)
+  })
   return server
 }
 
-const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-  HPE_HEADERS_TIMEOUT: [408, 'Request Timeout']
+const CLIENT_ERRORS: Readonly<Record<string, [number, string, RejectReason]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'timeout'],
+  HPE_HEADERS_TIMEOUT: [408, 'Request Timeout', 'timeout']
 }
 
 /**
  * A request Node's parser rejected (malformed line, bad header bytes,
  * Content-Length with Transfer-Encoding, duplicate Content-Length, oversized
  * head, slow-loris timeout): answer it clearly and close that connection;
- * nothing reaches an upstream and the process carries on.
+ * nothing reaches an upstream and the process carries on. Returns why, or
+ * undefined when the client had already gone and got no answer.
  */
-function onClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
+function onClientError (err: NodeJS.ErrnoException, socket: Duplex): RejectReason | undefined {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
-    return
+    return undefined
   }
-  const [status, text] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request']
+  const [status, text, why] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
   const reason = status === 400 ? ` (${(err.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase()})` : ''
   const body = `${text.toLowerCase()}${reason}\n`
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  return why
 }

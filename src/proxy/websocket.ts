@@ -7,7 +7,8 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import type { Decision } from '../routing/types.js'
+import type { Backend, Decision } from '../routing/types.js'
+import type { ProxyListener } from './forward.js'
 import { clientAddress, upstreamRequestHeaders } from './headers.js'
 import { CLOSE_GOING_AWAY, FrameBoundaryTracker } from './ws-frames.js'
 import type { NodeRequestView } from './request-view.js'
@@ -19,10 +20,13 @@ export interface UpgradeContext {
   readonly head: Buffer
   readonly view: NodeRequestView
   readonly decision: Decision
+  /** The backend whose target takes the connection (the decided one, or its fallback). */
+  readonly served: Backend
   readonly upstream: Upstream
   readonly trustForwarded: boolean
   readonly logger: Logger
   readonly tunnels: TunnelRegistry
+  readonly listener: ProxyListener
 }
 
 /**
@@ -94,8 +98,12 @@ export class TunnelRegistry {
     return this.#open.size
   }
 
-  add (client: Duplex, upstream: Duplex): void {
-    this.#open.add(new Tunnel(client, upstream, t => this.#open.delete(t)))
+  /** Keeps the tunnel until either side closes; `onEnd` runs then, once. */
+  add (client: Duplex, upstream: Duplex, onEnd?: () => void): void {
+    this.#open.add(new Tunnel(client, upstream, t => {
+      this.#open.delete(t)
+      onEnd?.()
+    }))
   }
 
   /** Ends every open tunnel with a Close frame; each gets `graceMs` to close before it is cut. */
@@ -111,7 +119,7 @@ function responseHead (statusCode: number, statusMessage: string, rawHeaders: re
 }
 
 export function forwardUpgrade (ctx: UpgradeContext): void {
-  const { req, socket, head, view, decision, upstream } = ctx
+  const { req, socket, head, view, decision, served, upstream, listener } = ctx
   const target = new URL(upstream.origin)
   const flat = upstreamRequestHeaders(req.headers, clientAddress(req), ctx.trustForwarded)
   const headers: OutgoingHttpHeaders = {}
@@ -133,9 +141,11 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
 
   preq.on('upgrade', (pres: IncomingMessage, psocket: Duplex, phead: Buffer) => {
     preq.setTimeout(0)
-    socket.write(responseHead(pres.statusCode ?? 101, pres.statusMessage ?? 'Switching Protocols', pres.rawHeaders))
+    const code = pres.statusCode ?? 101
+    socket.write(responseHead(code, pres.statusMessage ?? 'Switching Protocols', pres.rawHeaders))
     if (head.length > 0) psocket.write(head)
-    ctx.tunnels.add(socket, psocket)
+    listener.onUpgrade?.(decision, served, code)
+    ctx.tunnels.add(socket, psocket, () => listener.onTunnelClosed?.(decision, served))
     // Bytes the upstream sent along with its 101 are the first of the stream.
     if (phead.length > 0) psocket.unshift(phead)
   })
@@ -150,6 +160,7 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
       headers.push(pres.rawHeaders[i] as string, pres.rawHeaders[i + 1] as string)
     }
     headers.push('Connection', 'close')
+    listener.onUpgrade?.(decision, served, pres.statusCode ?? 502)
     socket.write(responseHead(pres.statusCode ?? 502, pres.statusMessage ?? '', headers))
     pres.pipe(socket)
   })
@@ -157,8 +168,9 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
   preq.on('error', (err: NodeJS.ErrnoException) => {
     ctx.logger.debug({ err, backend: decision.backend.name, target: upstream.origin }, 'upgrade to upstream failed')
     if (socket.writable) {
-      const status = err.code === 'ETIMEDOUT' ? '504 Gateway Timeout' : '502 Bad Gateway'
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
+      const timedOut = err.code === 'ETIMEDOUT'
+      listener.onUpgrade?.(decision, served, timedOut ? 504 : 502)
+      socket.end(`HTTP/1.1 ${timedOut ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
     }
   })
   preq.end()

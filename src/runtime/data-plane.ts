@@ -7,7 +7,7 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
-import type { ExchangeListener } from '../proxy/forward.js'
+import type { ProxyListener } from '../proxy/forward.js'
 import { HealthChecks } from '../proxy/health-check.js'
 import { createProxyServer } from '../proxy/server.js'
 import { UpstreamRegistry } from '../proxy/upstreams.js'
@@ -18,7 +18,7 @@ import { ConfigStore } from './config-store.js'
 export interface DataPlaneOptions {
   readonly logger: Logger
   readonly settings: ServerSettings
-  readonly listener?: ExchangeListener
+  readonly listener?: ProxyListener
   readonly entropy?: Entropy
 }
 

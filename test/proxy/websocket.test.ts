@@ -1,24 +1,16 @@
 /** WebSocket upgrades reach the version the rules choose, and frames flow both ways. */
 import t from 'tap'
-import { WebSocketServer, WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { startWith } from '../helpers/switchyard.js'
+import { startWsBackend, type WsBackend } from '../helpers/ws-backend.js'
 
-async function wsBackend (version: string): Promise<{ url: string, close: () => Promise<void> }> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
-  await once(wss, 'listening')
-  wss.on('connection', (ws, req) => {
+async function wsBackend (version: string): Promise<WsBackend> {
+  return await startWsBackend((ws, req) => {
     ws.send(`hello from ${version} path=${req.url ?? ''}`)
     ws.on('message', (data) => ws.send(`${version} echo: ${String(data)}`))
   })
-  return {
-    url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`,
-    close: async () => {
-      for (const c of wss.clients) c.terminate()
-      await new Promise<void>(resolve => wss.close(() => resolve()))
-    }
-  }
 }
 
 function collect (ws: WebSocket, n: number): Promise<string[]> {
