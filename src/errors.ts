@@ -21,6 +21,8 @@ export const ErrorCodes = {
   SY_ERR_CONFIG_TARGET: 'a rule or route needs exactly one of `to` and `split`',
   /** A regular expression does not compile. */
   SY_ERR_CONFIG_REGEX: 'a regular expression does not compile',
+  /** A regular expression with nested quantifiers: exponential backtracking (ReDoS) on crafted input. */
+  SY_ERR_CONFIG_REGEX_UNSAFE: 'a regular expression could take exponential time',
   /** A target URL is not an http(s) origin. */
   SY_ERR_CONFIG_TARGET_URL: 'a target is not an http:// or https:// origin',
   /** `sticky` names both or neither of `cookie` and `header`. */

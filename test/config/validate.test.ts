@@ -100,6 +100,9 @@ const cases: Case[] = [
   { desc: 'operator typo', config: withRoute({ to: 'stable', rules: [{ name: 'a', when: { headers: { 'x-a': { exactly: '1' } } }, to: 'canary' }] }), expected: [['SY_ERR_CONFIG_SCHEMA', 'routes[0].rules[0].when.headers.x-a.exactly']] },
   { desc: 'two operators in one match', config: withRoute({ to: 'stable', rules: [{ name: 'a', when: { cookies: { c: { exact: '1', prefix: '1' } } }, to: 'canary' }] }), expected: [['SY_ERR_CONFIG_SCHEMA', 'routes[0].rules[0].when.cookies.c']] },
   { desc: 'bad path regex', config: withRoute({ to: 'stable', match: { path: { regex: '(' } } }), expected: [['SY_ERR_CONFIG_REGEX', 'routes[0].match.path.regex']] },
+  { desc: 'nested quantifier in a path regex (ReDoS)', config: withRoute({ to: 'stable', match: { path: { regex: '^/(a+)+$' } } }), expected: [['SY_ERR_CONFIG_REGEX_UNSAFE', 'routes[0].match.path.regex']] },
+  { desc: 'nested quantifier in a user-agent regex', config: withRoute({ to: 'stable', rules: [{ name: 'r', when: { userAgent: { regex: '(\\w+\\s?)*$' } }, to: 'canary' }] }), expected: [['SY_ERR_CONFIG_REGEX_UNSAFE', 'routes[0].rules[0].when.userAgent.regex']] },
+  { desc: 'nested quantifier in a header regex', config: withRoute({ to: 'stable', rules: [{ name: 'r', when: { headers: { 'x-a': { regex: '(.*,)*x' } } }, to: 'canary' }] }), expected: [['SY_ERR_CONFIG_REGEX_UNSAFE', 'routes[0].rules[0].when.headers.x-a.regex']] },
   { desc: 'path prefix must start with /', config: withRoute({ to: 'stable', match: { path: { prefix: 'api' } } }), expected: [['SY_ERR_CONFIG_SCHEMA', 'routes[0].match.path.prefix']] },
   { desc: 'bad duration', config: withRoute({ to: 'stable', timeout: '30 seconds' }), expected: [['SY_ERR_CONFIG_SCHEMA', 'routes[0].timeout']] },
   { desc: 'sticky with both keys', config: withRoute({ to: 'stable', sticky: { cookie: 'a', header: 'b' } }), expected: [['SY_ERR_CONFIG_STICKY', 'routes[0].sticky']] },
@@ -116,6 +119,12 @@ const cases: Case[] = [
 t.test('table of invalid configs', async t => {
   for (const c of cases) {
     t.same(problemsOf(c.config).map(p => [p.code, p.path]), c.expected, c.desc)
+  }
+})
+
+t.test('regexes with one level of repetition are accepted, however many', async t => {
+  for (const regex of ['Android|iPhone', '^/items/[0-9]+$', '^/static/.+\\.css$', '.*a.*b.*c.*d.*e.*f.*g.*h.*i.*j.*k.*l.*m.*n.*o.*p.*q.*r.*s.*t.*u.*v.*w.*x.*y.*z', '^(gold|silver)$', '(?<tier>gold)-[0-9]{2,4}']) {
+    t.same(problemsOf(withRoute({ to: 'stable', rules: [{ name: 'r', when: { userAgent: { regex } }, to: 'canary' }] })), [], regex)
   }
 })
 
