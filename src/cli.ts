@@ -3,7 +3,8 @@
  * The `switchyard` command. Each subcommand lives in src/commands/; this file
  * only wires them to commander. Exit codes: 0 ok, 1 failed or refused,
  * 2 invalid config at `serve`, 3 lost a race (the config changed between
- * read and write; nothing was changed).
+ * read and write; nothing was changed), 4 a `ramp` failed its analysis and
+ * was rolled back.
  */
 import cluster from 'node:cluster'
 import { Command, Option } from 'commander'
@@ -12,6 +13,7 @@ import { serveCommand, type ServeOptions } from './commands/serve.js'
 import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
 import { CliError } from './commands/admin-client.js'
+import { rampCommand, type RampOptions } from './commands/ramp.js'
 import {
   diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand
 } from './commands/admin-commands.js'
@@ -84,6 +86,20 @@ program.command('promote')
   .argument('<backend>', 'backend to receive all traffic')
   .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
   .action(run(promoteCommand))
+
+program.command('ramp')
+  .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate is too high')
+  .argument('<route>', 'route name')
+  .argument('<backend>', 'backend whose share grows (e.g. canary)')
+  .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100')
+  .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m')
+  .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)')
+  .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', '20')
+  .addOption(adminOption())
+  .addHelpText('after', `
+Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1
+Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the ramp stops, their change stands), 4 the analysis failed (routing restored).`)
+  .action(run(async (route: string, backend: string, opts: RampOptions) => await rampCommand(route, backend, opts)))
 
 program.command('rollback')
   .description('go back to the previous revision (as a new revision)')

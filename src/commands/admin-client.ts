@@ -4,7 +4,7 @@
  * stays out of shell history), errors turned into CliError with the API's
  * own code and message.
  */
-import { request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import { tokenFromEnv } from '../admin/auth.js'
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901'
@@ -32,17 +32,30 @@ export class AdminClient {
     this.#token = tokenFromEnv()
   }
 
-  async call<T> (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, ifMatch?: string): Promise<AdminReply<T>> {
-    const headers: Record<string, string> = { accept: 'application/json', 'x-switchyard-client': 'cli' }
+  /** Sends a request with the token; an unreachable admin API is a CliError. */
+  async #send (method: 'GET' | 'PUT' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Dispatcher.ResponseData> {
+    headers['x-switchyard-client'] = 'cli'
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
-    if (ifMatch !== undefined) headers['if-match'] = ifMatch
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    let res
     try {
-      res = await request(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      return await request(this.base + path, { method, headers, body })
     } catch (err) {
       throw new CliError(`cannot reach the admin API at ${this.base}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (is switchyard running? see --admin)`)
     }
+  }
+
+  /** GET a text resource of the admin listener (e.g. `/metrics`). */
+  async text (path: string): Promise<string> {
+    const res = await this.#send('GET', path, {})
+    const text = await res.body.text()
+    if (res.statusCode !== 200) throw new CliError(`GET ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`)
+    return text
+  }
+
+  async call<T> (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, ifMatch?: string): Promise<AdminReply<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (ifMatch !== undefined) headers['if-match'] = ifMatch
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const res = await this.#send(method, path, headers, body === undefined ? undefined : JSON.stringify(body))
     const text = await res.body.text()
     let parsed: unknown
     try {

@@ -205,7 +205,7 @@ t.test('offline mode edits the config embedded in a ConfigMap manifest', async t
 })
 
 t.test('--help on every command', async t => {
-  for (const cmd of ['serve', 'validate', 'status', 'set-weight', 'promote', 'rollback', 'undo', 'history', 'diff', 'explain']) {
+  for (const cmd of ['serve', 'validate', 'status', 'set-weight', 'promote', 'ramp', 'rollback', 'undo', 'history', 'diff', 'explain']) {
     const r = await runCli([cmd, '--help'])
     t.equal(r.code, 0, cmd)
     t.match(r.stdout, new RegExp(`^Usage: switchyard ${cmd}`), `${cmd} usage`)
