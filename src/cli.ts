@@ -88,16 +88,17 @@ program.command('promote')
   .action(run(promoteCommand))
 
 program.command('ramp')
-  .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate is too high')
+  .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate or p99 is too high')
   .argument('<route>', 'route name')
   .argument('<backend>', 'backend whose share grows (e.g. canary)')
   .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100')
   .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m')
   .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)')
+  .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)')
   .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', '20')
   .addOption(adminOption())
   .addHelpText('after', `
-Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1
+Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1 --max-p99 300ms
 Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the ramp stops, their change stands), 4 the analysis failed (routing restored).`)
   .action(run(async (route: string, backend: string, opts: RampOptions) => await rampCommand(route, backend, opts)))
 

@@ -6,11 +6,13 @@
  * If-Match, so the ramp never overwrites another operator: if someone else
  * changes the config, it stops and leaves their change alone (exit 3). When
  * the backend's share of 5xx answers during a step exceeds
- * `--max-error-rate`, it restores the revision it started from (exit 4).
+ * `--max-error-rate`, or the p99 of its response times exceeds `--max-p99`,
+ * it restores the revision it started from (exit 4).
  *
  * The judgement reads switchyard's own counters (`switchyard_requests_total`
- * on the admin listener's /metrics) before and during each step, so it needs
- * no Prometheus; with `serve --workers` those are the sum over workers.
+ * and the duration histogram on the admin listener's /metrics) before and
+ * during each step, so it needs no Prometheus; with `serve --workers` those
+ * are the sum over workers.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseExposition, type Sample } from '../observability/exposition.js'
@@ -23,54 +25,119 @@ export interface RampOptions {
   steps: string
   interval: string
   maxErrorRate?: string
+  maxP99?: string
   minRequests?: string
+}
+
+function pct (n: number): string {
+  return `${Number(n.toFixed(2))} %`
+}
+
+/** Seconds for a message: `4.2ms`, `120ms`, `1.25s`. */
+function seconds (s: number): string {
+  const ms = s * 1000
+  return ms < 10 ? `${Number(ms.toFixed(1))}ms` : formatDuration(Math.round(ms))
 }
 
 /** Exit code of a ramp that failed its analysis and was rolled back. */
 export const EXIT_ANALYSIS_FAILED = 4
 
-/** Responses of a route served by a backend: all, and those with a 5xx status. */
+/** Responses of a route served by a backend, from switchyard's counters. */
 export interface Responses {
   readonly total: number
+  /** Those with a 5xx status. */
   readonly errors: number
+  /** The duration histogram: cumulative count by upper bound in seconds (`+Inf` included). */
+  readonly buckets: ReadonlyMap<number, number>
 }
 
-/** Sums `switchyard_requests_total` of (route, backend) from a /metrics scrape. */
+/** Sums `switchyard_requests_total` and the duration histogram of (route, backend) from a /metrics scrape. */
 export function responsesOf (samples: readonly Sample[], route: string, backend: string): Responses {
   let total = 0
   let errors = 0
+  const buckets = new Map<number, number>()
   for (const s of samples) {
-    if (s.name !== 'switchyard_requests_total' || s.labels.route !== route || s.labels.backend !== backend) continue
-    total += s.value
-    if ((s.labels.code ?? '').startsWith('5')) errors += s.value
+    if (s.labels.route !== route || s.labels.backend !== backend) continue
+    if (s.name === 'switchyard_requests_total') {
+      total += s.value
+      if ((s.labels.code ?? '').startsWith('5')) errors += s.value
+    } else if (s.name === 'switchyard_request_duration_seconds_bucket') {
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
+      buckets.set(le, (buckets.get(le) ?? 0) + s.value)
+    }
   }
-  return { total, errors }
+  return { total, errors, buckets }
+}
+
+/** What was counted between two scrapes. */
+export function since (now: Responses, before: Responses): Responses {
+  const buckets = new Map<number, number>()
+  for (const [le, n] of now.buckets) buckets.set(le, n - (before.buckets.get(le) ?? 0))
+  return { total: now.total - before.total, errors: now.errors - before.errors, buckets }
+}
+
+/**
+ * The q-quantile of a cumulative histogram, in seconds, estimated as
+ * Prometheus's histogram_quantile() does: linear inside the bucket that
+ * holds the rank; the highest finite bound when the rank is in `+Inf`.
+ * Undefined for an empty histogram.
+ */
+export function histogramQuantile (q: number, buckets: ReadonlyMap<number, number>): number | undefined {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b)
+  const count = buckets.get(Infinity) ?? 0
+  if (count <= 0 || bounds.length < 2) return undefined
+  const rank = q * count
+  let lower = 0
+  let below = 0
+  for (const upper of bounds) {
+    const cumulative = buckets.get(upper) ?? 0
+    if (cumulative >= rank) {
+      if (upper === Infinity) return lower
+      return lower + (upper - lower) * (rank - below) / (cumulative - below)
+    }
+    lower = upper
+    below = cumulative
+  }
+  return lower
 }
 
 export interface Gate {
-  /** Highest share of 5xx answers, in percent; undefined: no analysis, steps are only timed. */
+  /** Highest share of 5xx answers, in percent; undefined: not judged. */
   readonly maxErrorPercent: number | undefined
+  /** Highest p99 of the answers' duration, in seconds; undefined: not judged. */
+  readonly maxP99Seconds: number | undefined
   /** Responses a step needs before it can be judged. */
   readonly minRequests: number
 }
 
-export type Verdict =
-  | { readonly kind: 'fail', readonly errorPercent: number }
-  | { readonly kind: 'pass', readonly errorPercent: number }
-  | { readonly kind: 'wait', readonly errorPercent: number }
+export interface Verdict {
+  readonly kind: 'fail' | 'pass' | 'wait'
+  readonly errorPercent: number
+  /** Seconds; undefined with no answers. */
+  readonly p99: number | undefined
+  /** Why it failed: `5xx 12 % > 1 %`, `p99 1.2s > 500ms`. */
+  readonly reasons: readonly string[]
+}
 
 /**
  * The verdict on a step from the responses counted since it began (pure).
- * A step fails as soon as it has `minRequests` responses and too many 5xx,
- * even before its interval ends; it passes only once the interval is over
- * and it has enough responses; otherwise it waits.
+ * A step fails as soon as it has `minRequests` responses and too many 5xx
+ * or too slow a p99, even before its interval ends; it passes only once the
+ * interval is over and it has enough responses; otherwise it waits. With
+ * neither limit set, steps are only timed.
  */
 export function judgeStep (delta: Responses, intervalOver: boolean, gate: Gate): Verdict {
   const errorPercent = delta.total === 0 ? 0 : 100 * delta.errors / delta.total
-  if (gate.maxErrorPercent === undefined) return { kind: intervalOver ? 'pass' : 'wait', errorPercent }
+  const p99 = histogramQuantile(0.99, delta.buckets)
+  if (gate.maxErrorPercent === undefined && gate.maxP99Seconds === undefined) {
+    return { kind: intervalOver ? 'pass' : 'wait', errorPercent, p99, reasons: [] }
+  }
   const enough = delta.total >= gate.minRequests
-  if (enough && errorPercent > gate.maxErrorPercent) return { kind: 'fail', errorPercent }
-  return { kind: intervalOver && enough ? 'pass' : 'wait', errorPercent }
+  const reasons: string[] = []
+  if (enough && gate.maxErrorPercent !== undefined && errorPercent > gate.maxErrorPercent) reasons.push(`5xx ${pct(errorPercent)} > ${pct(gate.maxErrorPercent)}`)
+  if (enough && gate.maxP99Seconds !== undefined && p99 !== undefined && p99 > gate.maxP99Seconds) reasons.push(`p99 ${seconds(p99)} > ${seconds(gate.maxP99Seconds)}`)
+  if (reasons.length > 0) return { kind: 'fail', errorPercent, p99, reasons }
+  return { kind: intervalOver && enough ? 'pass' : 'wait', errorPercent, p99, reasons }
 }
 
 /** `10,25,50,100` → increasing percentages between 0 and 100. */
@@ -93,9 +160,10 @@ function parseGate (opts: RampOptions): Gate {
     if (m === null || Number(m[1]) > 100) throw new CliError(`--max-error-rate: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(opts.maxErrorRate)}`)
     maxErrorPercent = Number(m[1])
   }
+  const maxP99Seconds = opts.maxP99 === undefined ? undefined : durationOption('--max-p99', opts.maxP99) / 1000
   const minRequests = opts.minRequests === undefined ? 20 : Number(opts.minRequests)
   if (!Number.isInteger(minRequests) || minRequests < 1) throw new CliError(`--min-requests: expected a positive integer, got ${JSON.stringify(opts.minRequests)}`)
-  return { maxErrorPercent, minRequests }
+  return { maxErrorPercent, maxP99Seconds, minRequests }
 }
 
 function durationOption (name: string, text: string): number {
@@ -106,8 +174,12 @@ function durationOption (name: string, text: string): number {
   }
 }
 
+/** `345 responses, 0 % 5xx, p99 4.2ms`. */
+function describe (delta: Responses, verdict: Verdict): string {
+  return `${delta.total} responses, ${pct(verdict.errorPercent)} 5xx${verdict.p99 === undefined ? '' : `, p99 ${seconds(verdict.p99)}`}`
+}
+
 const say = (line: string): void => { process.stdout.write(line + '\n') }
-const pct = (n: number): string => `${Number(n.toFixed(2))} %`
 /** Elapsed time to a tenth of a second: `10.1s`, `300ms`. */
 const roughly = (ms: number): string => formatDuration(ms < 1000 ? Math.round(ms) : Math.round(ms / 100) * 100)
 
@@ -123,7 +195,11 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
   const startRevision = start.body.revision
   if (start.body.routes.find(r => r.name === route) === undefined) throw new CliError(`no route named ${JSON.stringify(route)} (see \`switchyard status\`)`)
   let etag = start.etag
-  const analysis = gate.maxErrorPercent === undefined ? 'no analysis' : `abort above ${pct(gate.maxErrorPercent)} 5xx (judged after ${gate.minRequests} responses)`
+  const limits = [
+    ...(gate.maxErrorPercent === undefined ? [] : [`${pct(gate.maxErrorPercent)} 5xx`]),
+    ...(gate.maxP99Seconds === undefined ? [] : [`p99 ${seconds(gate.maxP99Seconds)}`])
+  ]
+  const analysis = limits.length === 0 ? 'no analysis' : `abort above ${limits.join(' or ')} (judged after ${gate.minRequests} responses)`
   say(`ramp ${route}: ${backend} → ${steps.join(', ')} %, ${formatDuration(intervalMs)} per step, ${analysis}; from revision ${startRevision}`)
 
   for (const [i, step] of steps.entries()) {
@@ -142,17 +218,17 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
     for (;;) {
       await sleep(pollMs)
       const now = await responses()
-      const delta = { total: now.total - before.total, errors: now.errors - before.errors }
+      const delta = since(now, before)
       const elapsed = performance.now() - began
       const verdict = judgeStep(delta, elapsed >= intervalMs, gate)
       if (verdict.kind === 'fail') {
-        say(`step ${i + 1}/${steps.length}: ${backend} answered ${delta.errors} of ${delta.total} requests with 5xx (${pct(verdict.errorPercent)} > ${pct(gate.maxErrorPercent ?? 0)}) after ${roughly(elapsed)}: aborting`)
+        say(`step ${i + 1}/${steps.length}: ${backend} after ${roughly(elapsed)}: ${describe(delta, verdict)}; ${verdict.reasons.join(', ')}: aborting`)
         const undo = await client.call<ChangeReply>('POST', '/admin/undo', { toRevision: startRevision }, etag)
         say(`revision ${undo.body.revision}: ${undo.body.summary}`)
         throw new CliError(`ramp aborted at ${backend} ${step} %: routing restored to revision ${startRevision}`, EXIT_ANALYSIS_FAILED)
       }
       if (verdict.kind === 'pass') {
-        say(`step ${i + 1}/${steps.length}: ${backend} at ${step} % for ${roughly(elapsed)}: ${delta.total} responses, ${pct(verdict.errorPercent)} 5xx — ok`)
+        say(`step ${i + 1}/${steps.length}: ${backend} at ${step} % for ${roughly(elapsed)}: ${describe(delta, verdict)} — ok`)
         break
       }
       if (elapsed >= intervalMs && !waitingSaid) {

@@ -10,7 +10,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
-import { judgeStep, parseSteps, responsesOf } from '../../src/commands/ramp.js'
+import fc from 'fast-check'
+import { histogramQuantile, judgeStep, parseSteps, responsesOf, type Responses } from '../../src/commands/ramp.js'
 import { parseExposition } from '../../src/observability/exposition.js'
 import { CliError } from '../../src/commands/admin-client.js'
 import { startBackends } from '../helpers/backends.js'
@@ -18,20 +19,65 @@ import { runCli, startCli } from '../helpers/cli.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
 
+/** Responses with every duration in the first bucket (≤ 1 ms). */
+const fast = (total: number, errors: number): Responses => ({ total, errors, buckets: new Map([[0.001, total], [0.0025, total], [Infinity, total]]) })
+
 t.test('judgeStep: fail as soon as enough answers are bad, pass only after the interval with enough answers', async t => {
-  const gate = { maxErrorPercent: 5, minRequests: 20 }
-  const cases: Array<[string, { total: number, errors: number }, boolean, string]> = [
-    ['too few answers to judge, even all bad', { total: 19, errors: 19 }, false, 'wait'],
-    ['enough answers, too many 5xx: fail before the interval ends', { total: 20, errors: 2 }, false, 'fail'],
-    ['exactly the limit is fine', { total: 100, errors: 5 }, true, 'pass'],
-    ['just above the limit fails', { total: 100, errors: 6 }, true, 'fail'],
-    ['good so far, interval not over', { total: 500, errors: 0 }, false, 'wait'],
-    ['interval over without traffic: keep waiting', { total: 3, errors: 0 }, true, 'wait']
+  const gate = { maxErrorPercent: 5, maxP99Seconds: undefined, minRequests: 20 }
+  const cases: Array<[string, Responses, boolean, string]> = [
+    ['too few answers to judge, even all bad', fast(19, 19), false, 'wait'],
+    ['enough answers, too many 5xx: fail before the interval ends', fast(20, 2), false, 'fail'],
+    ['exactly the limit is fine', fast(100, 5), true, 'pass'],
+    ['just above the limit fails', fast(100, 6), true, 'fail'],
+    ['good so far, interval not over', fast(500, 0), false, 'wait'],
+    ['interval over without traffic: keep waiting', fast(3, 0), true, 'wait']
   ]
   for (const [desc, delta, over, kind] of cases) t.equal(judgeStep(delta, over, gate).kind, kind, desc)
-  t.equal(judgeStep({ total: 8, errors: 2 }, true, gate).errorPercent, 25)
-  t.equal(judgeStep({ total: 0, errors: 0 }, true, { maxErrorPercent: undefined, minRequests: 20 }).kind, 'pass', 'no analysis: timed steps only')
-  t.equal(judgeStep({ total: 10, errors: 10 }, false, { maxErrorPercent: undefined, minRequests: 1 }).kind, 'wait')
+  t.same(judgeStep(fast(100, 6), true, gate).reasons, ['5xx 6 % > 5 %'])
+  t.equal(judgeStep(fast(8, 2), true, gate).errorPercent, 25)
+  const timed = { maxErrorPercent: undefined, maxP99Seconds: undefined, minRequests: 20 }
+  t.equal(judgeStep(fast(0, 0), true, timed).kind, 'pass', 'no analysis: timed steps only')
+  t.equal(judgeStep(fast(10, 10), false, timed).kind, 'wait')
+})
+
+t.test('judgeStep: the p99 limit', async t => {
+  const gate = { maxErrorPercent: undefined, maxP99Seconds: 0.1, minRequests: 20 }
+  // 100 answers: 95 under 50 ms, 5 between 250 and 500 ms → p99 in the 250–500 ms bucket.
+  const slowTail: Responses = { total: 100, errors: 0, buckets: new Map([[0.05, 95], [0.25, 95], [0.5, 100], [Infinity, 100]]) }
+  const v = judgeStep(slowTail, false, gate)
+  t.equal(v.kind, 'fail')
+  t.equal(v.p99, 0.45)
+  t.same(v.reasons, ['p99 450ms > 100ms'])
+  const quick: Responses = { total: 100, errors: 0, buckets: new Map([[0.05, 100], [0.25, 100], [Infinity, 100]]) }
+  t.equal(judgeStep(quick, true, gate).kind, 'pass')
+  t.equal(judgeStep({ ...slowTail, total: 10 }, true, gate).kind, 'wait', 'too few answers to judge')
+  const both = judgeStep({ ...slowTail, errors: 50 }, false, { ...gate, maxErrorPercent: 1 })
+  t.same(both.reasons, ['5xx 50 % > 1 %', 'p99 450ms > 100ms'])
+})
+
+t.test('histogramQuantile estimates as Prometheus\'s histogram_quantile does', async t => {
+  const h = new Map([[0.001, 10], [0.01, 60], [0.1, 90], [1, 100], [Infinity, 100]])
+  t.equal(histogramQuantile(0.1, h), 0.001, 'rank at a bucket edge')
+  const near = (a: number | undefined, b: number): boolean => a !== undefined && Math.abs(a - b) < 1e-12
+  t.ok(near(histogramQuantile(0.5, h), 0.0082), 'linear inside the bucket: 0.001 + 0.009 × 40/50')
+  t.ok(near(histogramQuantile(0.99, h), 0.91), '0.1 + 0.9 × 9/10')
+  t.equal(histogramQuantile(0.99, new Map([[0.1, 50], [1, 50], [Infinity, 100]])), 1, 'in +Inf: the highest finite bound')
+  t.equal(histogramQuantile(0.99, new Map([[0.1, 0], [Infinity, 0]])), undefined, 'no observations')
+  // For any histogram, the estimate lies within the bucket that holds the rank.
+  fc.assert(fc.property(fc.array(fc.nat(1000), { minLength: 3, maxLength: 13 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }), (counts, q) => {
+    const bounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].slice(0, counts.length)
+    const buckets = new Map<number, number>()
+    let cumulative = 0
+    counts.forEach((n, i) => { cumulative += n; buckets.set(bounds[i] as number, cumulative) })
+    buckets.set(Infinity, cumulative)
+    const v = histogramQuantile(q, buckets)
+    if (cumulative === 0) return v === undefined
+    const rank = q * cumulative
+    const i = bounds.findIndex(b => (buckets.get(b) as number) >= rank)
+    const lower = i <= 0 ? 0 : bounds[i - 1] as number
+    const upper = i === -1 ? bounds[bounds.length - 1] as number : bounds[i] as number
+    return v !== undefined && v >= (i === -1 ? upper : lower) - 1e-12 && v <= upper + 1e-12
+  }))
 })
 
 t.test('parseSteps accepts increasing percentages only', async t => {
@@ -40,7 +86,7 @@ t.test('parseSteps accepts increasing percentages only', async t => {
   for (const bad of ['10,5', '10,10', '101', '-5', '1.5', 'ten', '']) t.throws(() => parseSteps(bad), CliError, bad)
 })
 
-t.test('responsesOf sums one route and backend over rules, methods and codes', async t => {
+t.test('responsesOf sums one route and backend over rules, methods, codes and versions', async t => {
   const text = [
     '# TYPE switchyard_requests_total counter',
     'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="split",method="GET",code="200"} 90',
@@ -50,7 +96,14 @@ t.test('responsesOf sums one route and backend over rules, methods and codes', a
     'switchyard_requests_total{route="web",backend="stable",version="0.5",rule="split",method="GET",code="500"} 50',
     'switchyard_requests_total{route="api",backend="canary",version="0.6",rule="split",method="GET",code="502"} 7'
   ].join('\n')
-  t.same(responsesOf(parseExposition(text), 'web', 'canary'), { total: 103, errors: 10 })
+  const r = responsesOf(parseExposition(text + '\n' + [
+    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.6",le="0.005"} 100',
+    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.6",le="+Inf"} 103',
+    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="0.005"} 1',
+    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="+Inf"} 2',
+    'switchyard_request_duration_seconds_bucket{route="web",backend="stable",version="0.5",le="+Inf"} 50'
+  ].join('\n')), 'web', 'canary')
+  t.same([r.total, r.errors, [...r.buckets]], [103, 10, [[0.005, 101], [Infinity, 105]]], 'versions of one backend add up')
 })
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
@@ -71,12 +124,12 @@ async function proxyFor (canaryUrl: string): Promise<Running> {
 }
 
 /** Requests through the proxy one after another until stopped (new visitors: each is split by weight). */
-function traffic (p: Running): { stop: () => Promise<number> } {
+function traffic (p: Running, path = '/'): { stop: () => Promise<number> } {
   let running = true
   let sent = 0
   const loop = (async () => {
     while (running) {
-      await p.get('/')
+      await p.get(path)
       sent++
     }
   })()
@@ -103,11 +156,11 @@ t.test('a healthy canary is ramped step by step to 100 %', async t => {
   const lines = r.stdout.trimEnd().split('\n')
   t.equal(lines[0], 'ramp web: canary → 25, 50, 100 %, 300ms per step, abort above 5 % 5xx (judged after 5 responses); from revision 1')
   t.equal(lines[1], 'step 1/3: revision 2: web: stable 90→75, canary 10→25')
-  t.match(lines[2], /^step 1\/3: canary at 25 % for [\d.]+m?s: \d+ responses, 0 % 5xx — ok$/)
+  t.match(lines[2], /^step 1\/3: canary at 25 % for [\d.]+m?s: \d+ responses, 0 % 5xx, p99 [\d.]+m?s — ok$/)
   t.equal(lines[3], 'step 2/3: revision 3: web: stable 75→50, canary 25→50')
-  t.match(lines[4], /^step 2\/3: canary at 50 % for [\d.]+m?s: \d+ responses, 0 % 5xx — ok$/)
+  t.match(lines[4], /^step 2\/3: canary at 50 % for [\d.]+m?s: \d+ responses, 0 % 5xx, p99 [\d.]+m?s — ok$/)
   t.equal(lines[5], 'step 3/3: revision 4: web: stable 50→0, canary 50→100')
-  t.match(lines[6], /^step 3\/3: canary at 100 % for [\d.]+m?s: \d+ responses, 0 % 5xx — ok$/)
+  t.match(lines[6], /^step 3\/3: canary at 100 % for [\d.]+m?s: \d+ responses, 0 % 5xx, p99 [\d.]+m?s — ok$/)
   t.equal(lines[7], 'ramp done: web sends 100 % to canary')
   t.equal(lines.length, 8)
   t.same(await defaultSplit(p), { stable: 0, canary: 100 }, 'the file on disk holds the last step')
@@ -128,13 +181,32 @@ t.test('a failing canary is rolled back to the starting revision (exit 4)', asyn
   const lines = r.stdout.trimEnd().split('\n')
   t.equal(lines[1], 'step 1/3: revision 2: web: stable 90→75, canary 10→25')
   // Every canary answer is a 500, so the step fails once 10 answers are in, long before its 30 s.
-  t.match(lines[2], /^step 1\/3: canary answered (\d+) of \1 requests with 5xx \(100 % > 1 %\) after [\d.]+m?s: aborting$/)
+  t.match(lines[2], /^step 1\/3: canary after [\d.]+m?s: (\d+) responses, 100 % 5xx, p99 [\d.]+m?s; 5xx 100 % > 1 %: aborting$/)
   t.equal(lines[3], 'revision 3: undo to revision 1: web: stable 75→90, canary 25→10')
   t.equal(lines.length, 4)
   t.equal(r.stderr, 'switchyard: ramp aborted at canary 25 %: routing restored to revision 1\n')
   t.same(await defaultSplit(p), { stable: 90, canary: 10 })
   const status = await admin<{ revision: number }>(p.sy.adminUrl, 'GET', '/admin/status')
   t.equal(status.body.revision, 3)
+})
+
+t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
+  const p = await proxyFor(canary.url)
+  t.teardown(() => p.close())
+  // Every answer takes 80 ms (the echo backends' /delay/80), above the 25 ms limit.
+  const load = traffic(p, '/delay/80')
+  const r = await runCli(['ramp', 'web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-p99', '25ms', '--min-requests', '5', '--admin', p.sy.adminUrl])
+  await load.stop()
+  t.equal(r.code, 4, r.stderr)
+  const lines = r.stdout.trimEnd().split('\n')
+  t.equal(lines[0], 'ramp web: canary → 50, 100 %, 30s per step, abort above p99 25ms (judged after 5 responses); from revision 1')
+  t.equal(lines[1], 'step 1/2: revision 2: web: stable 90→50, canary 10→50')
+  // 80 ms answers fall in the 50–100 ms bucket: the estimated p99 is inside it.
+  const m = /^step 1\/2: canary after [\d.]+m?s: \d+ responses, 0 % 5xx, p99 (\d+)ms; p99 \1ms > 25ms: aborting$/.exec(lines[2] ?? '')
+  t.ok(m !== null, lines[2] ?? 'no line')
+  t.ok(Number(m?.[1]) > 50 && Number(m?.[1]) <= 100, 'p99 within the 50–100 ms bucket')
+  t.equal(lines[3], 'revision 3: undo to revision 1: web: stable 50→90, canary 50→10')
+  t.same(await defaultSplit(p), { stable: 90, canary: 10 })
 })
 
 t.test('a ramp that meets another operator\'s change stops and leaves it (exit 3)', async t => {
@@ -149,7 +221,7 @@ t.test('a ramp that meets another operator\'s change stops and leaves it (exit 3
   t.equal(other.stdout, 'revision 3: web: stable 80→95, canary 20→5\n')
   const [code] = await exited
   t.equal(code, 3)
-  t.match(lines.join('\n'), /step 1\/2: canary at 20 % for [\d.]+s: \d+ responses, 0 % 5xx — ok/)
+  t.match(lines.join('\n'), /step 1\/2: canary at 20 % for [\d.]+s: 0 responses, 0 % 5xx — ok/)
   t.equal(stderr, 'switchyard: ramp stopped before canary 40 %: someone else changed the config during the ramp; their change stands (see `switchyard history`)\n')
   t.same(await defaultSplit(p), { stable: 95, canary: 5 })
 })
@@ -161,6 +233,7 @@ t.test('bad arguments are refused before anything changes', async t => {
     [['web', 'canary', '--steps', '50,25', '--interval', '1s'], /--steps must increase/],
     [['web', 'canary', '--steps', '10', '--interval', 'soon'], /--interval: invalid duration "soon"/],
     [['web', 'canary', '--steps', '10', '--interval', '1s', '--max-error-rate', 'lots'], /--max-error-rate: expected a percentage/],
+    [['web', 'canary', '--steps', '10', '--interval', '1s', '--max-p99', 'fast'], /--max-p99: invalid duration "fast"/],
     [['nope', 'canary', '--steps', '10', '--interval', '1s'], /no route named "nope"/]
   ]
   for (const [args, message] of cases) {
