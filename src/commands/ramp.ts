@@ -29,6 +29,10 @@ export interface RampOptions {
   minRequests?: string
 }
 
+function errorKind (delta: Responses): string {
+  return delta.failovers === 0 ? '5xx' : '5xx or failover'
+}
+
 function pct (n: number): string {
   return `${Number(n.toFixed(2))} %`
 }
@@ -42,38 +46,50 @@ function seconds (s: number): string {
 /** Exit code of a ramp that failed its analysis and was rolled back. */
 export const EXIT_ANALYSIS_FAILED = 4
 
-/** Responses of a route served by a backend, from switchyard's counters. */
+/**
+ * Requests a route decided for a backend, from switchyard's counters: the
+ * backend's responses, plus those its fallback served because it had no
+ * healthy target (a dead canary with `fallback: stable` fails its step
+ * instead of looking idle).
+ */
 export interface Responses {
   readonly total: number
-  /** Those with a 5xx status. */
+  /** Answered with a 5xx status, or failed over. */
   readonly errors: number
+  /** Of the errors, those its fallback served. */
+  readonly failovers: number
   /** The duration histogram: cumulative count by upper bound in seconds (`+Inf` included). */
   readonly buckets: ReadonlyMap<number, number>
 }
 
-/** Sums `switchyard_requests_total` and the duration histogram of (route, backend) from a /metrics scrape. */
+/** Sums `switchyard_requests_total`, `switchyard_failovers_total` and the duration histogram of (route, backend) from a /metrics scrape. */
 export function responsesOf (samples: readonly Sample[], route: string, backend: string): Responses {
   let total = 0
   let errors = 0
+  let failovers = 0
   const buckets = new Map<number, number>()
   for (const s of samples) {
     if (s.labels.route !== route || s.labels.backend !== backend) continue
     if (s.name === 'switchyard_requests_total') {
       total += s.value
       if ((s.labels.code ?? '').startsWith('5')) errors += s.value
+    } else if (s.name === 'switchyard_failovers_total') {
+      total += s.value
+      errors += s.value
+      failovers += s.value
     } else if (s.name === 'switchyard_request_duration_seconds_bucket') {
       const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
       buckets.set(le, (buckets.get(le) ?? 0) + s.value)
     }
   }
-  return { total, errors, buckets }
+  return { total, errors, failovers, buckets }
 }
 
 /** What was counted between two scrapes. */
 export function since (now: Responses, before: Responses): Responses {
   const buckets = new Map<number, number>()
   for (const [le, n] of now.buckets) buckets.set(le, n - (before.buckets.get(le) ?? 0))
-  return { total: now.total - before.total, errors: now.errors - before.errors, buckets }
+  return { total: now.total - before.total, errors: now.errors - before.errors, failovers: now.failovers - before.failovers, buckets }
 }
 
 /**
@@ -134,7 +150,7 @@ export function judgeStep (delta: Responses, intervalOver: boolean, gate: Gate):
   }
   const enough = delta.total >= gate.minRequests
   const reasons: string[] = []
-  if (enough && gate.maxErrorPercent !== undefined && errorPercent > gate.maxErrorPercent) reasons.push(`5xx ${pct(errorPercent)} > ${pct(gate.maxErrorPercent)}`)
+  if (enough && gate.maxErrorPercent !== undefined && errorPercent > gate.maxErrorPercent) reasons.push(`${errorKind(delta)} ${pct(errorPercent)} > ${pct(gate.maxErrorPercent)}`)
   if (enough && gate.maxP99Seconds !== undefined && p99 !== undefined && p99 > gate.maxP99Seconds) reasons.push(`p99 ${seconds(p99)} > ${seconds(gate.maxP99Seconds)}`)
   if (reasons.length > 0) return { kind: 'fail', errorPercent, p99, reasons }
   return { kind: intervalOver && enough ? 'pass' : 'wait', errorPercent, p99, reasons }
@@ -174,9 +190,10 @@ function durationOption (name: string, text: string): number {
   }
 }
 
-/** `345 responses, 0 % 5xx, p99 4.2ms`. */
+/** `345 responses, 0 % 5xx, p99 4.2ms`; `60 requests, 40 failed over, 100 % 5xx or failover`. */
 function describe (delta: Responses, verdict: Verdict): string {
-  return `${delta.total} responses, ${pct(verdict.errorPercent)} 5xx${verdict.p99 === undefined ? '' : `, p99 ${seconds(verdict.p99)}`}`
+  const counted = delta.failovers === 0 ? `${delta.total} responses` : `${delta.total} requests, ${delta.failovers} failed over`
+  return `${counted}, ${pct(verdict.errorPercent)} ${errorKind(delta)}${verdict.p99 === undefined ? '' : `, p99 ${seconds(verdict.p99)}`}`
 }
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }

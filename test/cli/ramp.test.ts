@@ -14,13 +14,13 @@ import fc from 'fast-check'
 import { histogramQuantile, judgeStep, parseSteps, responsesOf, type Responses } from '../../src/commands/ramp.js'
 import { parseExposition } from '../../src/observability/exposition.js'
 import { CliError } from '../../src/commands/admin-client.js'
-import { startBackends } from '../helpers/backends.js'
+import { deadPort, startBackends } from '../helpers/backends.js'
 import { runCli, startCli } from '../helpers/cli.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
 
 /** Responses with every duration in the first bucket (≤ 1 ms). */
-const fast = (total: number, errors: number): Responses => ({ total, errors, buckets: new Map([[0.001, total], [0.0025, total], [Infinity, total]]) })
+const fast = (total: number, errors: number): Responses => ({ total, errors, failovers: 0, buckets: new Map([[0.001, total], [0.0025, total], [Infinity, total]]) })
 
 t.test('judgeStep: fail as soon as enough answers are bad, pass only after the interval with enough answers', async t => {
   const gate = { maxErrorPercent: 5, maxP99Seconds: undefined, minRequests: 20 }
@@ -43,12 +43,12 @@ t.test('judgeStep: fail as soon as enough answers are bad, pass only after the i
 t.test('judgeStep: the p99 limit', async t => {
   const gate = { maxErrorPercent: undefined, maxP99Seconds: 0.1, minRequests: 20 }
   // 100 answers: 95 under 50 ms, 5 between 250 and 500 ms → p99 in the 250–500 ms bucket.
-  const slowTail: Responses = { total: 100, errors: 0, buckets: new Map([[0.05, 95], [0.25, 95], [0.5, 100], [Infinity, 100]]) }
+  const slowTail: Responses = { total: 100, errors: 0, failovers: 0, buckets: new Map([[0.05, 95], [0.25, 95], [0.5, 100], [Infinity, 100]]) }
   const v = judgeStep(slowTail, false, gate)
   t.equal(v.kind, 'fail')
   t.equal(v.p99, 0.45)
   t.same(v.reasons, ['p99 450ms > 100ms'])
-  const quick: Responses = { total: 100, errors: 0, buckets: new Map([[0.05, 100], [0.25, 100], [Infinity, 100]]) }
+  const quick: Responses = { total: 100, errors: 0, failovers: 0, buckets: new Map([[0.05, 100], [0.25, 100], [Infinity, 100]]) }
   t.equal(judgeStep(quick, true, gate).kind, 'pass')
   t.equal(judgeStep({ ...slowTail, total: 10 }, true, gate).kind, 'wait', 'too few answers to judge')
   const both = judgeStep({ ...slowTail, errors: 50 }, false, { ...gate, maxErrorPercent: 1 })
@@ -86,7 +86,7 @@ t.test('parseSteps accepts increasing percentages only', async t => {
   for (const bad of ['10,5', '10,10', '101', '-5', '1.5', 'ten', '']) t.throws(() => parseSteps(bad), CliError, bad)
 })
 
-t.test('responsesOf sums one route and backend over rules, methods, codes and versions', async t => {
+t.test('responsesOf sums one route and backend over rules, methods, codes, versions and failovers', async t => {
   const text = [
     '# TYPE switchyard_requests_total counter',
     'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="split",method="GET",code="200"} 90',
@@ -101,9 +101,11 @@ t.test('responsesOf sums one route and backend over rules, methods, codes and ve
     'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.6",le="+Inf"} 103',
     'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="0.005"} 1',
     'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="+Inf"} 2',
-    'switchyard_request_duration_seconds_bucket{route="web",backend="stable",version="0.5",le="+Inf"} 50'
+    'switchyard_request_duration_seconds_bucket{route="web",backend="stable",version="0.5",le="+Inf"} 50',
+    'switchyard_failovers_total{route="web",backend="canary",fallback="stable"} 7',
+    'switchyard_failovers_total{route="web",backend="stable",fallback="old"} 100'
   ].join('\n')), 'web', 'canary')
-  t.same([r.total, r.errors, [...r.buckets]], [103, 10, [[0.005, 101], [Infinity, 105]]], 'versions of one backend add up')
+  t.same([r.total, r.errors, r.failovers, [...r.buckets]], [110, 17, 7, [[0.005, 101], [Infinity, 105]]], 'versions of one backend add up; failovers count as errors')
 })
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
@@ -188,6 +190,26 @@ t.test('a failing canary is rolled back to the starting revision (exit 4)', asyn
   t.same(await defaultSplit(p), { stable: 90, canary: 10 })
   const status = await admin<{ revision: number }>(p.sy.adminUrl, 'GET', '/admin/status')
   t.equal(status.body.revision, 3)
+})
+
+t.test('a dead canary whose share its fallback serves fails its step (exit 4)', async t => {
+  const p = await startWith({
+    backends: {
+      stable: { version: '0.5', targets: [stable.url] },
+      canary: { version: '0.6', targets: [`http://127.0.0.1:${await deadPort()}`], fallback: 'stable' }
+    },
+    routes: [{ name: 'web', split: { stable: 90, canary: 10 } }]
+  })
+  t.teardown(() => p.close())
+  const load = traffic(p)
+  const r = await runCli(['ramp', 'web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-error-rate', '1', '--min-requests', '10', '--admin', p.sy.adminUrl])
+  t.ok(await load.stop() > 0)
+  t.equal(r.code, 4, r.stderr)
+  const lines = r.stdout.trimEnd().split('\n')
+  // Users never saw an error (stable answered for the canary), yet the canary served none of its share.
+  t.match(lines[2], /^step 1\/2: canary after [\d.]+m?s: (\d+) requests, \1 failed over, 100 % 5xx or failover; 5xx or failover 100 % > 1 %: aborting$/)
+  t.equal(lines[3], 'revision 3: undo to revision 1: web: stable 50→90, canary 50→10')
+  t.same(await defaultSplit(p), { stable: 90, canary: 10 })
 })
 
 t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
