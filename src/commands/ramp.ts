@@ -219,6 +219,14 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
   const analysis = limits.length === 0 ? 'no analysis' : `abort above ${limits.join(' or ')} (judged after ${gate.minRequests} responses)`
   say(`ramp ${route}: ${backend} → ${steps.join(', ')} %, ${formatDuration(intervalMs)} per step, ${analysis}; from revision ${startRevision}`)
 
+  // Ctrl-C (or a SIGTERM from a pipeline's timeout) stops the ramp where it is and says how to go back.
+  let current = 'its starting share'
+  const interrupted = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`switchyard: ramp interrupted (${signal}) with ${backend} at ${current}; routing is left as it is: \`switchyard undo --to-revision ${startRevision}\` restores the start\n`)
+    process.exit(130)
+  }
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted)
+
   for (const [i, step] of steps.entries()) {
     const change = await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights: { [backend]: step } }, etag)
       .catch((err: unknown) => {
@@ -228,6 +236,7 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
         throw err
       })
     etag = change.etag
+    current = `${step} %`
     say(`step ${i + 1}/${steps.length}: revision ${change.body.revision}: ${change.body.summary}`)
     const before = await responses()
     const began = performance.now()

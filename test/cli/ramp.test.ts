@@ -248,6 +248,20 @@ t.test('a ramp that meets another operator\'s change stops and leaves it (exit 3
   t.same(await defaultSplit(p), { stable: 95, canary: 5 })
 })
 
+t.test('Ctrl-C stops a ramp where it is and says how to go back', async t => {
+  const p = await proxyFor(canary.url)
+  t.teardown(() => p.close())
+  const { child } = await startCli(['ramp', 'web', 'canary', '--steps', '30,60', '--interval', '1m', '--admin', p.sy.adminUrl], /^step 1\/2: revision 2: /)
+  let stderr = ''
+  child.stderr?.on('data', d => { stderr += String(d) })
+  const exited = once(child, 'exit')
+  child.kill('SIGINT')
+  const [code] = await exited
+  t.equal(code, 130)
+  t.equal(stderr, 'switchyard: ramp interrupted (SIGINT) with canary at 30 %; routing is left as it is: `switchyard undo --to-revision 1` restores the start\n')
+  t.same(await defaultSplit(p), { stable: 70, canary: 30 })
+})
+
 t.test('bad arguments are refused before anything changes', async t => {
   const p = await proxyFor(canary.url)
   t.teardown(() => p.close())
