@@ -118,7 +118,7 @@ function describeType (schema: Record<string, unknown>): string {
 
 /**
  * A regex from the config: compiled once here, so a bad one is a located
- * error. It is also refused when it nests quantifiers (`(a+)+`, `(\\w+\\s?)*`):
+ * error. It is also refused when it nests quantifiers (`(a+)+`, `(\w+\s?)*`):
  * JavaScript regexes backtrack, so such a pattern can take exponential time
  * on a crafted header, path or cookie and stall every request of the
  * process (ReDoS). Envoy and Istio avoid this with RE2; safe-regex2 (the
