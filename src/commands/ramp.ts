@@ -200,6 +200,23 @@ const say = (line: string): void => { process.stdout.write(line + '\n') }
 /** Elapsed time to a tenth of a second: `10.1s`, `300ms`. */
 const roughly = (ms: number): string => formatDuration(ms < 1000 ? Math.round(ms) : Math.round(ms / 100) * 100)
 
+/**
+ * Back to the revision the ramp started from. A long ramp can outlive the
+ * history (`revisionHistoryLimit`); then the starting weights are set
+ * again, which restores the same routing: If-Match guaranteed that the
+ * ramp's own steps were the only changes since.
+ */
+async function restore (client: AdminClient, route: string, startRevision: number, startWeights: Readonly<Record<string, number>>, etag: string | undefined): Promise<void> {
+  try {
+    const undo = await client.call<ChangeReply>('POST', '/admin/undo', { toRevision: startRevision }, etag)
+    say(`revision ${undo.body.revision}: ${undo.body.summary}`)
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== 'SY_ERR_ADMIN_UNKNOWN_REVISION') throw err
+    const put = await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights: startWeights }, etag)
+    say(`revision ${put.body.revision}: ${put.body.summary} (revision ${startRevision} is no longer in the history: its weights were set again)`)
+  }
+}
+
 export async function rampCommand (route: string, backend: string, opts: RampOptions): Promise<void> {
   const steps = parseSteps(opts.steps)
   const intervalMs = durationOption('--interval', opts.interval)
@@ -210,7 +227,10 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
 
   const start = await client.call<StatusReply>('GET', '/admin/status')
   const startRevision = start.body.revision
-  if (start.body.routes.find(r => r.name === route) === undefined) throw new CliError(`no route named ${JSON.stringify(route)} (see \`switchyard status\`)`)
+  const startRoute = start.body.routes.find(r => r.name === route)
+  if (startRoute === undefined) throw new CliError(`no route named ${JSON.stringify(route)} (see \`switchyard status\`)`)
+  const d = startRoute.default
+  const startWeights = d.weights ?? (d.to === undefined ? d.percent : { [d.to]: 100, ...(d.to === backend ? {} : { [backend]: 0 }) })
   let etag = start.etag
   const limits = [
     ...(gate.maxErrorPercent === undefined ? [] : [`${pct(gate.maxErrorPercent)} 5xx`]),
@@ -249,8 +269,7 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
       const verdict = judgeStep(delta, elapsed >= intervalMs, gate)
       if (verdict.kind === 'fail') {
         say(`step ${i + 1}/${steps.length}: ${backend} after ${roughly(elapsed)}: ${describe(delta, verdict)}; ${verdict.reasons.join(', ')}: aborting`)
-        const undo = await client.call<ChangeReply>('POST', '/admin/undo', { toRevision: startRevision }, etag)
-        say(`revision ${undo.body.revision}: ${undo.body.summary}`)
+        await restore(client, route, startRevision, startWeights, etag)
         throw new CliError(`ramp aborted at ${backend} ${step} %: routing restored to revision ${startRevision}`, EXIT_ANALYSIS_FAILED)
       }
       if (verdict.kind === 'pass') {

@@ -212,6 +212,28 @@ t.test('a dead canary whose share its fallback serves fails its step (exit 4)', 
   t.same(await defaultSplit(p), { stable: 90, canary: 10 })
 })
 
+t.test('a ramp longer than the history still restores the starting weights', async t => {
+  // Healthy until the last step begins, then every answer is a 500.
+  let broken = false
+  const server = createServer((_req, res) => { res.writeHead(broken ? 500 : 200, { 'content-type': 'text/plain' }).end('canary\n') })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const p = await startWith({
+    revisionHistoryLimit: 2,
+    backends: { stable: { version: '0.5', targets: [stable.url] }, canary: { version: '0.6', targets: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`] } },
+    routes: [{ name: 'web', split: { stable: 90, canary: 10 }, retries: false }]
+  })
+  t.teardown(async () => { await p.close(); server.close(); server.closeAllConnections() })
+  const load = traffic(p)
+  const { child, lines } = await startCli(['ramp', 'web', 'canary', '--steps', '20,30,40', '--interval', '300ms', '--max-error-rate', '1', '--min-requests', '5', '--admin', p.sy.adminUrl], /^step 3\/3: revision 4: /)
+  broken = true
+  const [code] = await once(child, 'close')
+  await load.stop()
+  t.equal(code, 4)
+  t.equal(lines[lines.length - 1], 'revision 5: web: stable 60→90, canary 40→10 (revision 1 is no longer in the history: its weights were set again)')
+  t.same(await defaultSplit(p), { stable: 90, canary: 10 })
+})
+
 t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
   const p = await proxyFor(canary.url)
   t.teardown(() => p.close())
@@ -237,7 +259,7 @@ t.test('a ramp that meets another operator\'s change stops and leaves it (exit 3
   const { child, lines } = await startCli(['ramp', 'web', 'canary', '--steps', '20,40', '--interval', '5s', '--admin', p.sy.adminUrl], /^step 1\/2: revision 2: /)
   let stderr = ''
   child.stderr?.on('data', d => { stderr += String(d) })
-  const exited = once(child, 'exit')
+  const exited = once(child, 'close')
   // Another operator sets the weights while step 1 is held (5 s: ample time for this command).
   const other = await runCli(['set-weight', 'web', 'canary=5', '--admin', p.sy.adminUrl])
   t.equal(other.stdout, 'revision 3: web: stable 80→95, canary 20→5\n')
@@ -254,7 +276,7 @@ t.test('Ctrl-C stops a ramp where it is and says how to go back', async t => {
   const { child } = await startCli(['ramp', 'web', 'canary', '--steps', '30,60', '--interval', '1m', '--admin', p.sy.adminUrl], /^step 1\/2: revision 2: /)
   let stderr = ''
   child.stderr?.on('data', d => { stderr += String(d) })
-  const exited = once(child, 'exit')
+  const exited = once(child, 'close')
   child.kill('SIGINT')
   const [code] = await exited
   t.equal(code, 130)
