@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { promoteBackend, setRouteWeights } from '../config/edit.js'
-import { AdminClient, CliError } from './admin-client.js'
+import { AdminClient, CliError, type AdminReply } from './admin-client.js'
 import { editFileOffline } from './offline-edit.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
 
@@ -43,12 +43,16 @@ async function offline (opts: EditOptions, edit: (text: string) => string): Prom
   out(`${result.file}${result.configMapKey === undefined ? '' : ` (ConfigMap data ${result.configMapKey})`}: ${result.summary}`)
 }
 
+/** PUT a route's default-split weights, as a revision written only if the config is still at `etag`. */
+export async function putWeights (client: AdminClient, route: string, weights: Readonly<Record<string, number>>, etag: string | undefined): Promise<AdminReply<ChangeReply>> {
+  return await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights }, etag)
+}
+
 export async function setWeightCommand (route: string, pairs: string[], opts: EditOptions): Promise<void> {
   const weights = parseWeights(pairs)
   if (opts.file !== undefined) return await offline(opts, text => setRouteWeights(text, route, weights).text)
   const client = new AdminClient(opts.admin)
-  const reply = await guarded(client, async etag =>
-    await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights }, etag))
+  const reply = await guarded(client, async etag => await putWeights(client, route, weights, etag))
   printChange(reply.body, opts)
 }
 

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseExposition, type Sample } from '../observability/exposition.js'
 import { formatDuration, parseDuration } from '../util/duration.js'
 import { AdminClient, CliError } from './admin-client.js'
+import { putWeights } from './admin-commands.js'
 import type { ChangeReply, StatusReply } from './format.js'
 
 export interface RampOptions {
@@ -27,20 +28,6 @@ export interface RampOptions {
   maxErrorRate?: string
   maxP99?: string
   minRequests?: string
-}
-
-function errorKind (delta: Responses): string {
-  return delta.failovers === 0 ? '5xx' : '5xx or failover'
-}
-
-function pct (n: number): string {
-  return `${Number(n.toFixed(2))} %`
-}
-
-/** Seconds for a message: `4.2ms`, `120ms`, `1.25s`. */
-function seconds (s: number): string {
-  const ms = s * 1000
-  return ms < 10 ? `${Number(ms.toFixed(1))}ms` : formatDuration(Math.round(ms))
 }
 
 /** Exit code of a ramp that failed its analysis and was rolled back. */
@@ -145,15 +132,16 @@ export interface Verdict {
 export function judgeStep (delta: Responses, intervalOver: boolean, gate: Gate): Verdict {
   const errorPercent = delta.total === 0 ? 0 : 100 * delta.errors / delta.total
   const p99 = histogramQuantile(0.99, delta.buckets)
-  if (gate.maxErrorPercent === undefined && gate.maxP99Seconds === undefined) {
-    return { kind: intervalOver ? 'pass' : 'wait', errorPercent, p99, reasons: [] }
-  }
-  const enough = delta.total >= gate.minRequests
+  const { maxErrorPercent, maxP99Seconds } = gate
+  const judged = maxErrorPercent !== undefined || maxP99Seconds !== undefined
+  const enough = !judged || delta.total >= gate.minRequests
   const reasons: string[] = []
-  if (enough && gate.maxErrorPercent !== undefined && errorPercent > gate.maxErrorPercent) reasons.push(`${errorKind(delta)} ${pct(errorPercent)} > ${pct(gate.maxErrorPercent)}`)
-  if (enough && gate.maxP99Seconds !== undefined && p99 !== undefined && p99 > gate.maxP99Seconds) reasons.push(`p99 ${seconds(p99)} > ${seconds(gate.maxP99Seconds)}`)
-  if (reasons.length > 0) return { kind: 'fail', errorPercent, p99, reasons }
-  return { kind: intervalOver && enough ? 'pass' : 'wait', errorPercent, p99, reasons }
+  if (judged && enough) {
+    if (maxErrorPercent !== undefined && errorPercent > maxErrorPercent) reasons.push(`${errorKind(delta)} ${pct(errorPercent)} > ${pct(maxErrorPercent)}`)
+    if (maxP99Seconds !== undefined && p99 !== undefined && p99 > maxP99Seconds) reasons.push(`p99 ${seconds(p99)} > ${seconds(maxP99Seconds)}`)
+  }
+  const kind = reasons.length > 0 ? 'fail' : intervalOver && enough ? 'pass' : 'wait'
+  return { kind, errorPercent, p99, reasons }
 }
 
 /** `10,25,50,100` → increasing percentages between 0 and 100. */
@@ -190,6 +178,20 @@ function durationOption (name: string, text: string): number {
   }
 }
 
+function errorKind (delta: Responses): string {
+  return delta.failovers === 0 ? '5xx' : '5xx or failover'
+}
+
+function pct (n: number): string {
+  return `${Number(n.toFixed(2))} %`
+}
+
+/** Seconds for a message: `4.2ms`, `120ms`, `1.25s`. */
+function seconds (s: number): string {
+  const ms = s * 1000
+  return ms < 10 ? `${Number(ms.toFixed(1))}ms` : formatDuration(Math.round(ms))
+}
+
 /** `345 responses, 0 % 5xx, p99 4.2ms`; `60 requests, 40 failed over, 100 % 5xx or failover`. */
 function describe (delta: Responses, verdict: Verdict): string {
   const counted = delta.failovers === 0 ? `${delta.total} responses` : `${delta.total} requests, ${delta.failovers} failed over`
@@ -212,7 +214,7 @@ async function restore (client: AdminClient, route: string, startRevision: numbe
     say(`revision ${undo.body.revision}: ${undo.body.summary}`)
   } catch (err) {
     if (!(err instanceof CliError) || err.code !== 'SY_ERR_ADMIN_UNKNOWN_REVISION') throw err
-    const put = await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights: startWeights }, etag)
+    const put = await putWeights(client, route, startWeights, etag)
     say(`revision ${put.body.revision}: ${put.body.summary} (revision ${startRevision} is no longer in the history: its weights were set again)`)
   }
 }
@@ -229,8 +231,8 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
   const startRevision = start.body.revision
   const startRoute = start.body.routes.find(r => r.name === route)
   if (startRoute === undefined) throw new CliError(`no route named ${JSON.stringify(route)} (see \`switchyard status\`)`)
-  const d = startRoute.default
-  const startWeights = d.weights ?? (d.to === undefined ? d.percent : { [d.to]: 100, ...(d.to === backend ? {} : { [backend]: 0 }) })
+  // A `to: X` route reads as { X: 100 }: set on the ramp's split, every other backend gets 0.
+  const startWeights = startRoute.default.weights ?? startRoute.default.percent
   let etag = start.etag
   const limits = [
     ...(gate.maxErrorPercent === undefined ? [] : [`${pct(gate.maxErrorPercent)} 5xx`]),
@@ -248,8 +250,7 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted)
 
   for (const [i, step] of steps.entries()) {
-    const change = await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights: { [backend]: step } }, etag)
-      .catch((err: unknown) => {
+    const change = await putWeights(client, route, { [backend]: step }, etag).catch((err: unknown) => {
         if (err instanceof CliError && err.exitCode === 3) {
           throw new CliError(`ramp stopped before ${backend} ${step} %: someone else changed the config during the ramp; their change stands (see \`switchyard history\`)`, 3, err.code)
         }

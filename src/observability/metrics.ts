@@ -140,10 +140,7 @@ export function createMetrics (registry: Registry): Metrics {
     labelNames: ['reason', 'code'],
     registers,
     collect () {
-      requests.rejected.forEach((t, i) => {
-        const reason = REJECT_REASONS[i] ?? 'malformed'
-        flush(t, () => rejected.labels(reason, String(REJECT_CODES[reason])))
-      })
+      for (const reason of REJECT_REASONS) flush(requests.rejected[reason], () => rejected.labels(reason, String(REJECT_CODES[reason])))
     }
   })
 

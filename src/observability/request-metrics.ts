@@ -30,8 +30,8 @@ function reachableBackends (route: Route, backends: readonly Backend[]): Set<Bac
 }
 
 export class RequestMetrics implements ProxyListener {
-  /** Requests answered without a backend, indexed like REJECT_REASONS. */
-  readonly rejected: readonly Tally[] = REJECT_REASONS.map(() => new Tally())
+  /** Requests answered without a backend, by reason. */
+  readonly rejected = Object.fromEntries(REJECT_REASONS.map(r => [r, new Tally()])) as Readonly<Record<RejectReason, Tally>>
   readonly #cells = new Map<string, SeriesCell>()
   /** Per compiled route, its cells indexed by backend index. */
   readonly #byRoute = new WeakMap<Route, ReadonlyArray<SeriesCell | undefined>>()
@@ -102,11 +102,14 @@ export class RequestMetrics implements ProxyListener {
   }
 
   onRejected (reason: RejectReason): void {
-    this.rejected[REJECT_REASONS.indexOf(reason)]!.value++
+    this.rejected[reason].value++
   }
 
   onUpgrade (decision: Decision, served: Backend, code: number): void {
-    this.#byRoute.get(decision.route)?.[served.index]?.upgrade(code)
+    const cell = this.#byRoute.get(decision.route)?.[served.index]
+    if (cell === undefined) return
+    cell.upgrade(code)
+    if (code === 101) cell.tunnelsOpen++
   }
 
   onTunnelClosed (decision: Decision, served: Backend): void {

@@ -79,6 +79,16 @@ export class RuleCounts {
   }
 }
 
+/** Adds one to the tally of `key`, created on first use. */
+function countIn<K> (tallies: Map<K, Tally>, key: K): void {
+  let t = tallies.get(key)
+  if (t === undefined) {
+    t = new Tally()
+    tallies.set(key, t)
+  }
+  t.value++
+}
+
 export class SeriesCell {
   inFlight = 0
   /** Observations per bucket (not cumulative); the last slot is above the largest bound. */
@@ -121,22 +131,11 @@ export class SeriesCell {
   }
 
   failover (to: string): void {
-    let t = this.failovers.get(to)
-    if (t === undefined) {
-      t = new Tally()
-      this.failovers.set(to, t)
-    }
-    t.value++
+    countIn(this.failovers, to)
   }
 
   upgrade (code: number): void {
-    let t = this.upgrades.get(code)
-    if (t === undefined) {
-      t = new Tally()
-      this.upgrades.set(code, t)
-    }
-    t.value++
-    if (code === 101) this.tunnelsOpen++
+    countIn(this.upgrades, code)
   }
 
   upstreamError (target: string, kind: UpstreamErrorKind): void {

@@ -110,32 +110,44 @@ t.test('responsesOf sums one route and backend over rules, methods, codes, versi
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
-/** A canary that answers every request with 500. */
-async function brokenBackend (): Promise<{ url: string, close: () => Promise<void> }> {
-  const server = createServer((_req, res) => { res.writeHead(500, { 'content-type': 'text/plain' }).end('broken\n') })
+/** A canary answering 200, or 500 to every request while `failing` is set. */
+async function switchableBackend (failing: boolean): Promise<{ url: string, failing: boolean, close: () => Promise<void> }> {
+  const server = createServer((_req, res) => { res.writeHead(backend.failing ? 500 : 200, { 'content-type': 'text/plain' }).end('canary\n') })
+  const backend = { url: '', failing, close: async () => { server.close(); server.closeAllConnections() } }
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: async () => { server.close(); server.closeAllConnections() } }
+  backend.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return backend
 }
 
-async function proxyFor (canaryUrl: string): Promise<Running> {
+async function proxyFor (canaryUrl: string, extra: Record<string, unknown> = {}): Promise<Running> {
   return await startWith({
+    ...extra,
     backends: { stable: { version: '0.5', targets: [stable.url] }, canary: { version: '0.6', targets: [canaryUrl] } },
     routes: [{ name: 'web', split: { stable: 90, canary: 10 }, retries: false }]
   })
 }
 
-/** Requests through the proxy one after another until stopped (new visitors: each is split by weight). */
-function traffic (p: Running, path = '/'): { stop: () => Promise<number> } {
+/** Requests through the proxy one after another until stopped (new visitors: each is split by weight); counts those not answered 200. */
+function traffic (p: Running, path = '/'): { stop: () => Promise<{ sent: number, failed: number }> } {
   let running = true
   let sent = 0
+  let failed = 0
   const loop = (async () => {
     while (running) {
-      await p.get(path)
+      if ((await p.get(path)).status !== 200) failed++
       sent++
     }
   })()
-  return { stop: async () => { running = false; await loop; return sent } }
+  return { stop: async () => { running = false; await loop; return { sent, failed } } }
+}
+
+/** Runs `switchyard ramp ARGS` against `p` while traffic flows to `path`. */
+async function rampUnderLoad (p: Running, args: string[], path = '/'): Promise<{ code: number | null, lines: string[], stderr: string, sent: number, failed: number }> {
+  const load = traffic(p, path)
+  const r = await runCli(['ramp', ...args, '--admin', p.sy.adminUrl])
+  const { sent, failed } = await load.stop()
+  return { code: r.code, lines: r.stdout.trimEnd().split('\n'), stderr: r.stderr, sent, failed }
 }
 
 async function defaultSplit (p: Running): Promise<Record<string, number>> {
@@ -151,11 +163,11 @@ async function historySummaries (p: Running): Promise<string[]> {
 t.test('a healthy canary is ramped step by step to 100 %', async t => {
   const p = await proxyFor(canary.url)
   t.teardown(() => p.close())
-  const load = traffic(p)
-  const r = await runCli(['ramp', 'web', 'canary', '--steps', '25,50,100', '--interval', '300ms', '--max-error-rate', '5', '--min-requests', '5', '--admin', p.sy.adminUrl])
-  t.ok(await load.stop() > 0)
+  const r = await rampUnderLoad(p, ['web', 'canary', '--steps', '25,50,100', '--interval', '300ms', '--max-error-rate', '5', '--min-requests', '5'])
+  t.ok(r.sent > 0)
+  t.equal(r.failed, 0, 'no request failed during the ramp')
   t.equal(r.code, 0, r.stderr)
-  const lines = r.stdout.trimEnd().split('\n')
+  const lines = r.lines
   t.equal(lines[0], 'ramp web: canary → 25, 50, 100 %, 300ms per step, abort above 5 % 5xx (judged after 5 responses); from revision 1')
   t.equal(lines[1], 'step 1/3: revision 2: web: stable 90→75, canary 10→25')
   t.match(lines[2], /^step 1\/3: canary at 25 % for [\d.]+m?s: \d+ responses, 0 % 5xx, p99 [\d.]+m?s — ok$/)
@@ -173,14 +185,13 @@ t.test('a healthy canary is ramped step by step to 100 %', async t => {
 })
 
 t.test('a failing canary is rolled back to the starting revision (exit 4)', async t => {
-  const broken = await brokenBackend()
+  const broken = await switchableBackend(true)
   const p = await proxyFor(broken.url)
   t.teardown(async () => { await p.close(); await broken.close() })
-  const load = traffic(p)
-  const r = await runCli(['ramp', 'web', 'canary', '--steps', '25,50,100', '--interval', '30s', '--max-error-rate', '1', '--min-requests', '10', '--admin', p.sy.adminUrl])
-  await load.stop()
+  const r = await rampUnderLoad(p, ['web', 'canary', '--steps', '25,50,100', '--interval', '30s', '--max-error-rate', '1', '--min-requests', '10'])
+  t.ok(r.failed >= 10, 'the broken canary answered 500s')
   t.equal(r.code, 4, 'exit 4: analysis failed')
-  const lines = r.stdout.trimEnd().split('\n')
+  const lines = r.lines
   t.equal(lines[1], 'step 1/3: revision 2: web: stable 90→75, canary 10→25')
   // Every canary answer is a 500, so the step fails once 10 answers are in, long before its 30 s.
   t.match(lines[2], /^step 1\/3: canary after [\d.]+m?s: (\d+) responses, 100 % 5xx, p99 [\d.]+m?s; 5xx 100 % > 1 %: aborting$/)
@@ -201,12 +212,12 @@ t.test('a dead canary whose share its fallback serves fails its step (exit 4)', 
     routes: [{ name: 'web', split: { stable: 90, canary: 10 } }]
   })
   t.teardown(() => p.close())
-  const load = traffic(p)
-  const r = await runCli(['ramp', 'web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-error-rate', '1', '--min-requests', '10', '--admin', p.sy.adminUrl])
-  t.ok(await load.stop() > 0)
+  const r = await rampUnderLoad(p, ['web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-error-rate', '1', '--min-requests', '10'])
+  t.ok(r.sent > 0)
+  t.equal(r.failed, 0, 'users never saw an error: stable answered for the canary')
   t.equal(r.code, 4, r.stderr)
-  const lines = r.stdout.trimEnd().split('\n')
-  // Users never saw an error (stable answered for the canary), yet the canary served none of its share.
+  const lines = r.lines
+  // Yet the canary served none of its share.
   t.match(lines[2], /^step 1\/2: canary after [\d.]+m?s: (\d+) requests, \1 failed over, 100 % 5xx or failover; 5xx or failover 100 % > 1 %: aborting$/)
   t.equal(lines[3], 'revision 3: undo to revision 1: web: stable 50→90, canary 50→10')
   t.same(await defaultSplit(p), { stable: 90, canary: 10 })
@@ -214,19 +225,12 @@ t.test('a dead canary whose share its fallback serves fails its step (exit 4)', 
 
 t.test('a ramp longer than the history still restores the starting weights', async t => {
   // Healthy until the last step begins, then every answer is a 500.
-  let broken = false
-  const server = createServer((_req, res) => { res.writeHead(broken ? 500 : 200, { 'content-type': 'text/plain' }).end('canary\n') })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const p = await startWith({
-    revisionHistoryLimit: 2,
-    backends: { stable: { version: '0.5', targets: [stable.url] }, canary: { version: '0.6', targets: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`] } },
-    routes: [{ name: 'web', split: { stable: 90, canary: 10 }, retries: false }]
-  })
-  t.teardown(async () => { await p.close(); server.close(); server.closeAllConnections() })
+  const canaryApp = await switchableBackend(false)
+  const p = await proxyFor(canaryApp.url, { revisionHistoryLimit: 2 })
+  t.teardown(async () => { await p.close(); await canaryApp.close() })
   const load = traffic(p)
   const { child, lines } = await startCli(['ramp', 'web', 'canary', '--steps', '20,30,40', '--interval', '300ms', '--max-error-rate', '1', '--min-requests', '5', '--admin', p.sy.adminUrl], /^step 3\/3: revision 4: /)
-  broken = true
+  canaryApp.failing = true
   const [code] = await once(child, 'close')
   await load.stop()
   t.equal(code, 4)
@@ -238,11 +242,10 @@ t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
   const p = await proxyFor(canary.url)
   t.teardown(() => p.close())
   // Every answer takes 80 ms (the echo backends' /delay/80), above the 25 ms limit.
-  const load = traffic(p, '/delay/80')
-  const r = await runCli(['ramp', 'web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-p99', '25ms', '--min-requests', '5', '--admin', p.sy.adminUrl])
-  await load.stop()
+  const r = await rampUnderLoad(p, ['web', 'canary', '--steps', '50,100', '--interval', '30s', '--max-p99', '25ms', '--min-requests', '5'], '/delay/80')
+  t.equal(r.failed, 0, 'slow, not failing')
   t.equal(r.code, 4, r.stderr)
-  const lines = r.stdout.trimEnd().split('\n')
+  const lines = r.lines
   t.equal(lines[0], 'ramp web: canary → 50, 100 %, 30s per step, abort above p99 25ms (judged after 5 responses); from revision 1')
   t.equal(lines[1], 'step 1/2: revision 2: web: stable 90→50, canary 10→50')
   // 80 ms answers fall in the 50–100 ms bucket: the estimated p99 is inside it.
