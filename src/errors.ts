@@ -31,6 +31,8 @@ export const ErrorCodes = {
   SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address',
   /** Backend fallbacks form a cycle. */
   SY_ERR_CONFIG_FALLBACK_CYCLE: 'backend fallbacks form a cycle',
+  /** A header rule or the request-ID header names a hop-by-hop or framing header, names a header twice, or a `stripPrefix` can never apply. */
+  SY_ERR_CONFIG_REWRITE: 'a header rule or path rewrite cannot work',
   /** A config sent to the admin API is invalid; `problems` lists every problem. */
   SY_ERR_CONFIG_INVALID: 'the config is invalid',
   /** A malformed admin request: bad JSON/YAML, wrong types, missing fields. */

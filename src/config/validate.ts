@@ -10,6 +10,7 @@ import { validateConfig as generatedValidateConfig } from './generated/config-va
 import type { RawConfig, RawSplit, RawStringMatch } from './schema.js'
 import type { ConfigProblem, ErrorCode } from '../errors.js'
 import type { ParsedSource } from './load.js'
+import { checkHeaderRules, checkRequestIdHeader, checkStripPrefix } from './validate-headers.js'
 
 type Path = readonly (string | number)[]
 
@@ -231,7 +232,9 @@ function semanticProblems (config: RawConfig, problems: Problems): void {
     if (backend.fallback !== undefined && !backends.has(backend.fallback)) {
       problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', ['backends', name, 'fallback'], `unknown backend ${JSON.stringify(backend.fallback)}${suggest(backend.fallback, backends)}`)
     }
+    checkHeaderRules(problems, ['backends', name, 'headers'], backend.headers)
   }
+  checkRequestIdHeader(problems, config)
   checkFallbackCycles(config, problems)
   const routeNames = new Set<string>()
   config.routes.forEach((route, r) => {
@@ -240,6 +243,8 @@ function semanticProblems (config: RawConfig, problems: Problems): void {
     routeNames.add(route.name)
     if (route.match?.path?.regex !== undefined) checkRegex(problems, [...at, 'match', 'path', 'regex'], route.match.path.regex)
     checkDestination(problems, at, backends, route.to, route.split)
+    checkHeaderRules(problems, [...at, 'headers'], route.headers)
+    checkStripPrefix(problems, at, route)
     if (route.sticky !== undefined && (route.sticky.cookie === undefined) === (route.sticky.header === undefined)) {
       problems.add('SY_ERR_CONFIG_STICKY', [...at, 'sticky'], 'needs exactly one of `cookie` and `header`')
     }

@@ -1,9 +1,11 @@
 /**
  * Header handling between client and upstream (RFC 9110 §7.6.1): hop-by-hop
  * headers are connection-specific and never forwarded, in either direction;
- * X-Forwarded-* are set for the upstream.
+ * X-Forwarded-* and the request ID are set for the upstream; the compiled
+ * header rules of the route and backend apply on top.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Backend, HeaderPlan, ProxySettings, Route } from '../routing/types.js'
 
 /** Request headers never forwarded upstream (undici also refuses most of them). */
 const REQUEST_DROP = new Set([
@@ -29,42 +31,109 @@ function connectionListed (connection: string | undefined): Set<string> | undefi
 /**
  * The flat [name, value, …] list sent upstream. Names come lowercased from
  * Node's parser; repeated headers arrive joined (`a, b`), which is the same
- * field for HTTP semantics.
+ * field for HTTP semantics. `prefix` is a stripped path prefix, announced
+ * in X-Forwarded-Prefix as Traefik does. Header rules apply afterwards
+ * (applyHeaderPlan), so they may also replace what switchyard sets here.
  */
-export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: string, trustForwarded: boolean): string[] {
+export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: string, proxy: ProxySettings, requestId: string, prefix: string | undefined): string[] {
   const out: string[] = []
   const listed = connectionListed(headers.connection)
+  const idHeader = proxy.requestIdHeader
   for (const name in headers) {
-    if (REQUEST_DROP.has(name) || FORWARDED.has(name)) continue
+    if (REQUEST_DROP.has(name) || FORWARDED.has(name) || name === idHeader) continue
     if (listed !== undefined && listed.has(name)) continue
+    if (prefix !== undefined && name === 'x-forwarded-prefix') continue
     const value = headers[name]
     if (value === undefined) continue
     out.push(name, typeof value === 'string' ? value : value.join(', '))
   }
   const xff = headers['x-forwarded-for']
   out.push('x-forwarded-for', xff === undefined || xff === '' ? clientIp : `${String(xff)}, ${clientIp}`)
-  const proto = trustForwarded ? headers['x-forwarded-proto'] : undefined
+  const proto = proxy.trustForwarded ? headers['x-forwarded-proto'] : undefined
   out.push('x-forwarded-proto', typeof proto === 'string' ? proto : 'http')
-  const fwdHost = trustForwarded ? headers['x-forwarded-host'] : undefined
+  const fwdHost = proxy.trustForwarded ? headers['x-forwarded-host'] : undefined
   const host = typeof fwdHost === 'string' ? fwdHost : headers.host
   if (host !== undefined) out.push('x-forwarded-host', host)
+  if (prefix !== undefined) out.push('x-forwarded-prefix', prefix)
+  out.push(idHeader, requestId)
+  return out
+}
+
+/** `headers` (a lowercased flat list) with a header plan applied: a new list, the input is kept for a failover to another backend. */
+export function applyHeaderPlan (headers: readonly string[], plan: HeaderPlan | undefined): string[] {
+  if (plan === undefined) return headers.slice()
+  const out: string[] = []
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as string
+    if (!plan.drop.has(name)) out.push(name, headers[i + 1] as string)
+  }
+  for (const item of plan.append) out.push(item)
   return out
 }
 
 /**
- * Response headers from undici's raw Buffer list → flat string list for
- * `res.writeHead`. Only names with the length of a hop-by-hop header are
- * lowercased and checked, so most names cost one toString.
+ * The request target sent upstream: `url` (path and query) without the
+ * route's `stripPrefix` when `path` starts with it on a segment boundary
+ * (`/api` strips `/api` and `/api/x`, not `/apix`); undefined when it does
+ * not apply.
  */
-export function clientResponseHeaders (raw: readonly Buffer[], out: string[]): string[] {
+export function stripPathPrefix (url: string, path: string, prefix: string): string | undefined {
+  if (!path.startsWith(prefix)) return undefined
+  if (path.length === prefix.length) return '/' + url.slice(prefix.length)
+  return path.charCodeAt(prefix.length) === 47 /* / */ ? url.slice(prefix.length) : undefined
+}
+
+/** Lengths of the hop-by-hop response header names: only those names are lowercased to be checked. */
+function hopByHopLength (len: number): boolean {
+  return len === 10 || len === 17 || len === 16 || len === 2 || len === 7
+}
+
+/**
+ * Response headers from undici's raw Buffer list → flat string list for
+ * `res.writeHead`, appended to `out` (switchyard's own headers). Hop-by-hop
+ * headers go; then the route's and serving backend's rules apply, and a
+ * `Location` on the serving target's origin is rewritten. Only names whose
+ * length could match are lowercased, so most names cost one toString.
+ */
+export function clientResponseHeaders (raw: readonly Buffer[], out: string[], route: Route, served: Backend): string[] {
+  const plan = route.responseHeaders?.[served.index]
+  const rewrite = route.rewriteLocation
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const nameBuf = raw[i] as Buffer
     const len = nameBuf.length
     const name = nameBuf.toString('latin1')
-    if ((len === 10 || len === 17 || len === 16 || len === 2 || len === 7) && isHopByHopResponse(name.toLowerCase())) continue
-    out.push(name, (raw[i + 1] as Buffer).toString('latin1'))
+    if (hopByHopLength(len) && isHopByHopResponse(name.toLowerCase())) continue
+    if (plan !== undefined && plan.dropLengths.has(len) && plan.drop.has(name.toLowerCase())) continue
+    const value = (raw[i + 1] as Buffer).toString('latin1')
+    if (rewrite && len === 8 && name.toLowerCase() === 'location') {
+      out.push(name, rewriteLocation(value, served.targets, route.stripPrefix))
+    } else {
+      out.push(name, value)
+    }
   }
+  if (plan !== undefined) for (const item of plan.append) out.push(item)
   return out
+}
+
+/**
+ * nginx's `proxy_redirect default`: a redirect to the target's own origin
+ * (which the client cannot reach) becomes a path on the host the client
+ * used, with the stripped prefix put back: with `stripPrefix: /api`,
+ * `http://10.0.0.7:8080/login?next=1` → `/api/login?next=1`. Any other
+ * Location is left as the backend sent it.
+ */
+export function rewriteLocation (value: string, origins: readonly string[], prefix: string | undefined): string {
+  for (const origin of origins) {
+    if (value.length < origin.length || value.slice(0, origin.length).toLowerCase() !== origin) continue
+    const rest = value.slice(origin.length)
+    const base = prefix ?? ''
+    if (rest === '') return base + '/'
+    const c = rest.charCodeAt(0)
+    if (c === 47 /* / */) return base + rest
+    if (c === 63 /* ? */ || c === 35 /* # */) return base + '/' + rest
+    // Otherwise the origin only shares a beginning (`:8080` and `:80801`).
+  }
+  return value
 }
 
 function isHopByHopResponse (lower: string): boolean {

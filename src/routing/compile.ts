@@ -4,11 +4,12 @@
  * conditions into predicates, defaults applied, durations parsed. The result
  * is frozen; a config change builds a new table and swaps it in whole.
  */
-import type { RawConfig, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import type { RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
 import { parseDuration } from '../util/duration.js'
 import { buildWeightTable } from './weighted.js'
+import { compileRoutePlans } from './header-plans.js'
 import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
-import type { Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky } from './types.js'
+import type { AccessLogSettings, Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky, TracingSettings } from './types.js'
 
 export const DEFAULTS = {
   timeout: '30s',
@@ -21,7 +22,10 @@ export const DEFAULTS = {
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
   retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
   server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100 },
-  shutdown: { drainDelay: '5s', timeout: '25s' }
+  shutdown: { drainDelay: '5s', timeout: '25s' },
+  requestIdHeader: 'x-request-id',
+  accessLog: { mode: 'all', sampleRate: 0.01, destination: 'stdout' },
+  tracing: { sampleRatio: 1 }
 } as const
 
 function compileHealthCheck (h: RawHealthCheck | undefined): HealthCheckSpec | undefined {
@@ -84,6 +88,30 @@ function compileServer (config: RawConfig): ServerSettings {
   })
 }
 
+function compileAccessLog (config: RawConfig): AccessLogSettings {
+  const a = config.accessLog
+  const d = DEFAULTS.accessLog
+  return Object.freeze({
+    // Off unless the section is there (today's behaviour: no access log).
+    mode: a === undefined ? 'off' : a.mode ?? d.mode,
+    sampleRate: a?.sampleRate ?? d.sampleRate,
+    destination: a?.destination ?? d.destination,
+    query: a?.query ?? false,
+    pretty: config.log?.format === 'pretty'
+  })
+}
+
+function compileTracing (config: RawConfig): TracingSettings {
+  const t = config.tracing
+  const d = DEFAULTS.tracing
+  return Object.freeze({
+    enabled: t?.enabled ?? false,
+    endpoint: t?.endpoint,
+    serviceName: t?.serviceName,
+    sampleRatio: t?.sampleRatio ?? d.sampleRatio
+  })
+}
+
 function backendOf (byName: ReadonlyMap<string, Backend>, name: string): Backend {
   const b = byName.get(name)
   if (b === undefined) throw new RangeError(`unknown backend ${JSON.stringify(name)}`) // validate() rules this out
@@ -128,6 +156,25 @@ function compileRouteMatch (route: RawRoute): Predicate | undefined {
   return preds.length === 0 ? undefined : allOf(preds)
 }
 
+function compileRoute (r: RawRoute, index: number, byName: ReadonlyMap<string, Backend>, backendRules: ReadonlyArray<RawHeaderRules | undefined>): Route {
+  const plans = compileRoutePlans(r.headers, backendRules)
+  return Object.freeze({
+    name: r.name,
+    index,
+    matches: compileRouteMatch(r),
+    rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
+    destination: compileDestination(byName, r.to, r.split),
+    sticky: compileSticky(r.sticky),
+    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
+    idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
+    retry: compileRetry(r.retries),
+    stripPrefix: r.stripPrefix,
+    rewriteLocation: r.rewriteLocation ?? true,
+    requestHeaders: plans.request,
+    responseHeaders: plans.response
+  })
+}
+
 function deepFreeze<T> (value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
@@ -140,26 +187,21 @@ function deepFreeze<T> (value: T): T {
 export function compile (config: RawConfig, sha256: string): RoutingTable {
   const backends = compileBackends(config)
   const byName = new Map(backends.map(b => [b.name, b]))
-  const routes: Route[] = config.routes.map((r, index) => Object.freeze({
-    name: r.name,
-    index,
-    matches: compileRouteMatch(r),
-    rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
-    destination: compileDestination(byName, r.to, r.split),
-    sticky: compileSticky(r.sticky),
-    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
-    idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
-    retry: compileRetry(r.retries)
-  }))
+  const backendRules = Object.values(config.backends).map(b => b.headers)
+  const routes = config.routes.map((r, index) => compileRoute(r, index, byName, backendRules))
   return Object.freeze({
     routes: Object.freeze(routes),
     backends: Object.freeze(backends),
     backendsByName: byName,
     proxy: Object.freeze({
       backendHeader: config.proxy?.backendHeader?.toLowerCase(),
-      trustForwarded: config.proxy?.trustForwarded ?? false
+      trustForwarded: config.proxy?.trustForwarded ?? false,
+      requestIdHeader: (config.proxy?.requestId?.header ?? DEFAULTS.requestIdHeader).toLowerCase(),
+      trustRequestId: config.proxy?.requestId?.trust ?? config.proxy?.trustForwarded ?? false
     }),
     server: compileServer(config),
+    accessLog: compileAccessLog(config),
+    tracing: compileTracing(config),
     config: deepFreeze(structuredClone(config)),
     sha256
   })

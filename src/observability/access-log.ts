@@ -1,0 +1,168 @@
+/**
+ * The access log: one line per request, from its own pino logger so that it
+ * can go to another destination than the main log (a file, stderr). It
+ * listens to the end of every exchange and to every request switchyard
+ * refused, and follows the running config: mode, sampling and the query
+ * flag apply from the next request, a new destination or format reopens
+ * the stream.
+ *
+ * Fields (absent when unknown): time, requestId, method, host, path,
+ * query (with `query: true`), status (0: the client left before any
+ * answer), bytesIn/bytesOut (heads included, as nginx's $request_length
+ * and $bytes_sent), durationMs, upstreamMs (arrival to the upstream's
+ * response head, Envoy's %RESPONSE_DURATION%), route, rule, backend (the
+ * one that served), version, target, retries, failover, failure, client,
+ * userAgent; `rejected` (why) on a request switchyard answered itself.
+ * Header values are never logged, so neither are Authorization or Cookie.
+ */
+import { pino, type Logger } from 'pino'
+import type { PrettyOptions } from 'pino-pretty'
+import type { ExchangeRecord } from '../proxy/exchange-record.js'
+import type { ProxyListener, Rejection } from '../proxy/forward.js'
+import { bytesOfRequest } from '../proxy/request-info.js'
+import type { AccessLogSettings } from '../routing/types.js'
+import type { ConfigStore } from '../runtime/config-store.js'
+import { openLogStream, type LogStream } from './log-streams.js'
+
+/** Milliseconds with microsecond precision. */
+function ms (value: number): number {
+  return Math.round(value * 1000) / 1000
+}
+
+/** One line of the pretty format: what a terminal user scans for first. */
+function prettyLine (log: Record<string, unknown>): string {
+  const str = (v: unknown): string => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '-'
+  let line = `${str(log.method)} ${typeof log.host === 'string' ? log.host : ''}${str(log.path)}${typeof log.query === 'string' ? `?${log.query}` : ''} ${str(log.status)} ${str(log.durationMs)}ms`
+  if (log.rejected !== undefined) return `${line} rejected=${str(log.rejected)} client=${str(log.client)} id=${str(log.requestId)}`
+  line += ` route=${str(log.route)} rule=${str(log.rule)} backend=${str(log.backend)}@${str(log.version)} target=${str(log.target)}`
+  if (log.retries !== 0) line += ` retries=${str(log.retries)}`
+  if (log.failover === true) line += ' failover'
+  if (log.failure !== undefined) line += ` failure=${str(log.failure)}`
+  return `${line} client=${str(log.client)} id=${str(log.requestId)}`
+}
+
+const PRETTY_ACCESS: PrettyOptions = { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,log', hideObject: true, messageFormat: prettyLine }
+
+/** Path and query of a request target; the query only when asked for. */
+function splitTarget (target: string | undefined, withQuery: boolean): { path: string | undefined, query: string | undefined } {
+  if (target === undefined) return { path: undefined, query: undefined }
+  const q = target.indexOf('?')
+  if (q === -1) return { path: target, query: undefined }
+  return { path: target.slice(0, q), query: withQuery && q + 1 < target.length ? target.slice(q + 1) : undefined }
+}
+
+export class AccessLog implements ProxyListener {
+  #settings: AccessLogSettings | undefined
+  #stream: LogStream | undefined
+  #logger: Logger | undefined
+  /** The stream being closed after a destination change, so that close() can wait for it. */
+  #closing: Promise<void> = Promise.resolve()
+  /** Uniform in [0, 1): which requests a `sampled` log keeps. */
+  readonly #random: () => number
+
+  constructor (random: () => number = Math.random) {
+    this.#random = random
+  }
+
+  /** Applies the running config's `accessLog` now and on every swap. */
+  follow (store: ConfigStore): void {
+    if (store.loaded) this.configure(store.current.table.accessLog)
+    store.on('swap', next => { this.configure(next.table.accessLog) })
+  }
+
+  configure (next: AccessLogSettings): void {
+    const prev = this.#settings
+    this.#settings = next
+    const on = next.mode !== 'off'
+    const sameStream = prev !== undefined && prev.mode !== 'off' && prev.destination === next.destination && prev.pretty === next.pretty
+    if (on && sameStream) return
+    const old = this.#stream
+    this.#stream = undefined
+    this.#logger = undefined
+    if (on) {
+      // Asynchronous: lines written while one write is in progress go out together in the next.
+      this.#stream = openLogStream(next.destination, { sync: false, pretty: next.pretty ? PRETTY_ACCESS : undefined })
+      this.#logger = pino({ base: { log: 'access' }, level: 'info' }, this.#stream)
+    }
+    if (old !== undefined) this.#closing = Promise.all([this.#closing, old.close()]).then(() => {})
+  }
+
+  onExchangeStart (): void {}
+
+  onExchangeEnd (record: ExchangeRecord): void {
+    const logger = this.#logger
+    if (logger === undefined) return
+    const settings = this.#settings as AccessLogSettings
+    const info = record.request
+    // Counted on every request, logged or not: the next line of the connection starts from here.
+    const bytes = bytesOfRequest(info.socket)
+    const status = record.status
+    if (!this.#keep(settings, status >= 400 || status === 0 || record.failure !== undefined)) return
+    const { path, query } = splitTarget(info.target, settings.query)
+    const d = record.decision
+    const upstreamMs = record.upstreamHeaderMs
+    logger.info({
+      requestId: info.id,
+      method: record.method,
+      host: info.host,
+      path,
+      query,
+      status,
+      bytesIn: bytes.in,
+      bytesOut: bytes.out,
+      durationMs: ms(record.durationMs),
+      upstreamMs: upstreamMs === undefined ? undefined : ms(upstreamMs),
+      route: d.route.name,
+      rule: d.rule,
+      backend: record.served.name,
+      version: record.served.version,
+      target: record.target,
+      retries: record.retries,
+      failover: record.failedOver,
+      failure: record.failure,
+      client: info.client,
+      userAgent: info.userAgent
+    })
+  }
+
+  onRejected (rejection: Rejection): void {
+    const logger = this.#logger
+    if (logger === undefined) return
+    const settings = this.#settings as AccessLogSettings
+    const info = rejection.request
+    const bytes = bytesOfRequest(info.socket)
+    if (!this.#keep(settings, rejection.status >= 400)) return
+    const { path, query } = splitTarget(info.target, settings.query)
+    logger.info({
+      requestId: info.id,
+      method: info.method,
+      host: info.host,
+      path,
+      query,
+      status: rejection.status,
+      bytesIn: bytes.in,
+      bytesOut: bytes.out,
+      durationMs: ms(performance.now() - info.startTime),
+      rejected: rejection.reason,
+      client: info.client,
+      userAgent: info.userAgent
+    })
+  }
+
+  #keep (settings: AccessLogSettings, error: boolean): boolean {
+    switch (settings.mode) {
+      case 'all': return true
+      case 'errors': return error
+      case 'sampled': return error || this.#random() < settings.sampleRate
+      default: return false
+    }
+  }
+
+  /** Writes what is buffered and closes a file destination. */
+  async close (): Promise<void> {
+    const stream = this.#stream
+    this.#stream = undefined
+    this.#logger = undefined
+    await Promise.all([this.#closing, stream?.close()])
+  }
+}
