@@ -16,8 +16,9 @@ import { CellHistogram } from './cell-histogram.js'
 import { ConfigMetrics } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'
 import type { UpstreamRegistry } from '../proxy/upstreams.js'
-import { METHODS, RETRY_REASONS, UPSTREAM_ERROR_KINDS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
+import { METHODS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
 import { REJECT_CODES, REJECT_REASONS } from '../proxy/forward.js'
+import { RETRY_REASONS, UPSTREAM_FAILURES } from '../proxy/failure.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -83,7 +84,7 @@ export function createMetrics (registry: Registry): Metrics {
     collect () {
       for (const cell of requests.cells()) {
         for (const [target, tallies] of cell.upstreamErrors) {
-          tallies.forEach((t, i) => flush(t, () => upstreamErrors.labels(cell.route, cell.backend, target, UPSTREAM_ERROR_KINDS[i] ?? 'other')))
+          tallies.forEach((t, i) => flush(t, () => upstreamErrors.labels(cell.route, cell.backend, target, UPSTREAM_FAILURES[i] ?? 'other')))
         }
       }
     }

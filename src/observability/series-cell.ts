@@ -7,7 +7,7 @@
  * 15.1), so the data path keeps its own counts and the registry reads them
  * when it is scraped (request-metrics.ts).
  */
-import type { UpstreamErrorKind } from '../proxy/forward.js'
+import { RETRY_REASONS, UPSTREAM_FAILURES, type UpstreamFailure } from '../proxy/failure.js'
 
 /** The method label's values; anything else is `OTHER`, so a client cannot mint series. */
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'OTHER'] as const
@@ -32,12 +32,6 @@ export function methodIndex (method: string | undefined): number {
  * linear interpolation inside one bucket stays within that bucket's width.
  */
 export const DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-
-export const UPSTREAM_ERROR_KINDS: readonly UpstreamErrorKind[] = ['connect', 'timeout', 'reset', 'other']
-
-/** Why a request was sent to another target: its failure kind, or `status` for a retried 502/503 answer. */
-export const RETRY_REASONS = ['connect', 'timeout', 'reset', '5xx', 'status'] as const
-export type RetryReason = typeof RETRY_REASONS[number]
 
 /** The code label when the client went away before any response head (nginx's convention). */
 export const CLIENT_CLOSED_CODE = 499
@@ -98,7 +92,7 @@ export class SeriesCell {
   /** New users given a sticky cookie for this backend. */
   readonly stickyAssignments = new Tally()
   readonly byRule = new Map<string, RuleCounts>()
-  /** Per target origin, one tally per kind, indexed like UPSTREAM_ERROR_KINDS. */
+  /** Per target origin, one tally per kind, indexed like UPSTREAM_FAILURES. */
   readonly upstreamErrors = new Map<string, readonly Tally[]>()
   /** Retries away from this backend, indexed like RETRY_REASONS. */
   readonly retries: readonly Tally[] = RETRY_REASONS.map(() => new Tally())
@@ -138,12 +132,12 @@ export class SeriesCell {
     countIn(this.upgrades, code)
   }
 
-  upstreamError (target: string, kind: UpstreamErrorKind): void {
+  upstreamError (target: string, kind: UpstreamFailure): void {
     let tallies = this.upstreamErrors.get(target)
     if (tallies === undefined) {
-      tallies = UPSTREAM_ERROR_KINDS.map(() => new Tally())
+      tallies = UPSTREAM_FAILURES.map(() => new Tally())
       this.upstreamErrors.set(target, tallies)
     }
-    tallies[UPSTREAM_ERROR_KINDS.indexOf(kind)]!.value++
+    tallies[UPSTREAM_FAILURES.indexOf(kind)]!.value++
   }
 }

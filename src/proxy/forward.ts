@@ -12,7 +12,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { clientResponseHeaders } from './headers.js'
-import { selectTarget, type BackendRuntime, type FailureKind, type Target, type Upstream } from './upstreams.js'
+import { ExchangeRecord } from './exchange-record.js'
+import { classifyUpstreamError, type FailureKind, type RetryReason } from './failure.js'
+import { selectTarget, type BackendRuntime, type Target, type Upstream } from './upstreams.js'
 import type { Backend, Decision } from '../routing/types.js'
 
 /** undici's (non-deprecated, still supported) dispatch handler shape used by its core. */
@@ -24,40 +26,13 @@ export interface RawDispatchHandler {
   onError (err: Error): void
 }
 
-export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset' | 'other'
-
-/** Maps an undici/socket error to a kind (for metrics and retries) and the status the client gets. */
-export function classifyUpstreamError (err: Error): { kind: UpstreamErrorKind, status: number, beforeSend: boolean } {
-  const code = (err as NodeJS.ErrnoException).code
-  switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return { kind: 'timeout', status: 504, beforeSend: true }
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return { kind: 'timeout', status: 504, beforeSend: false }
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return { kind: 'connect', status: 502, beforeSend: true }
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return { kind: 'reset', status: 502, beforeSend: false }
-    default:
-      return { kind: 'other', status: 502, beforeSend: false }
-  }
-}
-
 /** What the exchange reports when it starts and ends (metrics, logs). */
 export interface ExchangeListener {
-  onExchangeStart (ex: Exchange): void
-  onExchangeEnd (ex: Exchange, statusCode: number, error: Error | undefined): void
-  /** An attempt failed and the request goes to another target; `kind` says why. Called before the exchange moves to the new target. */
-  onRetry? (ex: Exchange, failed: Upstream, kind: FailureKind | 'status'): void
+  onExchangeStart (decision: Decision): void
+  /** Once per exchange, with what it was. */
+  onExchangeEnd (record: ExchangeRecord): void
+  /** An attempt on `target` (of backend `from`) failed and the request goes to another target; `reason` says why. */
+  onRetry? (decision: Decision, from: Backend, target: string, reason: RetryReason): void
 }
 
 /**
@@ -86,16 +61,18 @@ const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { c
 
 export class Exchange implements RawDispatchHandler {
   /** Status sent to the client; 0 until headers are written. */
-  statusCode = 0
+  #status = 0
   /** The backend and target now serving; differ from the decision after a failover. */
-  runtime: BackendRuntime
-  upstream: Upstream | undefined
-  /** Retries done so far. */
-  retries = 0
+  #runtime: BackendRuntime
+  #upstream: Upstream | undefined
+  #retries = 0
   /** The upstream's response head (with `extraHeaders`) reached the client. */
-  headersForwarded = false
+  #headersForwarded = false
   /** The client went away before the response was complete (not an upstream failure). */
-  clientClosed = false
+  #clientClosed = false
+  #failure: FailureKind | undefined
+  #headersTime = 0
+  #bytesOut = 0
   #abort: ((err?: Error) => void) | null = null
   #resume: (() => void) | null = null
   #done = false
@@ -117,24 +94,18 @@ export class Exchange implements RawDispatchHandler {
     readonly startTime: number,
     readonly listener: ExchangeListener
   ) {
-    this.runtime = runtimes[decision.backend.index] as BackendRuntime
+    this.#runtime = runtimes[decision.backend.index] as BackendRuntime
     // One shared listener function finds the exchange on the response: no closure per request.
     ;(res as ExchangeResponse)[kExchange] = this
     res.on('close', onResponseClose)
-    listener.onExchangeStart(this)
-  }
-
-  /** Whether the serving backend differs from the one decided (failover). */
-  get failedOver (): boolean {
-    return this.runtime.backend !== this.decision.backend
+    listener.onExchangeStart(decision)
   }
 
   /** Sends the request; answers 503 when the backend and its fallbacks have no healthy target. */
   start (): void {
-    if (!this.#select(this.runtime)) {
-      this.statusCode = 503
-      sendError(this.res, 503, 'no healthy target', this.decision.backend.name)
-      this.#finish(undefined)
+    if (!this.#select(this.#runtime)) {
+      this.#fail('no_target', 503, 'no healthy target', this.decision.backend.name)
+      this.#finish()
       return
     }
     this.#dispatch()
@@ -144,34 +115,34 @@ export class Exchange implements RawDispatchHandler {
   #select (rt: BackendRuntime): boolean {
     const up = rt.pick()
     if (up !== undefined) {
-      this.upstream = up
+      this.#upstream = up
       return true
     }
     const target = selectTarget(this.runtimes, rt.backend.index, undefined)
     if (target === undefined) return false
-    this.runtime = target.runtime
-    this.upstream = target.upstream
+    this.#runtime = target.runtime
+    this.#upstream = target.upstream
     return true
   }
 
   #dispatch (): void {
-    const up = this.upstream as Upstream
+    const up = this.#upstream as Upstream
     up.pending++
-    if (!this.#isRetry) this.runtime.countRequest(this.startTime)
+    if (!this.#isRetry) this.#runtime.countRequest(this.startTime)
     this.#abort = null
     up.pool.dispatch(this.opts, this)
   }
 
   /** Ends the current attempt's accounting. */
   #endAttempt (): void {
-    const up = this.upstream as Upstream
+    const up = this.#upstream as Upstream
     up.pending--
   }
 
   /** The client's response closed; when that is before the end, the client went away: stop the upstream request too. */
   clientGone (): void {
     if (this.#done) return
-    this.clientClosed = true
+    this.#clientClosed = true
     const abort = this.#abort
     if (abort !== null) abort(CLIENT_GONE)
   }
@@ -190,27 +161,27 @@ export class Exchange implements RawDispatchHandler {
    */
   #retryable (beforeSend: boolean): boolean {
     const policy = this.decision.route.retry
-    if (policy === undefined || this.retries >= policy.attempts || this.res.headersSent || this.res.destroyed) return false
+    if (policy === undefined || this.#retries >= policy.attempts || this.res.headersSent || this.res.destroyed) return false
     const hasBody = this.opts.body !== null && this.opts.body !== undefined
     const safe = beforeSend ? !hasBody || !this.req.readableDidRead : !hasBody && IDEMPOTENT.has(this.req.method ?? '')
-    return safe && this.runtime.takeRetry(performance.now(), policy.budgetPercent, policy.minPerSecond)
+    return safe && this.#runtime.takeRetry(performance.now(), policy.budgetPercent, policy.minPerSecond)
   }
 
   /** Finds another target (same backend first, then its fallbacks) for a retry; false when there is none. */
   #nextTarget (): boolean {
     const tried = this.#tried ??= []
-    tried.push(this.upstream as Upstream)
-    this.#next = selectTarget(this.runtimes, this.runtime.backend.index, tried)
+    tried.push(this.#upstream as Upstream)
+    this.#next = selectTarget(this.runtimes, this.#runtime.backend.index, tried)
     return this.#next !== undefined
   }
 
   /** Sends the request again, to the target `#nextTarget()` chose. */
-  #retry (failed: Upstream, kind: FailureKind | 'status'): void {
-    this.listener.onRetry?.(this, failed, kind)
+  #retry (failed: Upstream, reason: RetryReason): void {
+    this.listener.onRetry?.(this.decision, this.#runtime.backend, failed.origin, reason)
     const next = this.#next as Target
-    this.runtime = next.runtime
-    this.upstream = next.upstream
-    this.retries++
+    this.#runtime = next.runtime
+    this.#upstream = next.upstream
+    this.#retries++
     this.#isRetry = true
     // Not from inside undici's callback: the failed connection is still being torn down.
     process.nextTick(() => { this.#dispatch() })
@@ -219,34 +190,37 @@ export class Exchange implements RawDispatchHandler {
   onConnect (abort: (err?: Error) => void): void {
     this.#abort = abort
     if (this.res.destroyed) {
-      this.clientClosed = true
+      this.#clientClosed = true
       abort(CLIENT_GONE)
     }
   }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true // 1xx informational: not forwarded
-    const up = this.upstream as Upstream
+    const up = this.#upstream as Upstream
     if (statusCode < 500) {
       up.consecutiveFailures = 0
     } else {
-      up.recordFailure('5xx', this.runtime.backend.outlier, this.runtime.upstreams)
+      up.recordFailure('status', this.#runtime.backend.outlier, this.#runtime.upstreams)
       if ((statusCode === 502 || statusCode === 503) && this.#retryable(false) && this.#nextTarget()) {
         // Abandon this answer; onError(RETRY) sends the request to the target just chosen.
         this.#failed = up
         this.#abort?.(RETRY)
         return false
       }
+      this.#failure = 'status'
     }
+    this.#headersTime = performance.now()
     this.#resume = resume
-    this.statusCode = statusCode
+    this.#status = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
     this.res.writeHead(statusCode, statusText, out)
-    this.headersForwarded = true
+    this.#headersForwarded = true
     return true
   }
 
   onData (chunk: Buffer): boolean {
+    this.#bytesOut += chunk.length
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.#onDrain ??= () => { this.#resume?.() })
     return false
@@ -255,13 +229,14 @@ export class Exchange implements RawDispatchHandler {
   onComplete (_trailers: unknown): void {
     this.#endAttempt()
     this.res.end()
-    this.#finish(undefined)
+    this.#finish()
   }
 
   onError (err: Error): void {
     this.#endAttempt()
     if (err === CLIENT_GONE) {
-      this.#finish(err)
+      this.#failure = 'client_closed'
+      this.#finish()
       return
     }
     if (err === RETRY) {
@@ -269,28 +244,38 @@ export class Exchange implements RawDispatchHandler {
       return
     }
     const { kind, status, beforeSend } = classifyUpstreamError(err)
-    const up = this.upstream as Upstream
-    if (kind !== 'other') up.recordFailure(kind, this.runtime.backend.outlier, this.runtime.upstreams)
+    const up = this.#upstream as Upstream
+    if (kind !== 'other') up.recordFailure(kind, this.#runtime.backend.outlier, this.#runtime.upstreams)
     // Retry when nothing was sent yet, or on a reset before any response (idempotent requests only, see #retryable).
-    if ((beforeSend || kind === 'reset') && this.#retryable(beforeSend) && this.#nextTarget()) {
-      this.#retry(up, kind as FailureKind)
+    if ((beforeSend || kind === 'reset') && kind !== 'other' && this.#retryable(beforeSend) && this.#nextTarget()) {
+      this.#retry(up, kind)
       return
     }
-    const res = this.res
-    if (!res.headersSent && !res.destroyed) {
-      this.statusCode = status
-      sendError(res, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.runtime.backend.name)
+    if (!this.res.headersSent && !this.res.destroyed) {
+      this.#fail(kind, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.#runtime.backend.name)
     } else {
+      this.#failure = kind
       // Mid-body: the only honest signal left is to cut the client connection.
-      res.destroy()
+      this.res.destroy()
     }
-    this.#finish(err)
+    this.#finish()
   }
 
-  #finish (err: Error | undefined): void {
+  /** Answers the client with switchyard's own error. */
+  #fail (kind: FailureKind, status: number, message: string, backend: string): void {
+    this.#failure = kind
+    this.#status = status
+    sendError(this.res, status, message, backend)
+  }
+
+  #finish (): void {
     if (this.#done) return
     this.#done = true
-    this.listener.onExchangeEnd(this, this.statusCode, err)
+    const rt = this.#runtime
+    this.listener.onExchangeEnd(new ExchangeRecord(
+      this.decision, this.req.method ?? 'GET', rt.backend, this.#upstream?.origin, this.#status, this.#failure,
+      this.#retries, this.#headersForwarded, this.#clientClosed, this.startTime, this.#headersTime, performance.now(), this.#bytesOut
+    ))
   }
 }
 

@@ -13,9 +13,9 @@
 import { EventEmitter } from 'node:events'
 import { Pool } from 'undici'
 import type { Backend, OutlierPolicy } from '../routing/types.js'
+import type { FailureKind } from './failure.js'
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'ejected'
-export type FailureKind = 'connect' | 'timeout' | 'reset' | '5xx'
 
 export interface UpstreamEvents {
   /** A target started or stopped taking traffic. */
@@ -51,13 +51,14 @@ export class Upstream {
 
   /**
    * Counts a failed exchange; ejects the target after `policy.consecutiveFailures`.
-   * 5xx-driven ejections respect the backend's cap; a target that cannot be
-   * connected to or resets is taken out regardless (traffic there cannot succeed).
+   * 5xx-driven (`status`) ejections respect the backend's cap; a target that
+   * cannot be connected to or resets is taken out regardless (traffic there
+   * cannot succeed).
    */
   recordFailure (kind: FailureKind, policy: OutlierPolicy | undefined, siblings: readonly Upstream[]): void {
     if (policy === undefined || this.ejected) return
     if (++this.consecutiveFailures < policy.consecutiveFailures) return
-    if (kind === '5xx') {
+    if (kind === 'status') {
       const ejected = siblings.reduce((n, up) => n + (up.ejected ? 1 : 0), 0)
       if (100 * (ejected + 1) / siblings.length > policy.maxEjectionPercent) return
     }
@@ -67,7 +68,7 @@ export class Upstream {
     this.ejections++
     const duration = Math.min(policy.baseEjectionMs * this.ejections, policy.maxEjectionMs)
     this.ejected = true
-    this.#update(`ejected for ${duration} ms after ${this.consecutiveFailures} consecutive failures (${kind})`)
+    this.#update(`ejected for ${duration} ms after ${this.consecutiveFailures} consecutive failures (${kind === 'status' ? '5xx' : kind})`)
     this.#ejectTimer = setTimeout(() => {
       this.#ejectTimer = undefined
       this.ejected = false
