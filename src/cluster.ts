@@ -28,7 +28,7 @@ import { buildAdminApp } from './admin/server.js'
 import { buildFromFile, buildFromText } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/defaults.js'
 import { ConfigError } from './errors.js'
-import { createLogger } from './observability/logger.js'
+import { loggerFor } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import type { ConfigOrigin } from './runtime/config-store.js'
 import { ConfigStore } from './runtime/config-store.js'
@@ -76,7 +76,7 @@ export async function startPrimary (opts: ClusterOptions): Promise<ClusterPrimar
   const built = await buildFromFile(configPath)
   if (!built.ok) throw new ConfigError(built.problems, configPath)
   const config = built.table.config
-  const logger = createLogger(config.log?.level ?? 'info').child({ process: 'primary' })
+  const logger = loggerFor(config.log).child({ process: 'primary' })
 
   // The primary's own store only records what is running; it opens no connection.
   const store = new ConfigStore(new UpstreamRegistry())
@@ -204,7 +204,7 @@ export async function startWorker (): Promise<void> {
       return
     }
     const config = built.table.config
-    logger = createLogger(config.log?.level ?? 'info').child({ process: 'worker', worker: cluster.worker?.id })
+    logger = loggerFor(config.log).child({ process: 'worker', worker: cluster.worker?.id })
     const metrics = createMetrics(new Registry())
     registry = metrics.registry
     plane = createDataPlane({ logger, settings: built.table.server, listener: metrics.requests })

@@ -15,7 +15,7 @@ import { buildFromFile } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/defaults.js'
 import { startTestpage, type Testpage } from './demo/testpage.js'
 import { ConfigError } from './errors.js'
-import { createLogger } from './observability/logger.js'
+import { loggerFor } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { registerMetricsRoute } from './observability/metrics-route.js'
 import { UpstreamRegistry } from './proxy/upstreams.js'
@@ -85,7 +85,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const built = await buildFromFile(configPath)
   if (!built.ok) throw new ConfigError(built.problems, configPath)
   const config = built.table.config
-  const logger = opts.logger ?? createLogger(config.log?.level ?? 'info')
+  const logger = opts.logger ?? loggerFor(config.log)
 
   const metrics = createMetrics(new Registry())
   const plane = createDataPlane({ logger, settings: built.table.server, listener: metrics.requests, entropy: opts.entropy })

@@ -9,7 +9,8 @@
 import type { Logger } from 'pino'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
 import type { FailureKind } from '../proxy/failure.js'
-import type { ProxyListener, Rejection } from '../proxy/forward.js'
+import type { ProxyListener } from '../proxy/forward.js'
+import type { Rejection } from '../proxy/rejection.js'
 
 const FAILURE_MESSAGES: Readonly<Record<FailureKind, string>> = {
   connect: 'upstream connection failed',

@@ -8,6 +8,7 @@
  */
 import { REJECT_REASONS, type ProxyListener, type RejectReason } from '../proxy/forward.js'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
+import type { Rejection } from '../proxy/rejection.js'
 import { isUpstreamFailure, RETRY_REASONS, type RetryReason } from '../proxy/failure.js'
 import type { Backend, Decision, Destination, Route, RoutingTable } from '../routing/types.js'
 import { CLIENT_CLOSED_CODE, methodIndex, SeriesCell, Tally } from './series-cell.js'
@@ -101,8 +102,8 @@ export class RequestMetrics implements ProxyListener {
     if (reason !== 'status') cell.upstreamError(target, reason)
   }
 
-  onRejected (reason: RejectReason): void {
-    this.rejected[reason].value++
+  onRejected (rejection: Rejection): void {
+    this.rejected[rejection.reason].value++
   }
 
   onUpgrade (decision: Decision, served: Backend, code: number): void {

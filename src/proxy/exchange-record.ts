@@ -6,6 +6,7 @@
  */
 import type { Backend, Decision } from '../routing/types.js'
 import type { FailureKind } from './failure.js'
+import type { RequestInfo } from './request-info.js'
 
 export class ExchangeRecord {
   constructor (
@@ -33,7 +34,11 @@ export class ExchangeRecord {
     /** performance.now() at the end of the exchange. */
     readonly endTime: number,
     /** Response body bytes relayed from the upstream to the client. */
-    readonly bytesOut: number
+    readonly bytesOut: number,
+    /** The request's ID, client and (while tracing) span. */
+    readonly request: RequestInfo,
+    /** The upstream error's code (e.g. ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT) when one ended the exchange. */
+    readonly cause: string | undefined
   ) {}
 
   /** A backend other than the decided one served (failover). */

@@ -11,7 +11,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { clientResponseHeaders } from './headers.js'
+import { applyHeaderPlan, clientResponseHeaders } from './headers.js'
+import type { Rejection } from './rejection.js'
+import type { RequestInfo } from './request-info.js'
 import { ExchangeRecord } from './exchange-record.js'
 import { classifyUpstreamError, type FailureKind, type RetryReason } from './failure.js'
 import { selectTarget, type BackendRuntime, type Target, type Upstream } from './upstreams.js'
@@ -46,7 +48,7 @@ export const REJECT_CODES: Readonly<Record<RejectReason, number>> = { no_route: 
 
 /** Everything the proxy listener reports (metrics): exchanges, refused requests, WebSocket upgrades. */
 export interface ProxyListener extends ExchangeListener {
-  onRejected? (reason: RejectReason): void
+  onRejected? (rejection: Rejection): void
   /** A WebSocket handshake was answered; `code` is what the client got: 101 when a tunnel opened. */
   onUpgrade? (decision: Decision, served: Backend, code: number): void
   /** A tunnel opened by a 101 answer closed. */
@@ -81,6 +83,10 @@ export class Exchange implements RawDispatchHandler {
   #failed: Upstream | undefined
   #next: Target | undefined
   #isRetry = false
+  /** The backend `opts.headers` were made for (its header rules differ from its fallback's). */
+  #headersFor: Backend
+  /** Why the exchange failed: the upstream error's code, e.g. ECONNREFUSED. */
+  #cause: string | undefined
 
   constructor (
     readonly req: IncomingMessage,
@@ -92,9 +98,13 @@ export class Exchange implements RawDispatchHandler {
     /** Extra response headers (flat list): sticky cookie, backend header. */
     readonly extraHeaders: string[] | undefined,
     readonly startTime: number,
-    readonly listener: ExchangeListener
+    readonly listener: ExchangeListener,
+    readonly info: RequestInfo,
+    /** The upstream request headers before header rules, kept when the route has request rules (for a failover). */
+    readonly baseHeaders?: readonly string[]
   ) {
     this.#runtime = runtimes[decision.backend.index] as BackendRuntime
+    this.#headersFor = decision.backend
     // One shared listener function finds the exchange on the response: no closure per request.
     ;(res as ExchangeResponse)[kExchange] = this
     res.on('close', onResponseClose)
@@ -130,6 +140,12 @@ export class Exchange implements RawDispatchHandler {
     up.pending++
     if (!this.#isRetry) this.#runtime.countRequest(this.startTime)
     this.#abort = null
+    const backend = this.#runtime.backend
+    if (backend !== this.#headersFor && this.baseHeaders !== undefined) {
+      // Failover: the fallback backend's header rules replace the decided one's.
+      this.opts.headers = applyHeaderPlan(this.baseHeaders, this.decision.route.requestHeaders?.[backend.index])
+      this.#headersFor = backend
+    }
     up.pool.dispatch(this.opts, this)
   }
 
@@ -213,7 +229,7 @@ export class Exchange implements RawDispatchHandler {
     this.#headersTime = performance.now()
     this.#resume = resume
     this.#status = statusCode
-    const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
+    const out = clientResponseHeaders(headers, this.extraHeaders ?? [], this.decision.route, this.#runtime.backend)
     this.res.writeHead(statusCode, statusText, out)
     this.#headersForwarded = true
     return true
@@ -244,6 +260,7 @@ export class Exchange implements RawDispatchHandler {
       return
     }
     const { kind, status, beforeSend } = classifyUpstreamError(err)
+    this.#cause = (err as NodeJS.ErrnoException).code ?? err.message
     const up = this.#upstream as Upstream
     if (kind !== 'other') up.recordFailure(kind, this.#runtime.backend.outlier, this.#runtime.upstreams)
     // Retry when nothing was sent yet, or on a reset before any response (idempotent requests only, see #retryable).
@@ -265,7 +282,7 @@ export class Exchange implements RawDispatchHandler {
   #fail (kind: FailureKind, status: number, message: string, backend: string): void {
     this.#failure = kind
     this.#status = status
-    sendError(this.res, status, message, backend)
+    sendError(this.res, status, message, backend, this.info)
   }
 
   #finish (): void {
@@ -274,7 +291,8 @@ export class Exchange implements RawDispatchHandler {
     const rt = this.#runtime
     this.listener.onExchangeEnd(new ExchangeRecord(
       this.decision, this.req.method ?? 'GET', rt.backend, this.#upstream?.origin, this.#status, this.#failure,
-      this.#retries, this.#headersForwarded, this.#clientClosed, this.startTime, this.#headersTime, performance.now(), this.#bytesOut
+      this.#retries, this.#headersForwarded, this.#clientClosed, this.startTime, this.#headersTime, performance.now(), this.#bytesOut,
+      this.info, this.#cause
     ))
   }
 }
@@ -286,13 +304,14 @@ function onResponseClose (this: ExchangeResponse): void {
   this[kExchange]?.clientGone()
 }
 
-/** A short plain-text error from switchyard itself. */
-export function sendError (res: ServerResponse, status: number, message: string, backend?: string): void {
+/** A short plain-text error from switchyard itself, with the request's ID. */
+export function sendError (res: ServerResponse, status: number, message: string, backend: string | undefined, info: RequestInfo): void {
   const body = `${message}${backend === undefined ? '' : ` (backend ${backend})`}\n`
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store'
-  })
+  res.writeHead(status, [
+    'content-type', 'text/plain; charset=utf-8',
+    'content-length', String(Buffer.byteLength(body)),
+    'cache-control', 'no-store',
+    info.idHeader, info.id
+  ])
   res.end(body)
 }

@@ -5,6 +5,7 @@
  * header rules of the route and backend apply on top.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Backend, HeaderPlan, ProxySettings, Route } from '../routing/types.js'
 
 /** Request headers never forwarded upstream (undici also refuses most of them). */
@@ -153,6 +154,10 @@ function isHopByHopResponse (lower: string): boolean {
 
 /** The client's address, IPv4-mapped IPv6 shown as plain IPv4 (as nginx does). */
 export function clientAddress (req: IncomingMessage): string {
-  const addr = req.socket.remoteAddress ?? ''
+  return socketAddress(req.socket)
+}
+
+export function socketAddress (socket: Socket): string {
+  const addr = socket.remoteAddress ?? ''
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr
 }

@@ -21,6 +21,8 @@ export class RequestInfo {
 
   constructor (
     readonly id: string,
+    /** The header the ID travels in (lowercased, from the config). */
+    readonly idHeader: string,
     /** performance.now() when the request arrived. */
     readonly startTime: number,
     readonly socket: Socket,

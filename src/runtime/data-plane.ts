@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { ProxyListener } from '../proxy/forward.js'
+import { createProxyObservers } from '../observability/proxy-observers.js'
 import { HealthChecks } from '../proxy/health-check.js'
 import { createProxyServer } from '../proxy/server.js'
 import { UpstreamRegistry } from '../proxy/upstreams.js'
@@ -18,6 +19,7 @@ import { ConfigStore } from './config-store.js'
 export interface DataPlaneOptions {
   readonly logger: Logger
   readonly settings: ServerSettings
+  /** The metrics listener; the error log, access log and tracing are added here. */
   readonly listener?: ProxyListener
   readonly entropy?: Entropy
 }
@@ -54,9 +56,11 @@ export function createDataPlane (opts: DataPlaneOptions): DataPlane {
   const healthChecks = new HealthChecks()
   const store = new ConfigStore(upstreams, healthChecks)
   const tunnels = new TunnelRegistry()
+  const observers = createProxyObservers(logger, opts.listener)
+  observers.follow(store)
   let draining = false
   let listening = false
-  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining, listener: opts.listener })
+  const proxy = createProxyServer({ store, logger, entropy: opts.entropy, settings, tunnels, draining: () => draining, listener: observers.listener, tracing: observers.tracing })
 
   let stopping: Promise<void> | undefined
   return {
@@ -67,6 +71,8 @@ export function createDataPlane (opts: DataPlaneOptions): DataPlane {
     get draining () { return draining },
     get listening () { return listening },
     async listen (host, port) {
+      // The first requests are traced when the config asks for it.
+      await observers.ready()
       proxy.listen(port, host)
       await once(proxy, 'listening')
       listening = true
@@ -90,6 +96,7 @@ export function createDataPlane (opts: DataPlaneOptions): DataPlane {
         await tunnelsClosed
         healthChecks.stopAll()
         await upstreams.closeAll()
+        await observers.close()
       })()
       return stopping
     }
