@@ -10,26 +10,9 @@ import { REJECT_REASONS, type ProxyListener, type RejectReason } from '../proxy/
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
 import type { Rejection } from '../proxy/rejection.js'
 import { isUpstreamFailure, RETRY_REASONS, type RetryReason } from '../proxy/failure.js'
-import type { Backend, Decision, Destination, Route, RoutingTable } from '../routing/types.js'
+import { reachableBackends } from '../routing/reachable.js'
+import type { Backend, Decision, Route, RoutingTable } from '../routing/types.js'
 import { CLIENT_CLOSED_CODE, methodIndex, SeriesCell, Tally } from './series-cell.js'
-
-/**
- * The backends a route can send to: its default destination and every
- * rule's (weight 0 included), and their fallbacks (failover).
- */
-function reachableBackends (route: Route, backends: readonly Backend[]): Set<Backend> {
-  const out = new Set<Backend>()
-  const addChain = (b: Backend): void => {
-    for (let cur: Backend | undefined = b; cur !== undefined && !out.has(cur); cur = cur.fallback === undefined ? undefined : backends[cur.fallback]) out.add(cur)
-  }
-  const add = (d: Destination): void => {
-    if (d.kind === 'to') addChain(d.backend)
-    else for (const w of d.split.weights) addChain(w.backend)
-  }
-  add(route.destination)
-  for (const rule of route.rules) add(rule.destination)
-  return out
-}
 
 export class RequestMetrics implements ProxyListener {
   /** Requests answered without a backend, by reason. */

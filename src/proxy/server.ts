@@ -72,8 +72,8 @@ function upstreamRequest (req: IncomingMessage, view: NodeRequestView, decision:
   const stripped = strip === undefined ? undefined : stripPathPrefix(view.url, view.path, strip)
   const base = upstreamRequestHeaders(req.headers, info.client, proxy, info.id, stripped === undefined ? undefined : strip)
   if (tracer !== undefined) tracer.start(info, req, decision, base)
-  const plans = route.requestHeaders
-  return { path: stripped ?? view.url, base, headers: plans === undefined ? base : applyHeaderPlan(base, plans[decision.backend.index]) }
+  const plan = route.requestHeaders?.[decision.backend.index]
+  return { path: stripped ?? view.url, base, headers: plan === undefined ? base : applyHeaderPlan(base, plan) }
 }
 
 export function createProxyServer (opts: ProxyServerOptions): Server {
@@ -155,8 +155,7 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     const served = target.runtime.backend
     // Headers for the backend that takes the connection (its fallback's rules after a failover).
     const up = upstreamRequest(req, view, decision, info, proxy, undefined)
-    const plans = decision.route.requestHeaders
-    const headers = plans === undefined || served === decision.backend ? up.headers : applyHeaderPlan(up.base, plans[served.index])
+    const headers = served === decision.backend ? up.headers : applyHeaderPlan(up.base, decision.route.requestHeaders?.[served.index])
     forwardUpgrade({ req, socket, head, path: up.path, headers, info, decision, served, upstream: target.upstream, logger, tunnels: opts.tunnels, listener })
   }
 

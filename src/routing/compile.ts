@@ -8,6 +8,7 @@ import type { RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, Ra
 import { parseDuration } from '../util/duration.js'
 import { buildWeightTable } from './weighted.js'
 import { compileRoutePlans } from './header-plans.js'
+import { reachableBackends } from './reachable.js'
 import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
 import type { AccessLogSettings, Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky, TracingSettings } from './types.js'
 
@@ -156,14 +157,16 @@ function compileRouteMatch (route: RawRoute): Predicate | undefined {
   return preds.length === 0 ? undefined : allOf(preds)
 }
 
-function compileRoute (r: RawRoute, index: number, byName: ReadonlyMap<string, Backend>, backendRules: ReadonlyArray<RawHeaderRules | undefined>): Route {
-  const plans = compileRoutePlans(r.headers, backendRules)
+function compileRoute (r: RawRoute, index: number, backends: readonly Backend[], byName: ReadonlyMap<string, Backend>, backendRules: ReadonlyArray<RawHeaderRules | undefined>): Route {
+  const rules = Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule)))
+  const destination = compileDestination(byName, r.to, r.split)
+  const plans = compileRoutePlans(r.headers, backendRules, reachableBackends({ destination, rules }, backends))
   return Object.freeze({
     name: r.name,
     index,
     matches: compileRouteMatch(r),
-    rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
-    destination: compileDestination(byName, r.to, r.split),
+    rules,
+    destination,
     sticky: compileSticky(r.sticky),
     timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
     idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
@@ -188,7 +191,7 @@ export function compile (config: RawConfig, sha256: string): RoutingTable {
   const backends = compileBackends(config)
   const byName = new Map(backends.map(b => [b.name, b]))
   const backendRules = Object.values(config.backends).map(b => b.headers)
-  const routes = config.routes.map((r, index) => compileRoute(r, index, byName, backendRules))
+  const routes = config.routes.map((r, index) => compileRoute(r, index, backends, byName, backendRules))
   return Object.freeze({
     routes: Object.freeze(routes),
     backends: Object.freeze(backends),

@@ -4,7 +4,7 @@
  * request only skips the names in `drop` and appends `append`.
  */
 import type { RawHeaderChanges, RawHeaderRules } from '../config/schema.js'
-import type { HeaderPlan } from './types.js'
+import type { Backend, HeaderPlan } from './types.js'
 
 interface Changes {
   /** Lowercased names of `remove` and `set`: their incoming values go. */
@@ -48,14 +48,16 @@ export interface RoutePlans {
 }
 
 /**
- * The plans of one route, indexed by backend index; a direction is
- * undefined when neither the route nor any backend changes its headers, so
- * that the request path tests one field and does nothing more.
+ * The plans of one route, indexed by backend index (`rules[i]` are backend
+ * i's rules), for the backends it can reach; a direction is undefined when
+ * neither the route nor any of those backends changes its headers, so that
+ * the request path tests one field and does nothing more.
  */
-export function compileRoutePlans (route: RawHeaderRules | undefined, backends: ReadonlyArray<RawHeaderRules | undefined>): RoutePlans {
+export function compileRoutePlans (route: RawHeaderRules | undefined, rules: ReadonlyArray<RawHeaderRules | undefined>, reachable: ReadonlySet<Backend>): RoutePlans {
+  const reach = new Set([...reachable].map(b => b.index))
   const build = (direction: 'request' | 'response'): ReadonlyArray<HeaderPlan | undefined> | undefined => {
     const own = changesOf(route?.[direction])
-    const plans = backends.map(b => merge(own, changesOf(b?.[direction])))
+    const plans = rules.map((b, i) => reach.has(i) ? merge(own, changesOf(b?.[direction])) : undefined)
     return plans.every(p => p === undefined) ? undefined : Object.freeze(plans)
   }
   return { request: build('request'), response: build('response') }
