@@ -28,6 +28,7 @@ import { buildAdminApp } from './admin/server.js'
 import { buildFromFile, buildFromText } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/defaults.js'
 import { ConfigError } from './errors.js'
+import { warnAccessLogPlacement } from './observability/access-log.js'
 import { loggerFor } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import type { ConfigOrigin } from './runtime/config-store.js'
@@ -164,6 +165,7 @@ export async function startPrimary (opts: ClusterOptions): Promise<ClusterPrimar
   const adminUrl = typeof a === 'object' && a !== null ? `http://${a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}` : ''
   const proxyUrl = `http://${proxyAddress}`
   logger.info({ proxy: proxyUrl, admin: adminUrl, config: configPath, workers: opts.workers, revision: store.current.revision }, 'switchyard started')
+  warnAccessLogPlacement(logger, configPath, built.table.accessLog)
 
   let closing: Promise<void> | undefined
   return {

@@ -15,6 +15,7 @@ import { buildFromFile } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/defaults.js'
 import { startTestpage, type Testpage } from './demo/testpage.js'
 import { ConfigError } from './errors.js'
+import { warnAccessLogPlacement } from './observability/access-log.js'
 import { loggerFor } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { registerMetricsRoute } from './observability/metrics-route.js'
@@ -131,6 +132,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
     routes: built.table.routes.map(r => r.name),
     backends: Object.fromEntries(built.table.backends.map(b => [b.name, { version: b.version, targets: b.targets }]))
   }, 'switchyard started')
+  warnAccessLogPlacement(logger, configPath, built.table.accessLog)
 
   let closing: Promise<void> | undefined
   const shutdown = (drainDelayMs: number): Promise<void> => {

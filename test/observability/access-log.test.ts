@@ -18,6 +18,7 @@ import { stringify } from 'yaml'
 import { deadPort } from '../helpers/backends.js'
 import { parseRaw, rawRequest, type RawResponse } from '../helpers/raw.js'
 import { startWith, withTestDefaults } from '../helpers/switchyard.js'
+import { warnAccessLogPlacement } from '../../src/observability/access-log.js'
 
 /** A backend that records the request ID each path arrived with; `/delay/MS…` answers after MS. */
 async function startRecorder (): Promise<{ url: string, seen: Map<string, string | undefined> }> {
@@ -193,4 +194,16 @@ t.test('modes: errors only, sampled, off; query on request; changes apply on rel
   t.same((await readLines(errors)).map(l => [l.path, l.status]), [['/missing/errors', 404]], 'errors: 4xx and 5xx only')
   t.same((await readLines(all)).map(l => [l.path, l.query, l.status]), [['/ok/all', 'page=2&q=x', 200], ['/missing/all', undefined, 404]])
   t.same((await readLines(sampled)).map(l => [l.path, l.status]), [['/missing/sampled', 404]], 'sampled at 0: errors only; nothing once off')
+})
+
+t.test('an access log file in the watched config directory is warned about', async t => {
+  const main = memoryLogger()
+  const settings = { mode: 'all', sampleRate: 1, destination: '/etc/switchyard/access.log', query: false, pretty: false } as const
+  t.equal(warnAccessLogPlacement(main.logger, '/etc/switchyard/switchyard.yaml', settings), true)
+  t.match(main.lines[0], { level: 40, accessLog: '/etc/switchyard/access.log', msg: /config file's directory/ })
+  t.equal(warnAccessLogPlacement(main.logger, '/etc/switchyard/switchyard.yaml', { ...settings, destination: '/var/log/switchyard/access.log' }), false)
+  t.equal(warnAccessLogPlacement(main.logger, '/etc/switchyard/switchyard.yaml', { ...settings, destination: '/etc/switchyard/logs/access.log' }), false, 'a subdirectory is not watched')
+  t.equal(warnAccessLogPlacement(main.logger, '/etc/switchyard/switchyard.yaml', { ...settings, destination: 'stdout' }), false)
+  t.equal(warnAccessLogPlacement(main.logger, '/etc/switchyard/switchyard.yaml', { ...settings, mode: 'off' }), false)
+  t.equal(main.lines.length, 1)
 })
