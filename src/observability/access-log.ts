@@ -102,7 +102,7 @@ export class AccessLog implements ProxyListener {
     const sameStream = prev !== undefined && prev.mode !== 'off' && prev.destination === next.destination && prev.pretty === next.pretty
     if (on && sameStream) return
     const old = this.#stream
-    // Asynchronous: lines written while one write is in progress go out together in the next.
+    // Buffered: 8 KiB or 250 ms at a time (see openLogStream).
     this.#stream = on ? openLogStream(next.destination, { sync: false, pretty: next.pretty ? PRETTY_ACCESS : undefined }) : undefined
     if (old !== undefined) this.#closing = Promise.all([this.#closing, old.close()]).then(() => {})
   }

@@ -35,17 +35,24 @@ function colourful (destination: string): boolean {
   return fd === 1 ? process.stdout.isTTY : fd === 2 ? process.stderr.isTTY : false
 }
 
+/** A buffered stream writes once this much has gathered… */
+const BUFFER_BYTES = 8192
+/** …or this often, whichever comes first (nginx's `access_log … buffer= flush=`). */
+const FLUSH_MS = 250
+
 /**
- * Opens `destination`. `sync: false` buffers while a write is in progress
- * (lines are still written as soon as the previous write is done: no
- * timer, no line held back); pino flushes such a stream when the process
- * exits.
+ * Opens `destination`. `sync: true` writes each line before returning (the
+ * main log: a line is out before the process can exit). `sync: false`
+ * gathers lines and writes them 8 KiB or 250 ms at a time: one write(2)
+ * per line cost the access log more than the line itself. pino writes what
+ * is gathered when the process exits, and close() does too.
  */
 export function openLogStream (destination: string, opts: { sync: boolean, pretty?: PrettyOptions }): LogStream {
   const fd = fdOf(destination)
+  const buffering = opts.sync ? {} : { minLength: BUFFER_BYTES, periodicFlush: FLUSH_MS }
   const boom: SonicBoom = pino.destination(fd === undefined
-    ? { dest: destination, sync: opts.sync, mkdir: true, append: true }
-    : { dest: fd, sync: opts.sync })
+    ? { dest: destination, sync: opts.sync, mkdir: true, append: true, ...buffering }
+    : { dest: fd, sync: opts.sync, ...buffering })
   // end() writes what is buffered; it closes a file but never fd 1 or 2.
   let closed: Promise<void> | undefined
   const close = async (): Promise<void> => {
