@@ -2,7 +2,7 @@
 # Peer benchmark: one fixed backend, then direct, nginx, bare fastify, the raw
 # undici proxy, switchyard and switchyard with its access log on (every
 # request, to a file), all loaded by wrk in the same run, interleaved and
-# rotated; prints medians, ratios and peak RSS (README "Performance").
+# rotated; prints medians, ratios and peak RSS (bench/README.md).
 # Adapted from the team's shared harness (/work/shared/bench): same CPU/noise
 # accounting, rotation, medians and RSS measurement.
 #
