@@ -6,7 +6,7 @@
  * more than the whole routing decision). fastify serves the admin listener.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { decide } from '../routing/decide.js'
@@ -16,6 +16,7 @@ import { Exchange, sendError, type ProxyListener, type RejectReason } from './fo
 import { clientAddress, upstreamRequestHeaders } from './headers.js'
 import { NodeRequestView } from './request-view.js'
 import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
+import { declaredTooLarge, limitedBody } from './body-limit.js'
 import { selectTarget } from './upstreams.js'
 
 export const defaultEntropy: Entropy = {
@@ -90,15 +91,27 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     }
     const proxy = active.table.proxy
     const route = decision.route
+    let body: Readable | null = hasBody(req) ? req : null
+    if (body !== null && route.maxBodyBytes !== undefined) {
+      if (declaredTooLarge(req, route.maxBodyBytes)) {
+        // Refused before a byte of it is read; the connection closes rather than read it all.
+        res.shouldKeepAlive = false
+        listener.onRejected?.('body_too_large')
+        sendError(res, 413, `request body larger than ${route.maxBodyBytes} bytes (route ${route.name})`)
+        return
+      }
+      if (req.headers['content-length'] === undefined) body = limitedBody(req, route.maxBodyBytes)
+    }
     const dispatch = {
       path: view.url,
       method: view.method as 'GET',
       headers: upstreamRequestHeaders(req.headers, clientAddress(req), proxy.trustForwarded),
-      body: hasBody(req) ? req : null,
-      headersTimeout: route.timeoutMs,
+      body,
+      // The route's timeout runs in the exchange, from the request's arrival.
+      headersTimeout: 0,
       bodyTimeout: route.idleTimeoutMs
     }
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener).start()
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener, settings.bodyTimeoutMs).start()
   }
 
   function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {

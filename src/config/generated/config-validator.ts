@@ -6,18 +6,18 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 export const validateConfig = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]}}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"maxBodyBytes":{"minimum":1,"type":"integer"}}}}}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const func5 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
-const pattern2 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
-const pattern5 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
-const pattern10 = new RegExp("^/", "u");
-const pattern16 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
-const pattern20 = new RegExp("^[A-Za-z]+$", "u");
-const pattern26 = new RegExp("^.+$", "u");
-const pattern37 = new RegExp("^/[^;\\s]*$", "u");
-const pattern38 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern3 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
+const pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
+const pattern12 = new RegExp("^/", "u");
+const pattern18 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
+const pattern22 = new RegExp("^[A-Za-z]+$", "u");
+const pattern28 = new RegExp("^.+$", "u");
+const pattern39 = new RegExp("^/[^;\\s]*$", "u");
+const pattern40 = new RegExp("^[A-Za-z0-9.-]+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -59,7 +59,7 @@ if(data.listen !== undefined){
 let data0 = data.listen;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 in data0){
-if(!((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders"))){
+if(!(((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders")) || (key1 === "bodyTimeout"))){
 const err3 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -250,9 +250,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err19 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
+if(data0.bodyTimeout !== undefined){
+let data7 = data0.bodyTimeout;
+if(typeof data7 === "string"){
+if(!pattern0.test(data7)){
+const err19 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -262,12 +264,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.admin !== undefined){
-let data7 = data.admin;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-for(const key2 in data7){
-if(!((key2 === "host") || (key2 === "port"))){
-const err20 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data7};
+else {
+const err20 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.bodyTimeout.type,parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -277,11 +275,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data7.host !== undefined){
-let data8 = data7.host;
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err21 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data8};
+}
+else {
+const err21 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -291,8 +287,12 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data8};
+if(data.admin !== undefined){
+let data8 = data.admin;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key2 in data8){
+if(!((key2 === "host") || (key2 === "port"))){
+const err22 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -302,10 +302,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data7.port !== undefined){
-let data9 = data7.port;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err23 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data9};
+if(data8.host !== undefined){
+let data9 = data8.host;
+if(typeof data9 === "string"){
+if(func2(data9) < 1){
+const err23 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -314,9 +315,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 65535 || isNaN(data9)){
-const err24 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+else {
+const err24 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -325,8 +326,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data9 < 0 || isNaN(data9)){
-const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+if(data8.port !== undefined){
+let data10 = data8.port;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -335,11 +339,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data7};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 65535 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -348,13 +350,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data10 = data.log;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key3 in data10){
-if(!(key3 === "level")){
-const err27 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data10};
+if(data10 < 0 || isNaN(data10)){
+const err27 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -364,13 +361,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data10.level !== undefined){
-let data11 = data10.level;
-const _errs28 = errors;
-let valid4 = false;
-const _errs29 = errors;
-if(typeof data11 !== "string"){
-const err28 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -379,8 +373,13 @@ vErrors.push(err28);
 }
 errors++;
 }
-if("fatal" !== data11){
-const err29 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+if(data.log !== undefined){
+let data11 = data.log;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!(key3 === "level")){
+const err29 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -389,12 +388,14 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
+}
+if(data11.level !== undefined){
+let data12 = data11.level;
+const _errs30 = errors;
+let valid4 = false;
 const _errs31 = errors;
-if(typeof data11 !== "string"){
-const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if(typeof data12 !== "string"){
+const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -403,8 +404,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("error" !== data11){
-const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if("fatal" !== data12){
+const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -417,8 +418,8 @@ var _valid0 = _errs31 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs33 = errors;
-if(typeof data11 !== "string"){
-const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if(typeof data12 !== "string"){
+const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -427,8 +428,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("warn" !== data11){
-const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if("error" !== data12){
+const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -441,8 +442,8 @@ var _valid0 = _errs33 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs35 = errors;
-if(typeof data11 !== "string"){
-const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if(typeof data12 !== "string"){
+const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -451,8 +452,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("info" !== data11){
-const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if("warn" !== data12){
+const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -465,8 +466,8 @@ var _valid0 = _errs35 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs37 = errors;
-if(typeof data11 !== "string"){
-const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if(typeof data12 !== "string"){
+const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -475,8 +476,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if("debug" !== data11){
-const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if("info" !== data12){
+const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -489,8 +490,8 @@ var _valid0 = _errs37 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs39 = errors;
-if(typeof data11 !== "string"){
-const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if(typeof data12 !== "string"){
+const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -499,8 +500,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-if("trace" !== data11){
-const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if("debug" !== data12){
+const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -513,8 +514,8 @@ var _valid0 = _errs39 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs41 = errors;
-if(typeof data11 !== "string"){
-const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if(typeof data12 !== "string"){
+const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -523,8 +524,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if("silent" !== data11){
-const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if("trace" !== data12){
+const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -535,14 +536,10 @@ errors++;
 }
 var _valid0 = _errs41 === errors;
 valid4 = valid4 || _valid0;
-}
-}
-}
-}
-}
-}
 if(!valid4){
-const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data11};
+const _errs43 = errors;
+if(typeof data12 !== "string"){
+const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -551,11 +548,39 @@ vErrors.push(err42);
 }
 errors++;
 }
+if("silent" !== data12){
+const err43 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
+if(vErrors === null){
+vErrors = [err43];
+}
 else {
-errors = _errs28;
+vErrors.push(err43);
+}
+errors++;
+}
+var _valid0 = _errs43 === errors;
+valid4 = valid4 || _valid0;
+}
+}
+}
+}
+}
+}
+if(!valid4){
+const err44 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data12};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+else {
+errors = _errs30;
 if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
+if(_errs30){
+vErrors.length = _errs30;
 }
 else {
 vErrors = null;
@@ -565,36 +590,7 @@ vErrors = null;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data10};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-}
-if(data.proxy !== undefined){
-let data12 = data.proxy;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key4 in data12){
-if(!((key4 === "backendHeader") || (key4 === "trustForwarded"))){
-const err44 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data12};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data12.backendHeader !== undefined){
-let data13 = data12.backendHeader;
-if(typeof data13 === "string"){
-if(func2(data13) > 256){
-const err45 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
+const err45 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -603,8 +599,13 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(!pattern2.test(data13)){
-const err46 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
+}
+if(data.proxy !== undefined){
+let data13 = data.proxy;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key4 in data13){
+if(!((key4 === "backendHeader") || (key4 === "trustForwarded"))){
+const err46 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data13};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -614,8 +615,11 @@ vErrors.push(err46);
 errors++;
 }
 }
-else {
-const err47 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
+if(data13.backendHeader !== undefined){
+let data14 = data13.backendHeader;
+if(typeof data14 === "string"){
+if(func2(data14) > 256){
+const err47 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data14};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -624,11 +628,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data12.trustForwarded !== undefined){
-let data14 = data12.trustForwarded;
-if(typeof data14 !== "boolean"){
-const err48 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data14};
+if(!pattern3.test(data14)){
+const err48 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data14};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -638,9 +639,8 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
 else {
-const err49 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data12};
+const err49 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data14};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -650,12 +650,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data15 = data.shutdown;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key5 in data15){
-if(!((key5 === "drainDelay") || (key5 === "timeout"))){
-const err50 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data15};
+if(data13.trustForwarded !== undefined){
+let data15 = data13.trustForwarded;
+if(typeof data15 !== "boolean"){
+const err50 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data15};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -665,11 +663,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data15.drainDelay !== undefined){
-let data16 = data15.drainDelay;
-if(typeof data16 === "string"){
-if(!pattern0.test(data16)){
-const err51 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data16};
+}
+else {
+const err51 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data13};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -679,8 +675,12 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data16};
+if(data.shutdown !== undefined){
+let data16 = data.shutdown;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key5 in data16){
+if(!((key5 === "drainDelay") || (key5 === "timeout"))){
+const err52 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data16};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -690,11 +690,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data15.timeout !== undefined){
-let data17 = data15.timeout;
+if(data16.drainDelay !== undefined){
+let data17 = data16.drainDelay;
 if(typeof data17 === "string"){
 if(!pattern0.test(data17)){
-const err53 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data17};
+const err53 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data17};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -705,7 +705,7 @@ errors++;
 }
 }
 else {
-const err54 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data17};
+const err54 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data17};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -715,9 +715,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data15};
+if(data16.timeout !== undefined){
+let data18 = data16.timeout;
+if(typeof data18 === "string"){
+if(!pattern0.test(data18)){
+const err55 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data18};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -727,10 +729,8 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data.revisionHistoryLimit !== undefined){
-let data18 = data.revisionHistoryLimit;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err56 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+else {
+const err56 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data18};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -739,9 +739,10 @@ vErrors.push(err56);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 1000 || isNaN(data18)){
-const err57 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data16};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -750,8 +751,11 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data18 < 1 || isNaN(data18)){
-const err58 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+}
+if(data.revisionHistoryLimit !== undefined){
+let data19 = data.revisionHistoryLimit;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err58 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data19};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -760,13 +764,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-}
-if(data.backends !== undefined){
-let data19 = data.backends;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(Object.keys(data19).length < 1){
-const err59 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data19};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 1000 || isNaN(data19)){
+const err59 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data19};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -775,9 +775,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-for(const key6 in data19){
-if(!(pattern5.test(key6))){
-const err60 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data19};
+if(data19 < 1 || isNaN(data19)){
+const err60 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data19};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -787,12 +786,12 @@ vErrors.push(err60);
 errors++;
 }
 }
-for(const key7 in data19){
-if(pattern5.test(key7)){
-let data20 = data19[key7];
+}
+if(data.backends !== undefined){
+let data20 = data.backends;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.targets === undefined){
-const err61 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+if(Object.keys(data20).length < 1){
+const err61 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data20};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -801,9 +800,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-for(const key8 in data20){
-if(!(func5.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key8))){
-const err62 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+for(const key6 in data20){
+if(!(pattern6.test(key6))){
+const err62 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data20};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -813,11 +812,12 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data20.version !== undefined){
-let data21 = data20.version;
-if(typeof data21 === "string"){
-if(func2(data21) > 64){
-const err63 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data21};
+for(const key7 in data20){
+if(pattern6.test(key7)){
+let data21 = data20[key7];
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(data21.targets === undefined){
+const err63 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data21};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -826,9 +826,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data21};
+for(const key8 in data21){
+if(!(func5.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key8))){
+const err64 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data21};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -838,11 +838,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data20.targets !== undefined){
-let data22 = data20.targets;
-if(Array.isArray(data22)){
-if(data22.length < 1){
-const err65 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data22};
+if(data21.version !== undefined){
+let data22 = data21.version;
+if(typeof data22 === "string"){
+if(func2(data22) > 64){
+const err65 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data22};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -851,12 +851,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-const len0 = data22.length;
-for(let i0=0; i0<len0; i0++){
-let data23 = data22[i0];
-if(typeof data23 === "string"){
-if(func2(data23) < 1){
-const err66 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data23};
+}
+else {
+const err66 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data22};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -866,8 +863,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-else {
-const err67 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data23};
+if(data21.targets !== undefined){
+let data23 = data21.targets;
+if(Array.isArray(data23)){
+if(data23.length < 1){
+const err67 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -876,10 +876,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data22};
+const len0 = data23.length;
+for(let i0=0; i0<len0; i0++){
+let data24 = data23[i0];
+if(typeof data24 === "string"){
+if(func2(data24) < 1){
+const err68 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data24};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -889,13 +891,8 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data20.balance !== undefined){
-let data24 = data20.balance;
-const _errs72 = errors;
-let valid11 = false;
-const _errs73 = errors;
-if(typeof data24 !== "string"){
-const err69 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data24};
+else {
+const err69 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data24};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -904,8 +901,10 @@ vErrors.push(err69);
 }
 errors++;
 }
-if("round-robin" !== data24){
-const err70 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data24};
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data23};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -914,12 +913,14 @@ vErrors.push(err70);
 }
 errors++;
 }
-var _valid1 = _errs73 === errors;
-valid11 = valid11 || _valid1;
-if(!valid11){
+}
+if(data21.balance !== undefined){
+let data25 = data21.balance;
+const _errs74 = errors;
+let valid11 = false;
 const _errs75 = errors;
-if(typeof data24 !== "string"){
-const err71 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data24};
+if(typeof data25 !== "string"){
+const err71 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data25};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -928,8 +929,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if("least-pending" !== data24){
-const err72 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data24};
+if("round-robin" !== data25){
+const err72 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data25};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -940,9 +941,10 @@ errors++;
 }
 var _valid1 = _errs75 === errors;
 valid11 = valid11 || _valid1;
-}
 if(!valid11){
-const err73 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data24};
+const _errs77 = errors;
+if(typeof data25 !== "string"){
+const err73 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data25};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -951,22 +953,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-else {
-errors = _errs72;
-if(vErrors !== null){
-if(_errs72){
-vErrors.length = _errs72;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data20.connections !== undefined){
-let data25 = data20.connections;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err74 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+if("least-pending" !== data25){
+const err74 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data25};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -975,9 +963,11 @@ vErrors.push(err74);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 4096 || isNaN(data25)){
-const err75 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+var _valid1 = _errs77 === errors;
+valid11 = valid11 || _valid1;
+}
+if(!valid11){
+const err75 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data25};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -986,8 +976,22 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data25 < 1 || isNaN(data25)){
-const err76 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+else {
+errors = _errs74;
+if(vErrors !== null){
+if(_errs74){
+vErrors.length = _errs74;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data21.connections !== undefined){
+let data26 = data21.connections;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err76 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data26};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -996,13 +1000,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-if(data20.keepAliveTimeout !== undefined){
-let data26 = data20.keepAliveTimeout;
-if(typeof data26 === "string"){
-if(!pattern0.test(data26)){
-const err77 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data26};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 4096 || isNaN(data26)){
+const err77 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data26};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1011,9 +1011,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data26};
+if(data26 < 1 || isNaN(data26)){
+const err78 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data26};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1023,11 +1022,12 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data20.connectTimeout !== undefined){
-let data27 = data20.connectTimeout;
+}
+if(data21.keepAliveTimeout !== undefined){
+let data27 = data21.keepAliveTimeout;
 if(typeof data27 === "string"){
 if(!pattern0.test(data27)){
-const err79 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data27};
+const err79 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data27};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1038,7 +1038,7 @@ errors++;
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data27};
+const err80 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data27};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1048,11 +1048,11 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data20.fallback !== undefined){
-let data28 = data20.fallback;
+if(data21.connectTimeout !== undefined){
+let data28 = data21.connectTimeout;
 if(typeof data28 === "string"){
-if(!pattern5.test(data28)){
-const err81 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data28};
+if(!pattern0.test(data28)){
+const err81 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data28};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1063,7 +1063,7 @@ errors++;
 }
 }
 else {
-const err82 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data28};
+const err82 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data28};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1073,11 +1073,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data20.healthCheck !== undefined){
-let data29 = data20.healthCheck;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.path === undefined){
-const err83 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+if(data21.maxPending !== undefined){
+let data29 = data21.maxPending;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err83 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data29};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1086,9 +1085,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-for(const key9 in data29){
-if(!(((((key9 === "path") || (key9 === "interval")) || (key9 === "timeout")) || (key9 === "healthyThreshold")) || (key9 === "unhealthyThreshold"))){
-const err84 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 > 1000000 || isNaN(data29)){
+const err84 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data29};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1097,12 +1096,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data29.path !== undefined){
-let data30 = data29.path;
-if(typeof data30 === "string"){
-if(!pattern10.test(data30)){
-const err85 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data30};
+if(data29 < 0 || isNaN(data29)){
+const err85 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data29};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1112,8 +1107,12 @@ vErrors.push(err85);
 errors++;
 }
 }
-else {
-const err86 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data30};
+}
+if(data21.queueTimeout !== undefined){
+let data30 = data21.queueTimeout;
+if(typeof data30 === "string"){
+if(!pattern0.test(data30)){
+const err86 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data30};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1123,11 +1122,8 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data29.interval !== undefined){
-let data31 = data29.interval;
-if(typeof data31 === "string"){
-if(!pattern0.test(data31)){
-const err87 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data31};
+else {
+const err87 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data30};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1137,8 +1133,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-else {
-const err88 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data31};
+if(data21.fallback !== undefined){
+let data31 = data21.fallback;
+if(typeof data31 === "string"){
+if(!pattern6.test(data31)){
+const err88 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data31};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1148,11 +1147,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data29.timeout !== undefined){
-let data32 = data29.timeout;
-if(typeof data32 === "string"){
-if(!pattern0.test(data32)){
-const err89 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data32};
+else {
+const err89 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data31};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1162,8 +1158,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data32};
+if(data21.healthCheck !== undefined){
+let data32 = data21.healthCheck;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.path === undefined){
+const err90 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data32};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1172,11 +1171,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data29.healthyThreshold !== undefined){
-let data33 = data29.healthyThreshold;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err91 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+for(const key9 in data32){
+if(!(((((key9 === "path") || (key9 === "interval")) || (key9 === "timeout")) || (key9 === "healthyThreshold")) || (key9 === "unhealthyThreshold"))){
+const err91 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data32};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1185,9 +1182,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 100 || isNaN(data33)){
-const err92 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+}
+if(data32.path !== undefined){
+let data33 = data32.path;
+if(typeof data33 === "string"){
+if(!pattern12.test(data33)){
+const err92 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data33};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1196,8 +1196,9 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err93 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+}
+else {
+const err93 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data33};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1207,11 +1208,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
-if(data29.unhealthyThreshold !== undefined){
-let data34 = data29.unhealthyThreshold;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err94 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+if(data32.interval !== undefined){
+let data34 = data32.interval;
+if(typeof data34 === "string"){
+if(!pattern0.test(data34)){
+const err94 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data34};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1220,9 +1221,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 > 100 || isNaN(data34)){
-const err95 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+}
+else {
+const err95 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data34};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1231,8 +1232,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data34 < 1 || isNaN(data34)){
-const err96 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+}
+if(data32.timeout !== undefined){
+let data35 = data32.timeout;
+if(typeof data35 === "string"){
+if(!pattern0.test(data35)){
+const err96 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data35};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1242,10 +1247,8 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
-}
 else {
-const err97 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+const err97 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data35};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1255,13 +1258,10 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data20.outlierDetection !== undefined){
-let data35 = data20.outlierDetection;
-const _errs99 = errors;
-let valid13 = false;
-const _errs100 = errors;
-if(typeof data35 !== "boolean"){
-const err98 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data35};
+if(data32.healthyThreshold !== undefined){
+let data36 = data32.healthyThreshold;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err98 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data36};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1270,8 +1270,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(false !== data35){
-const err99 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data35};
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 100 || isNaN(data36)){
+const err99 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data36};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1280,14 +1281,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid2 = _errs100 === errors;
-valid13 = valid13 || _valid2;
-if(!valid13){
-const _errs102 = errors;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key10 in data35){
-if(!((((key10 === "consecutiveFailures") || (key10 === "baseEjectionTime")) || (key10 === "maxEjectionTime")) || (key10 === "maxEjectionPercent"))){
-const err100 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data35};
+if(data36 < 1 || isNaN(data36)){
+const err100 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data36};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1297,10 +1292,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data35.consecutiveFailures !== undefined){
-let data36 = data35.consecutiveFailures;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err101 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+}
+if(data32.unhealthyThreshold !== undefined){
+let data37 = data32.unhealthyThreshold;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err101 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1309,9 +1305,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 1000 || isNaN(data36)){
-const err102 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 100 || isNaN(data37)){
+const err102 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1320,8 +1316,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data36 < 1 || isNaN(data36)){
-const err103 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+if(data37 < 1 || isNaN(data37)){
+const err103 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1332,11 +1328,9 @@ errors++;
 }
 }
 }
-if(data35.baseEjectionTime !== undefined){
-let data37 = data35.baseEjectionTime;
-if(typeof data37 === "string"){
-if(!pattern0.test(data37)){
-const err104 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data37};
+}
+else {
+const err104 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data32};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1346,8 +1340,13 @@ vErrors.push(err104);
 errors++;
 }
 }
-else {
-const err105 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data37};
+if(data21.outlierDetection !== undefined){
+let data38 = data21.outlierDetection;
+const _errs105 = errors;
+let valid13 = false;
+const _errs106 = errors;
+if(typeof data38 !== "boolean"){
+const err105 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data38};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1356,12 +1355,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data35.maxEjectionTime !== undefined){
-let data38 = data35.maxEjectionTime;
-if(typeof data38 === "string"){
-if(!pattern0.test(data38)){
-const err106 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data38};
+if(false !== data38){
+const err106 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data38};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1370,9 +1365,14 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-else {
-const err107 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data38};
+var _valid2 = _errs106 === errors;
+valid13 = valid13 || _valid2;
+if(!valid13){
+const _errs108 = errors;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key10 in data38){
+if(!((((key10 === "consecutiveFailures") || (key10 === "baseEjectionTime")) || (key10 === "maxEjectionTime")) || (key10 === "maxEjectionPercent"))){
+const err107 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data38};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1382,10 +1382,10 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data35.maxEjectionPercent !== undefined){
-let data39 = data35.maxEjectionPercent;
+if(data38.consecutiveFailures !== undefined){
+let data39 = data38.consecutiveFailures;
 if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err108 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+const err108 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data39};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1395,8 +1395,8 @@ vErrors.push(err108);
 errors++;
 }
 if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 100 || isNaN(data39)){
-const err109 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+if(data39 > 1000 || isNaN(data39)){
+const err109 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data39};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1405,8 +1405,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data39 < 0 || isNaN(data39)){
-const err110 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+if(data39 < 1 || isNaN(data39)){
+const err110 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data39};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1417,9 +1417,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data35};
+if(data38.baseEjectionTime !== undefined){
+let data40 = data38.baseEjectionTime;
+if(typeof data40 === "string"){
+if(!pattern0.test(data40)){
+const err111 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data40};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1428,11 +1430,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-var _valid2 = _errs102 === errors;
-valid13 = valid13 || _valid2;
 }
-if(!valid13){
-const err112 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data35};
+else {
+const err112 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data40};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1441,21 +1441,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-else {
-errors = _errs99;
-if(vErrors !== null){
-if(_errs99){
-vErrors.length = _errs99;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+if(data38.maxEjectionTime !== undefined){
+let data41 = data38.maxEjectionTime;
+if(typeof data41 === "string"){
+if(!pattern0.test(data41)){
+const err113 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data41};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1465,10 +1456,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-}
-}
 else {
-const err114 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data19};
+const err114 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data41};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1478,11 +1467,10 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data40 = data.routes;
-if(Array.isArray(data40)){
-if(data40.length < 1){
-const err115 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data40};
+if(data38.maxEjectionPercent !== undefined){
+let data42 = data38.maxEjectionPercent;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err115 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data42};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1491,12 +1479,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-const len1 = data40.length;
-for(let i1=0; i1<len1; i1++){
-let data41 = data40[i1];
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.name === undefined){
-const err116 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data41};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 100 || isNaN(data42)){
+const err116 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data42};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1505,9 +1490,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-for(const key11 in data41){
-if(!(func5.call(schema11.properties.routes.items.properties, key11))){
-const err117 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data41};
+if(data42 < 0 || isNaN(data42)){
+const err117 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data42};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1517,11 +1501,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data41.name !== undefined){
-let data42 = data41.name;
-if(typeof data42 === "string"){
-if(!pattern5.test(data42)){
-const err118 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data42};
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data38};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1530,9 +1513,11 @@ vErrors.push(err118);
 }
 errors++;
 }
+var _valid2 = _errs108 === errors;
+valid13 = valid13 || _valid2;
 }
-else {
-const err119 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data42};
+if(!valid13){
+const err119 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data38};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1541,13 +1526,21 @@ vErrors.push(err119);
 }
 errors++;
 }
+else {
+errors = _errs105;
+if(vErrors !== null){
+if(_errs105){
+vErrors.length = _errs105;
 }
-if(data41.match !== undefined){
-let data43 = data41.match;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-for(const key12 in data43){
-if(!(((key12 === "host") || (key12 === "path")) || (key12 === "methods"))){
-const err120 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data43};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data21};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1557,14 +1550,10 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data43.host !== undefined){
-let data44 = data43.host;
-const _errs124 = errors;
-let valid19 = false;
-const _errs125 = errors;
-if(typeof data44 === "string"){
-if(!pattern16.test(data44)){
-const err121 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data44};
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data20};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1574,8 +1563,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data44};
+if(data.routes !== undefined){
+let data43 = data.routes;
+if(Array.isArray(data43)){
+if(data43.length < 1){
+const err122 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data43};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1584,13 +1576,12 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid3 = _errs125 === errors;
-valid19 = valid19 || _valid3;
-if(!valid19){
-const _errs127 = errors;
-if(Array.isArray(data44)){
-if(data44.length < 1){
-const err123 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data44};
+const len1 = data43.length;
+for(let i1=0; i1<len1; i1++){
+let data44 = data43[i1];
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.name === undefined){
+const err123 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data44};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1599,12 +1590,9 @@ vErrors.push(err123);
 }
 errors++;
 }
-const len2 = data44.length;
-for(let i2=0; i2<len2; i2++){
-let data45 = data44[i2];
-if(typeof data45 === "string"){
-if(!pattern16.test(data45)){
-const err124 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data45};
+for(const key11 in data44){
+if(!(func5.call(schema11.properties.routes.items.properties, key11))){
+const err124 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data44};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1614,8 +1602,11 @@ vErrors.push(err124);
 errors++;
 }
 }
-else {
-const err125 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data45};
+if(data44.name !== undefined){
+let data45 = data44.name;
+if(typeof data45 === "string"){
+if(!pattern6.test(data45)){
+const err125 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data45};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1625,9 +1616,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
 else {
-const err126 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data44};
+const err126 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data45};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1636,11 +1626,13 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid3 = _errs127 === errors;
-valid19 = valid19 || _valid3;
 }
-if(!valid19){
-const err127 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data44};
+if(data44.match !== undefined){
+let data46 = data44.match;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key12 in data46){
+if(!(((key12 === "host") || (key12 === "path")) || (key12 === "methods"))){
+const err127 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data46};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1649,23 +1641,15 @@ vErrors.push(err127);
 }
 errors++;
 }
-else {
-errors = _errs124;
-if(vErrors !== null){
-if(_errs124){
-vErrors.length = _errs124;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data43.path !== undefined){
-let data46 = data43.path;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(Object.keys(data46).length > 1){
-const err128 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+if(data46.host !== undefined){
+let data47 = data46.host;
+const _errs130 = errors;
+let valid19 = false;
+const _errs131 = errors;
+if(typeof data47 === "string"){
+if(!pattern18.test(data47)){
+const err128 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1674,8 +1658,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(Object.keys(data46).length < 1){
-const err129 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+}
+else {
+const err129 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data47};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1684,9 +1669,13 @@ vErrors.push(err129);
 }
 errors++;
 }
-for(const key13 in data46){
-if(!(((key13 === "prefix") || (key13 === "exact")) || (key13 === "regex"))){
-const err130 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+var _valid3 = _errs131 === errors;
+valid19 = valid19 || _valid3;
+if(!valid19){
+const _errs133 = errors;
+if(Array.isArray(data47)){
+if(data47.length < 1){
+const err130 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1695,12 +1684,12 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data46.prefix !== undefined){
-let data47 = data46.prefix;
-if(typeof data47 === "string"){
-if(!pattern10.test(data47)){
-const err131 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data47};
+const len2 = data47.length;
+for(let i2=0; i2<len2; i2++){
+let data48 = data47[i2];
+if(typeof data48 === "string"){
+if(!pattern18.test(data48)){
+const err131 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data48};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1711,7 +1700,7 @@ errors++;
 }
 }
 else {
-const err132 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data47};
+const err132 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data48};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1721,11 +1710,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data46.exact !== undefined){
-let data48 = data46.exact;
-if(typeof data48 === "string"){
-if(!pattern10.test(data48)){
-const err133 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data48};
+}
+else {
+const err133 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data47};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1734,9 +1721,11 @@ vErrors.push(err133);
 }
 errors++;
 }
+var _valid3 = _errs133 === errors;
+valid19 = valid19 || _valid3;
 }
-else {
-const err134 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data48};
+if(!valid19){
+const err134 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data47};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1745,11 +1734,23 @@ vErrors.push(err134);
 }
 errors++;
 }
+else {
+errors = _errs130;
+if(vErrors !== null){
+if(_errs130){
+vErrors.length = _errs130;
 }
-if(data46.regex !== undefined){
-let data49 = data46.regex;
-if(typeof data49 !== "string"){
-const err135 = {instancePath:instancePath+"/routes/" + i1+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data49};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.path !== undefined){
+let data49 = data46.path;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(Object.keys(data49).length > 1){
+const err135 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data49};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1758,10 +1759,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-}
-else {
-const err136 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+if(Object.keys(data49).length < 1){
+const err136 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data49};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1770,12 +1769,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-}
-if(data43.methods !== undefined){
-let data50 = data43.methods;
-if(Array.isArray(data50)){
-if(data50.length < 1){
-const err137 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data50};
+for(const key13 in data49){
+if(!(((key13 === "prefix") || (key13 === "exact")) || (key13 === "regex"))){
+const err137 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data49};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1784,12 +1780,12 @@ vErrors.push(err137);
 }
 errors++;
 }
-const len3 = data50.length;
-for(let i3=0; i3<len3; i3++){
-let data51 = data50[i3];
-if(typeof data51 === "string"){
-if(!pattern20.test(data51)){
-const err138 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data51};
+}
+if(data49.prefix !== undefined){
+let data50 = data49.prefix;
+if(typeof data50 === "string"){
+if(!pattern12.test(data50)){
+const err138 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data50};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1800,7 +1796,7 @@ errors++;
 }
 }
 else {
-const err139 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data51};
+const err139 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data50};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1810,9 +1806,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
-else {
-const err140 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data50};
+if(data49.exact !== undefined){
+let data51 = data49.exact;
+if(typeof data51 === "string"){
+if(!pattern12.test(data51)){
+const err140 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data51};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1822,9 +1820,8 @@ vErrors.push(err140);
 errors++;
 }
 }
-}
 else {
-const err141 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data43};
+const err141 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data51};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1834,15 +1831,10 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data41.rules !== undefined){
-let data52 = data41.rules;
-if(Array.isArray(data52)){
-const len4 = data52.length;
-for(let i4=0; i4<len4; i4++){
-let data53 = data52[i4];
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.name === undefined){
-const err142 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+if(data49.regex !== undefined){
+let data52 = data49.regex;
+if(typeof data52 !== "string"){
+const err142 = {instancePath:instancePath+"/routes/" + i1+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data52};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1851,8 +1843,10 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data53.when === undefined){
-const err143 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data49};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1861,9 +1855,12 @@ vErrors.push(err143);
 }
 errors++;
 }
-for(const key14 in data53){
-if(!((((key14 === "name") || (key14 === "when")) || (key14 === "to")) || (key14 === "split"))){
-const err144 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+}
+if(data46.methods !== undefined){
+let data53 = data46.methods;
+if(Array.isArray(data53)){
+if(data53.length < 1){
+const err144 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data53};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1872,12 +1869,12 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data53.name !== undefined){
-let data54 = data53.name;
+const len3 = data53.length;
+for(let i3=0; i3<len3; i3++){
+let data54 = data53[i3];
 if(typeof data54 === "string"){
-if(!pattern5.test(data54)){
-const err145 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data54};
+if(!pattern22.test(data54)){
+const err145 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data54};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1888,7 +1885,7 @@ errors++;
 }
 }
 else {
-const err146 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data54};
+const err146 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data54};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1898,12 +1895,9 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data53.when !== undefined){
-let data55 = data53.when;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-for(const key15 in data55){
-if(!((((key15 === "headers") || (key15 === "cookies")) || (key15 === "query")) || (key15 === "userAgent"))){
-const err147 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data55};
+}
+else {
+const err147 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data53};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1913,12 +1907,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data55.headers !== undefined){
-let data56 = data55.headers;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key16 in data56){
-if(!(pattern2.test(key16))){
-const err148 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data56};
+}
+else {
+const err148 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data46};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1928,12 +1919,15 @@ vErrors.push(err148);
 errors++;
 }
 }
-for(const key17 in data56){
-if(pattern2.test(key17)){
-let data57 = data56[key17];
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-if(Object.keys(data57).length > 1){
-const err149 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data44.rules !== undefined){
+let data55 = data44.rules;
+if(Array.isArray(data55)){
+const len4 = data55.length;
+for(let i4=0; i4<len4; i4++){
+let data56 = data55[i4];
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.name === undefined){
+const err149 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data56};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1942,8 +1936,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(Object.keys(data57).length < 1){
-const err150 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data56.when === undefined){
+const err150 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data56};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1952,9 +1946,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-for(const key18 in data57){
-if(!((((((key18 === "exact") || (key18 === "prefix")) || (key18 === "suffix")) || (key18 === "regex")) || (key18 === "in")) || (key18 === "present"))){
-const err151 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+for(const key14 in data56){
+if(!((((key14 === "name") || (key14 === "when")) || (key14 === "to")) || (key14 === "split"))){
+const err151 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data56};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1964,10 +1958,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data57.exact !== undefined){
-let data58 = data57.exact;
-if(typeof data58 !== "string"){
-const err152 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data58};
+if(data56.name !== undefined){
+let data57 = data56.name;
+if(typeof data57 === "string"){
+if(!pattern6.test(data57)){
+const err152 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data57};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1977,10 +1972,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data57.prefix !== undefined){
-let data59 = data57.prefix;
-if(typeof data59 !== "string"){
-const err153 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data59};
+else {
+const err153 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data57};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1990,10 +1983,12 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data57.suffix !== undefined){
-let data60 = data57.suffix;
-if(typeof data60 !== "string"){
-const err154 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data60};
+if(data56.when !== undefined){
+let data58 = data56.when;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key15 in data58){
+if(!((((key15 === "headers") || (key15 === "cookies")) || (key15 === "query")) || (key15 === "userAgent"))){
+const err154 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data58};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2003,10 +1998,12 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data57.regex !== undefined){
-let data61 = data57.regex;
-if(typeof data61 !== "string"){
-const err155 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data61};
+if(data58.headers !== undefined){
+let data59 = data58.headers;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key16 in data59){
+if(!(pattern3.test(key16))){
+const err155 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2016,11 +2013,12 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data57.in !== undefined){
-let data62 = data57.in;
-if(Array.isArray(data62)){
-if(data62.length < 1){
-const err156 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data62};
+for(const key17 in data59){
+if(pattern3.test(key17)){
+let data60 = data59[key17];
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(Object.keys(data60).length > 1){
+const err156 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2029,11 +2027,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-const len5 = data62.length;
-for(let i5=0; i5<len5; i5++){
-let data63 = data62[i5];
-if(typeof data63 !== "string"){
-const err157 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i5,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data63};
+if(Object.keys(data60).length < 1){
+const err157 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2042,10 +2037,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-else {
-const err158 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data62};
+for(const key18 in data60){
+if(!((((((key18 === "exact") || (key18 === "prefix")) || (key18 === "suffix")) || (key18 === "regex")) || (key18 === "in")) || (key18 === "present"))){
+const err158 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2055,10 +2049,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data57.present !== undefined){
-let data64 = data57.present;
-if(typeof data64 !== "boolean"){
-const err159 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data64};
+if(data60.exact !== undefined){
+let data61 = data60.exact;
+if(typeof data61 !== "string"){
+const err159 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data61};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2068,9 +2062,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-}
-else {
-const err160 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data60.prefix !== undefined){
+let data62 = data60.prefix;
+if(typeof data62 !== "string"){
+const err160 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data62};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2080,10 +2075,10 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-}
-else {
-const err161 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data56};
+if(data60.suffix !== undefined){
+let data63 = data60.suffix;
+if(typeof data63 !== "string"){
+const err161 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data63};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2093,12 +2088,10 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data55.cookies !== undefined){
-let data65 = data55.cookies;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key19 in data65){
-if(!(pattern2.test(key19))){
-const err162 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data65};
+if(data60.regex !== undefined){
+let data64 = data60.regex;
+if(typeof data64 !== "string"){
+const err162 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data64};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2108,12 +2101,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-for(const key20 in data65){
-if(pattern2.test(key20)){
-let data66 = data65[key20];
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(Object.keys(data66).length > 1){
-const err163 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+if(data60.in !== undefined){
+let data65 = data60.in;
+if(Array.isArray(data65)){
+if(data65.length < 1){
+const err163 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data65};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2122,8 +2114,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(Object.keys(data66).length < 1){
-const err164 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+const len5 = data65.length;
+for(let i5=0; i5<len5; i5++){
+let data66 = data65[i5];
+if(typeof data66 !== "string"){
+const err164 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i5,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data66};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2132,9 +2127,10 @@ vErrors.push(err164);
 }
 errors++;
 }
-for(const key21 in data66){
-if(!((((((key21 === "exact") || (key21 === "prefix")) || (key21 === "suffix")) || (key21 === "regex")) || (key21 === "in")) || (key21 === "present"))){
-const err165 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data65};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2144,10 +2140,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data66.exact !== undefined){
-let data67 = data66.exact;
-if(typeof data67 !== "string"){
-const err166 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data67};
+if(data60.present !== undefined){
+let data67 = data60.present;
+if(typeof data67 !== "boolean"){
+const err166 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data67};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2157,10 +2153,9 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data66.prefix !== undefined){
-let data68 = data66.prefix;
-if(typeof data68 !== "string"){
-const err167 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data68};
+}
+else {
+const err167 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2170,10 +2165,10 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data66.suffix !== undefined){
-let data69 = data66.suffix;
-if(typeof data69 !== "string"){
-const err168 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data69};
+}
+}
+else {
+const err168 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data59};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2183,10 +2178,12 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(data66.regex !== undefined){
-let data70 = data66.regex;
-if(typeof data70 !== "string"){
-const err169 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data70};
+if(data58.cookies !== undefined){
+let data68 = data58.cookies;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key19 in data68){
+if(!(pattern3.test(key19))){
+const err169 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data68};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2196,11 +2193,12 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data66.in !== undefined){
-let data71 = data66.in;
-if(Array.isArray(data71)){
-if(data71.length < 1){
-const err170 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data71};
+for(const key20 in data68){
+if(pattern3.test(key20)){
+let data69 = data68[key20];
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(Object.keys(data69).length > 1){
+const err170 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2209,11 +2207,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-const len6 = data71.length;
-for(let i6=0; i6<len6; i6++){
-let data72 = data71[i6];
-if(typeof data72 !== "string"){
-const err171 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data72};
+if(Object.keys(data69).length < 1){
+const err171 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2222,10 +2217,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-}
-else {
-const err172 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data71};
+for(const key21 in data69){
+if(!((((((key21 === "exact") || (key21 === "prefix")) || (key21 === "suffix")) || (key21 === "regex")) || (key21 === "in")) || (key21 === "present"))){
+const err172 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2235,10 +2229,10 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data66.present !== undefined){
-let data73 = data66.present;
-if(typeof data73 !== "boolean"){
-const err173 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data73};
+if(data69.exact !== undefined){
+let data70 = data69.exact;
+if(typeof data70 !== "string"){
+const err173 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data70};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2248,9 +2242,10 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-else {
-const err174 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+if(data69.prefix !== undefined){
+let data71 = data69.prefix;
+if(typeof data71 !== "string"){
+const err174 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data71};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2260,10 +2255,10 @@ vErrors.push(err174);
 errors++;
 }
 }
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data65};
+if(data69.suffix !== undefined){
+let data72 = data69.suffix;
+if(typeof data72 !== "string"){
+const err175 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data72};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2273,12 +2268,10 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data55.query !== undefined){
-let data74 = data55.query;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key22 in data74){
-if(!(pattern26.test(key22))){
-const err176 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data74};
+if(data69.regex !== undefined){
+let data73 = data69.regex;
+if(typeof data73 !== "string"){
+const err176 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data73};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2288,12 +2281,11 @@ vErrors.push(err176);
 errors++;
 }
 }
-for(const key23 in data74){
-if(pattern26.test(key23)){
-let data75 = data74[key23];
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-if(Object.keys(data75).length > 1){
-const err177 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+if(data69.in !== undefined){
+let data74 = data69.in;
+if(Array.isArray(data74)){
+if(data74.length < 1){
+const err177 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data74};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2302,8 +2294,11 @@ vErrors.push(err177);
 }
 errors++;
 }
-if(Object.keys(data75).length < 1){
-const err178 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+const len6 = data74.length;
+for(let i6=0; i6<len6; i6++){
+let data75 = data74[i6];
+if(typeof data75 !== "string"){
+const err178 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data75};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2312,9 +2307,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-for(const key24 in data75){
-if(!((((((key24 === "exact") || (key24 === "prefix")) || (key24 === "suffix")) || (key24 === "regex")) || (key24 === "in")) || (key24 === "present"))){
-const err179 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data74};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2324,10 +2320,10 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data75.exact !== undefined){
-let data76 = data75.exact;
-if(typeof data76 !== "string"){
-const err180 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data76};
+if(data69.present !== undefined){
+let data76 = data69.present;
+if(typeof data76 !== "boolean"){
+const err180 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data76};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2337,10 +2333,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data75.prefix !== undefined){
-let data77 = data75.prefix;
-if(typeof data77 !== "string"){
-const err181 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data77};
+}
+else {
+const err181 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2350,10 +2345,10 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data75.suffix !== undefined){
-let data78 = data75.suffix;
-if(typeof data78 !== "string"){
-const err182 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data78};
+}
+}
+else {
+const err182 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data68};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2363,10 +2358,12 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data75.regex !== undefined){
-let data79 = data75.regex;
-if(typeof data79 !== "string"){
-const err183 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data79};
+if(data58.query !== undefined){
+let data77 = data58.query;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key22 in data77){
+if(!(pattern28.test(key22))){
+const err183 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data77};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2376,11 +2373,12 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data75.in !== undefined){
-let data80 = data75.in;
-if(Array.isArray(data80)){
-if(data80.length < 1){
-const err184 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data80};
+for(const key23 in data77){
+if(pattern28.test(key23)){
+let data78 = data77[key23];
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(Object.keys(data78).length > 1){
+const err184 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data78};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2389,11 +2387,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-const len7 = data80.length;
-for(let i7=0; i7<len7; i7++){
-let data81 = data80[i7];
-if(typeof data81 !== "string"){
-const err185 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data81};
+if(Object.keys(data78).length < 1){
+const err185 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data78};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2402,10 +2397,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-}
-else {
-const err186 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data80};
+for(const key24 in data78){
+if(!((((((key24 === "exact") || (key24 === "prefix")) || (key24 === "suffix")) || (key24 === "regex")) || (key24 === "in")) || (key24 === "present"))){
+const err186 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data78};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2415,10 +2409,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data75.present !== undefined){
-let data82 = data75.present;
-if(typeof data82 !== "boolean"){
-const err187 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data82};
+if(data78.exact !== undefined){
+let data79 = data78.exact;
+if(typeof data79 !== "string"){
+const err187 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data79};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2428,9 +2422,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+if(data78.prefix !== undefined){
+let data80 = data78.prefix;
+if(typeof data80 !== "string"){
+const err188 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data80};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2440,10 +2435,10 @@ vErrors.push(err188);
 errors++;
 }
 }
-}
-}
-else {
-const err189 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data74};
+if(data78.suffix !== undefined){
+let data81 = data78.suffix;
+if(typeof data81 !== "string"){
+const err189 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data81};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2453,11 +2448,10 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data55.userAgent !== undefined){
-let data83 = data55.userAgent;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(Object.keys(data83).length > 1){
-const err190 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+if(data78.regex !== undefined){
+let data82 = data78.regex;
+if(typeof data82 !== "string"){
+const err190 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data82};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2466,8 +2460,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(Object.keys(data83).length < 1){
-const err191 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+}
+if(data78.in !== undefined){
+let data83 = data78.in;
+if(Array.isArray(data83)){
+if(data83.length < 1){
+const err191 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data83};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2476,9 +2474,11 @@ vErrors.push(err191);
 }
 errors++;
 }
-for(const key25 in data83){
-if(!((((((key25 === "exact") || (key25 === "prefix")) || (key25 === "suffix")) || (key25 === "regex")) || (key25 === "in")) || (key25 === "present"))){
-const err192 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+const len7 = data83.length;
+for(let i7=0; i7<len7; i7++){
+let data84 = data83[i7];
+if(typeof data84 !== "string"){
+const err192 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data84};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2488,10 +2488,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data83.exact !== undefined){
-let data84 = data83.exact;
-if(typeof data84 !== "string"){
-const err193 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data84};
+}
+else {
+const err193 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data83};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2501,10 +2500,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data83.prefix !== undefined){
-let data85 = data83.prefix;
-if(typeof data85 !== "string"){
-const err194 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data85};
+if(data78.present !== undefined){
+let data85 = data78.present;
+if(typeof data85 !== "boolean"){
+const err194 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data85};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2514,10 +2513,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data83.suffix !== undefined){
-let data86 = data83.suffix;
-if(typeof data86 !== "string"){
-const err195 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data86};
+}
+else {
+const err195 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data78};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2527,10 +2525,10 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data83.regex !== undefined){
-let data87 = data83.regex;
-if(typeof data87 !== "string"){
-const err196 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data87};
+}
+}
+else {
+const err196 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data77};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2540,11 +2538,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data83.in !== undefined){
-let data88 = data83.in;
-if(Array.isArray(data88)){
-if(data88.length < 1){
-const err197 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data88};
+if(data58.userAgent !== undefined){
+let data86 = data58.userAgent;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+if(Object.keys(data86).length > 1){
+const err197 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data86};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2553,11 +2551,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-const len8 = data88.length;
-for(let i8=0; i8<len8; i8++){
-let data89 = data88[i8];
-if(typeof data89 !== "string"){
-const err198 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data89};
+if(Object.keys(data86).length < 1){
+const err198 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data86};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2566,10 +2561,9 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-}
-else {
-const err199 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data88};
+for(const key25 in data86){
+if(!((((((key25 === "exact") || (key25 === "prefix")) || (key25 === "suffix")) || (key25 === "regex")) || (key25 === "in")) || (key25 === "present"))){
+const err199 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data86};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2579,10 +2573,10 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data83.present !== undefined){
-let data90 = data83.present;
-if(typeof data90 !== "boolean"){
-const err200 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data90};
+if(data86.exact !== undefined){
+let data87 = data86.exact;
+if(typeof data87 !== "string"){
+const err200 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data87};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2592,9 +2586,10 @@ vErrors.push(err200);
 errors++;
 }
 }
-}
-else {
-const err201 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+if(data86.prefix !== undefined){
+let data88 = data86.prefix;
+if(typeof data88 !== "string"){
+const err201 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data88};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2604,9 +2599,10 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data55};
+if(data86.suffix !== undefined){
+let data89 = data86.suffix;
+if(typeof data89 !== "string"){
+const err202 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data89};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2616,11 +2612,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data53.to !== undefined){
-let data91 = data53.to;
-if(typeof data91 === "string"){
-if(!pattern5.test(data91)){
-const err203 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data91};
+if(data86.regex !== undefined){
+let data90 = data86.regex;
+if(typeof data90 !== "string"){
+const err203 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data90};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2630,8 +2625,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data91};
+if(data86.in !== undefined){
+let data91 = data86.in;
+if(Array.isArray(data91)){
+if(data91.length < 1){
+const err204 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data91};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2640,12 +2638,11 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data53.split !== undefined){
-let data92 = data53.split;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-if(Object.keys(data92).length < 1){
-const err205 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+const len8 = data91.length;
+for(let i8=0; i8<len8; i8++){
+let data92 = data91[i8];
+if(typeof data92 !== "string"){
+const err205 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data92};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2654,9 +2651,10 @@ vErrors.push(err205);
 }
 errors++;
 }
-for(const key26 in data92){
-if(!(pattern5.test(key26))){
-const err206 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+}
+}
+else {
+const err206 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data91};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2666,11 +2664,10 @@ vErrors.push(err206);
 errors++;
 }
 }
-for(const key27 in data92){
-if(pattern5.test(key27)){
-let data93 = data92[key27];
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err207 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+if(data86.present !== undefined){
+let data93 = data86.present;
+if(typeof data93 !== "boolean"){
+const err207 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data93};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2679,9 +2676,10 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 > 1000000 || isNaN(data93)){
-const err208 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data86};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2690,8 +2688,10 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data93 < 0 || isNaN(data93)){
-const err209 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+}
+}
+else {
+const err209 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data58};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2701,11 +2701,11 @@ vErrors.push(err209);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err210 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+if(data56.to !== undefined){
+let data94 = data56.to;
+if(typeof data94 === "string"){
+if(!pattern6.test(data94)){
+const err210 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data94};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2715,9 +2715,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
 else {
-const err211 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+const err211 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data94};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2727,9 +2726,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/routes/" + i1+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data52};
+if(data56.split !== undefined){
+let data95 = data56.split;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+if(Object.keys(data95).length < 1){
+const err212 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data95};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2738,12 +2739,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data41.to !== undefined){
-let data94 = data41.to;
-if(typeof data94 === "string"){
-if(!pattern5.test(data94)){
-const err213 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data94};
+for(const key26 in data95){
+if(!(pattern6.test(key26))){
+const err213 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data95};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2753,8 +2751,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data94};
+for(const key27 in data95){
+if(pattern6.test(key27)){
+let data96 = data95[key27];
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err214 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2763,12 +2764,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-if(data41.split !== undefined){
-let data95 = data41.split;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-if(Object.keys(data95).length < 1){
-const err215 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 1000000 || isNaN(data96)){
+const err215 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2777,9 +2775,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-for(const key28 in data95){
-if(!(pattern5.test(key28))){
-const err216 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+if(data96 < 0 || isNaN(data96)){
+const err216 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2789,11 +2786,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-for(const key29 in data95){
-if(pattern5.test(key29)){
-let data96 = data95[key29];
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err217 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+}
+}
+}
+else {
+const err217 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data95};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2802,9 +2799,10 @@ vErrors.push(err217);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 1000000 || isNaN(data96)){
-const err218 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+}
+}
+else {
+const err218 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data56};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2813,8 +2811,10 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data96 < 0 || isNaN(data96)){
-const err219 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+}
+}
+else {
+const err219 = {instancePath:instancePath+"/routes/" + i1+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data55};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2824,11 +2824,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err220 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+if(data44.to !== undefined){
+let data97 = data44.to;
+if(typeof data97 === "string"){
+if(!pattern6.test(data97)){
+const err220 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data97};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2838,12 +2838,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data41.sticky !== undefined){
-let data97 = data41.sticky;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key30 in data97){
-if(!((((((key30 === "cookie") || (key30 === "header")) || (key30 === "maxAge")) || (key30 === "path")) || (key30 === "domain")) || (key30 === "secure"))){
-const err221 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data97};
+else {
+const err221 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data97};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2853,11 +2849,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data97.cookie !== undefined){
-let data98 = data97.cookie;
-if(typeof data98 === "string"){
-if(func2(data98) > 256){
-const err222 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+if(data44.split !== undefined){
+let data98 = data44.split;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(Object.keys(data98).length < 1){
+const err222 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data98};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2866,8 +2862,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(!pattern2.test(data98)){
-const err223 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+for(const key28 in data98){
+if(!(pattern6.test(key28))){
+const err223 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data98};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2877,8 +2874,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+for(const key29 in data98){
+if(pattern6.test(key29)){
+let data99 = data98[key29];
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err224 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data99};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2887,12 +2887,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data97.header !== undefined){
-let data99 = data97.header;
-if(typeof data99 === "string"){
-if(func2(data99) > 256){
-const err225 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 1000000 || isNaN(data99)){
+const err225 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data99};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2901,8 +2898,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(!pattern2.test(data99)){
-const err226 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+if(data99 < 0 || isNaN(data99)){
+const err226 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data99};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2912,8 +2909,11 @@ vErrors.push(err226);
 errors++;
 }
 }
+}
+}
+}
 else {
-const err227 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+const err227 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data98};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2923,11 +2923,12 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data97.maxAge !== undefined){
-let data100 = data97.maxAge;
-if(typeof data100 === "string"){
-if(!pattern0.test(data100)){
-const err228 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data100};
+if(data44.sticky !== undefined){
+let data100 = data44.sticky;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+for(const key30 in data100){
+if(!((((((key30 === "cookie") || (key30 === "header")) || (key30 === "maxAge")) || (key30 === "path")) || (key30 === "domain")) || (key30 === "secure"))){
+const err228 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data100};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2937,8 +2938,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data100};
+if(data100.cookie !== undefined){
+let data101 = data100.cookie;
+if(typeof data101 === "string"){
+if(func2(data101) > 256){
+const err229 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data101};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2947,12 +2951,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data97.path !== undefined){
-let data101 = data97.path;
-if(typeof data101 === "string"){
-if(!pattern37.test(data101)){
-const err230 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data101};
+if(!pattern3.test(data101)){
+const err230 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data101};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2963,7 +2963,7 @@ errors++;
 }
 }
 else {
-const err231 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data101};
+const err231 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data101};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2973,11 +2973,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data97.domain !== undefined){
-let data102 = data97.domain;
+if(data100.header !== undefined){
+let data102 = data100.header;
 if(typeof data102 === "string"){
-if(!pattern38.test(data102)){
-const err232 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data102};
+if(func2(data102) > 256){
+const err232 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data102};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2986,9 +2986,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-else {
-const err233 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data102};
+if(!pattern3.test(data102)){
+const err233 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data102};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2998,10 +2997,8 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data97.secure !== undefined){
-let data103 = data97.secure;
-if(typeof data103 !== "boolean"){
-const err234 = {instancePath:instancePath+"/routes/" + i1+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data103};
+else {
+const err234 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data102};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3011,9 +3008,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
-else {
-const err235 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data97};
+if(data100.maxAge !== undefined){
+let data103 = data100.maxAge;
+if(typeof data103 === "string"){
+if(!pattern0.test(data103)){
+const err235 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data103};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3023,11 +3022,8 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data41.timeout !== undefined){
-let data104 = data41.timeout;
-if(typeof data104 === "string"){
-if(!pattern0.test(data104)){
-const err236 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data104};
+else {
+const err236 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data103};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3037,8 +3033,11 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data104};
+if(data100.path !== undefined){
+let data104 = data100.path;
+if(typeof data104 === "string"){
+if(!pattern39.test(data104)){
+const err237 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data104};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3048,11 +3047,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data41.idleTimeout !== undefined){
-let data105 = data41.idleTimeout;
-if(typeof data105 === "string"){
-if(!pattern0.test(data105)){
-const err238 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data105};
+else {
+const err238 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data104};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3062,8 +3058,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data105};
+if(data100.domain !== undefined){
+let data105 = data100.domain;
+if(typeof data105 === "string"){
+if(!pattern40.test(data105)){
+const err239 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data105};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3073,13 +3072,8 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data41.retries !== undefined){
-let data106 = data41.retries;
-const _errs265 = errors;
-let valid47 = false;
-const _errs266 = errors;
-if(typeof data106 !== "boolean"){
-const err240 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data106};
+else {
+const err240 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data105};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3088,8 +3082,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(false !== data106){
-const err241 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data106};
+}
+if(data100.secure !== undefined){
+let data106 = data100.secure;
+if(typeof data106 !== "boolean"){
+const err241 = {instancePath:instancePath+"/routes/" + i1+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data106};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3098,14 +3095,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-var _valid4 = _errs266 === errors;
-valid47 = valid47 || _valid4;
-if(!valid47){
-const _errs268 = errors;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key31 in data106){
-if(!(((key31 === "attempts") || (key31 === "budgetPercent")) || (key31 === "minPerSecond"))){
-const err242 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data106};
+}
+}
+else {
+const err242 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data100};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3115,10 +3108,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data106.attempts !== undefined){
-let data107 = data106.attempts;
-if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
-const err243 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+if(data44.timeout !== undefined){
+let data107 = data44.timeout;
+if(typeof data107 === "string"){
+if(!pattern0.test(data107)){
+const err243 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data107};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3127,9 +3121,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-if((typeof data107 == "number") && (isFinite(data107))){
-if(data107 > 10 || isNaN(data107)){
-const err244 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+}
+else {
+const err244 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data107};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3138,8 +3132,12 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data107 < 0 || isNaN(data107)){
-const err245 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+}
+if(data44.idleTimeout !== undefined){
+let data108 = data44.idleTimeout;
+if(typeof data108 === "string"){
+if(!pattern0.test(data108)){
+const err245 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data108};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3149,11 +3147,8 @@ vErrors.push(err245);
 errors++;
 }
 }
-}
-if(data106.budgetPercent !== undefined){
-let data108 = data106.budgetPercent;
-if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
-const err246 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+else {
+const err246 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data108};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3162,9 +3157,14 @@ vErrors.push(err246);
 }
 errors++;
 }
-if((typeof data108 == "number") && (isFinite(data108))){
-if(data108 > 100 || isNaN(data108)){
-const err247 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+}
+if(data44.retries !== undefined){
+let data109 = data44.retries;
+const _errs271 = errors;
+let valid47 = false;
+const _errs272 = errors;
+if(typeof data109 !== "boolean"){
+const err247 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data109};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3173,8 +3173,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(data108 < 0 || isNaN(data108)){
-const err248 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+if(false !== data109){
+const err248 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data109};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3183,12 +3183,14 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-if(data106.minPerSecond !== undefined){
-let data109 = data106.minPerSecond;
-if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
-const err249 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+var _valid4 = _errs272 === errors;
+valid47 = valid47 || _valid4;
+if(!valid47){
+const _errs274 = errors;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key31 in data109){
+if(!(((key31 === "attempts") || (key31 === "budgetPercent")) || (key31 === "minPerSecond"))){
+const err249 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data109};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3197,9 +3199,11 @@ vErrors.push(err249);
 }
 errors++;
 }
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 > 100000 || isNaN(data109)){
-const err250 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+}
+if(data109.attempts !== undefined){
+let data110 = data109.attempts;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err250 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data110};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3208,8 +3212,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data109 < 0 || isNaN(data109)){
-const err251 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 > 10 || isNaN(data110)){
+const err251 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data110};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3218,11 +3223,8 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err252 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data106};
+if(data110 < 0 || isNaN(data110)){
+const err252 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data110};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3231,11 +3233,12 @@ vErrors.push(err252);
 }
 errors++;
 }
-var _valid4 = _errs268 === errors;
-valid47 = valid47 || _valid4;
 }
-if(!valid47){
-const err253 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data106};
+}
+if(data109.budgetPercent !== undefined){
+let data111 = data109.budgetPercent;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err253 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data111};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3244,21 +3247,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-else {
-errors = _errs265;
-if(vErrors !== null){
-if(_errs265){
-vErrors.length = _errs265;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err254 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data41};
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 100 || isNaN(data111)){
+const err254 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data111};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3267,10 +3258,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-}
-else {
-const err255 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data40};
+if(data111 < 0 || isNaN(data111)){
+const err255 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data111};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3281,13 +3270,134 @@ errors++;
 }
 }
 }
-else {
-const err256 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data109.minPerSecond !== undefined){
+let data112 = data109.minPerSecond;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err256 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data112};
 if(vErrors === null){
 vErrors = [err256];
 }
 else {
 vErrors.push(err256);
+}
+errors++;
+}
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 100000 || isNaN(data112)){
+const err257 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data112};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+if(data112 < 0 || isNaN(data112)){
+const err258 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data112};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data109};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+var _valid4 = _errs274 === errors;
+valid47 = valid47 || _valid4;
+}
+if(!valid47){
+const err260 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data109};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+else {
+errors = _errs271;
+if(vErrors !== null){
+if(_errs271){
+vErrors.length = _errs271;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data44.maxBodyBytes !== undefined){
+let data113 = data44.maxBodyBytes;
+if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
+const err261 = {instancePath:instancePath+"/routes/" + i1+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data113};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 < 1 || isNaN(data113)){
+const err262 = {instancePath:instancePath+"/routes/" + i1+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data113};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err263 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data44};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+}
+else {
+const err264 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data43};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+}
+else {
+const err265 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
 }
 errors++;
 }
