@@ -151,7 +151,7 @@ export function createMetrics (registry: Registry): Metrics {
 
   const rejected: Counter<'reason' | 'code'> = new Counter({
     name: 'switchyard_rejected_requests_total',
-    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow), body_too_large (413: declared Content-Length over the route\'s maxBodyBytes)',
+    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow), body_too_large (413: declared Content-Length over the route\'s maxBodyBytes), uri_too_long (414), connect (405: CONNECT), options_asterisk (200: OPTIONS *)',
     labelNames: ['reason', 'code'],
     registers,
     collect () {

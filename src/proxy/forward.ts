@@ -41,11 +41,14 @@ export interface ExchangeListener {
  * Requests switchyard answers itself, without a backend: no route matched
  * (404), a request Node's parser or the proxy refused (400), a head over the
  * size or field-count limits (431), headers that came too slowly (408), a
- * declared body over the route's maxBodyBytes (413).
+ * declared body over the route's maxBodyBytes (413), a request line over the
+ * head limit (414), CONNECT (405), `OPTIONS *` (200: a ping of switchyard).
  */
-export const REJECT_REASONS = ['no_route', 'malformed', 'headers_too_large', 'timeout', 'body_too_large'] as const
+export const REJECT_REASONS = ['no_route', 'malformed', 'headers_too_large', 'timeout', 'body_too_large', 'uri_too_long', 'connect', 'options_asterisk'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
-export const REJECT_CODES: Readonly<Record<RejectReason, number>> = { no_route: 404, malformed: 400, headers_too_large: 431, timeout: 408, body_too_large: 413 }
+export const REJECT_CODES: Readonly<Record<RejectReason, number>> = {
+  no_route: 404, malformed: 400, headers_too_large: 431, timeout: 408, body_too_large: 413, uri_too_long: 414, connect: 405, options_asterisk: 200
+}
 
 /** Everything the proxy listener reports (metrics): exchanges, refused requests, WebSocket upgrades. */
 export interface ProxyListener extends ExchangeListener {

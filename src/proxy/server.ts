@@ -17,6 +17,7 @@ import { clientAddress, upstreamRequestHeaders } from './headers.js'
 import { NodeRequestView } from './request-view.js'
 import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
 import { declaredTooLarge, limitedBody } from './body-limit.js'
+import { answerOptionsAsterisk, isH2cUpgrade, overflowedInRequestLine, refuseConnect, replayWithoutUpgrade } from './self-answered.js'
 import { selectTarget } from './upstreams.js'
 
 export const defaultEntropy: Entropy = {
@@ -80,6 +81,10 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       sendError(res, 400, 'bad request (HTTP/1.1 needs a Host header)')
       return
     }
+    if (req.url === '*') {
+      answerAsteriskForm(req, res)
+      return
+    }
     if (draining()) res.shouldKeepAlive = false
     const active = store.current
     const view = new NodeRequestView(req)
@@ -114,7 +119,23 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener, settings.bodyTimeoutMs).start()
   }
 
+  /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
+  function answerAsteriskForm (req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'OPTIONS') {
+      listener.onRejected?.('options_asterisk')
+      answerOptionsAsterisk(res)
+      return
+    }
+    res.shouldKeepAlive = false
+    listener.onRejected?.('malformed')
+    sendError(res, 400, `bad request (the request target * is only for OPTIONS, not ${req.method ?? ''})`)
+  }
+
   function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (isH2cUpgrade(req)) {
+      replayWithoutUpgrade(server, req, socket, head)
+      return
+    }
     const active = store.current
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
@@ -147,12 +168,18 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   }, onRequest)
   server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    listener.onRejected?.('connect')
+    refuseConnect(socket)
+  })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const reason = onClientError(err, socket)
     if (reason !== undefined) listener.onRejected?.(reason)
   })
   return server
 }
+
+const URI_TOO_LONG: [number, string, RejectReason] = [414, 'URI Too Long', 'uri_too_long']
 
 const CLIENT_ERRORS: Readonly<Record<string, [number, string, RejectReason]>> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
@@ -172,7 +199,9 @@ function onClientError (err: NodeJS.ErrnoException, socket: Duplex): RejectReaso
     socket.destroy()
     return undefined
   }
-  const [status, text, why] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
+  const [status, text, why] = err.code === 'HPE_HEADER_OVERFLOW' && overflowedInRequestLine(err)
+    ? URI_TOO_LONG
+    : CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
   const reason = status === 400 ? ` (${(err.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase()})` : ''
   const body = `${text.toLowerCase()}${reason}\n`
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
