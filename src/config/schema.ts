@@ -61,7 +61,13 @@ const ProxyListener = Type.Object({
   /** Request line + headers larger than this get 431 (default 16384 bytes). */
   maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 })),
   /** More header fields than this get 431 (default 100). */
-  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
+  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /**
+   * A client sending a request body must send some of it at least this
+   * often, else 408 and the connection is closed (nginx `client_body_timeout`;
+   * default 60s, `0s` turns it off).
+   */
+  bodyTimeout: Type.Optional(Duration)
 }, closed)
 
 const Shutdown = Type.Object({
@@ -158,7 +164,9 @@ const Route = Type.Object({
    * pointing at the serving target's own origin becomes a path on the
    * client's host, with `stripPrefix` put back.
    */
-  rewriteLocation: Type.Optional(Type.Boolean())
+  rewriteLocation: Type.Optional(Type.Boolean()),
+  /** Request bodies larger than this many bytes get 413 (default: no limit; bodies are streamed, never held in memory). */
+  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 }))
 }, closed)
 
 const TargetUrl = Type.String({ minLength: 1 })
@@ -199,6 +207,14 @@ const Backend = Type.Object({
   keepAliveTimeout: Type.Optional(Duration),
   /** Time allowed to open a connection to a target (default 5s). */
   connectTimeout: Type.Optional(Duration),
+  /**
+   * Requests that may wait for a connection, per target, while all
+   * `connections` are busy; one more gets 503 at once (Envoy
+   * `max_pending_requests`; default 1024, 0: none may wait).
+   */
+  maxPending: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  /** How long a request may wait for a connection before 504 (HAProxy `timeout queue`; default: `connectTimeout`, `0s`: up to the route's timeout). */
+  queueTimeout: Type.Optional(Duration),
   /** Where this backend's traffic goes while none of its targets is healthy. */
   fallback: Type.Optional(Name),
   healthCheck: Type.Optional(HealthCheck),

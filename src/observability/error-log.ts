@@ -2,9 +2,9 @@
  * Errors switchyard produced, on the main log at `warn` with their cause,
  * whether or not the access log is on: a 502/503/504 it answered, a
  * response cut mid-body, a request the parser or the proxy refused (400,
- * 408, 431, …). An upstream's own 5xx is the upstream's answer, not an
- * error of the proxy, and a client that leaves is routine: both only at
- * `debug`, as is a request no route matches.
+ * 408, 413, 414, 431, …). An upstream's own 5xx is the upstream's answer,
+ * not an error of the proxy, and a client that leaves is routine: both only
+ * at `debug`, as are a request no route matches and `OPTIONS *`.
  */
 import type { Logger } from 'pino'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
@@ -18,6 +18,10 @@ const FAILURE_MESSAGES: Readonly<Record<FailureKind, string>> = {
   reset: 'upstream connection reset',
   other: 'upstream request failed',
   no_target: 'no healthy target for the backend or its fallbacks',
+  queue_full: 'upstream queue full',
+  queue_timeout: 'no upstream connection free in time',
+  client_timeout: 'client sent nothing of its request body in time',
+  body_too_large: 'request body over the route\'s limit',
   status: 'upstream answered with a server error',
   client_closed: 'client closed the connection before the response was complete'
 }
@@ -62,7 +66,8 @@ export class ErrorLog implements ProxyListener {
       reason: rejection.reason,
       cause: rejection.cause
     }
-    if (rejection.reason === 'no_route') this.logger.debug(fields, 'no route matches the request')
+    // No route and `OPTIONS *` (a ping of switchyard) are answers, not errors.
+    if (rejection.reason === 'no_route' || rejection.reason === 'options_asterisk') this.logger.debug(fields, rejection.message)
     else this.logger.warn(fields, `request refused: ${rejection.message}`)
   }
 }

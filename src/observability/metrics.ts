@@ -18,7 +18,7 @@ import { RequestMetrics } from './request-metrics.js'
 import type { UpstreamRegistry } from '../proxy/upstreams.js'
 import { METHODS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
 import { REJECT_CODES, REJECT_REASONS } from '../proxy/forward.js'
-import { RETRY_REASONS, UPSTREAM_FAILURES } from '../proxy/failure.js'
+import { QUEUE_FAILURES, RETRY_REASONS, UPSTREAM_FAILURES } from '../proxy/failure.js'
 
 export interface Metrics {
   readonly registry: Registry
@@ -90,6 +90,20 @@ export function createMetrics (registry: Registry): Metrics {
     }
   })
 
+  const queueRejections: Counter<'route' | 'backend' | 'target' | 'reason'> = new Counter({
+    name: 'switchyard_upstream_queue_rejections_total',
+    help: 'Requests answered while waiting for a connection to a busy target: queue_full (503: maxPending already waiting), queue_timeout (504: none free within queueTimeout or the route timeout)',
+    labelNames: ['route', 'backend', 'target', 'reason'],
+    registers,
+    collect () {
+      for (const cell of requests.cells()) {
+        for (const [target, tallies] of cell.queueRejections) {
+          tallies.forEach((t, i) => flush(t, () => queueRejections.labels(cell.route, cell.backend, target, QUEUE_FAILURES[i] ?? 'queue_full')))
+        }
+      }
+    }
+  })
+
   const sticky: Counter<'route' | 'backend'> = new Counter({
     name: 'switchyard_sticky_assignments_total',
     help: 'New users assigned to a backend: responses that set a new sticky cookie (the denominator of an A/B conversion rate)',
@@ -137,7 +151,7 @@ export function createMetrics (registry: Registry): Metrics {
 
   const rejected: Counter<'reason' | 'code'> = new Counter({
     name: 'switchyard_rejected_requests_total',
-    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow)',
+    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow), body_too_large (413: declared Content-Length over the route\'s maxBodyBytes), uri_too_long (414), connect (405: CONNECT), options_asterisk (200: OPTIONS *)',
     labelNames: ['reason', 'code'],
     registers,
     collect () {
@@ -181,6 +195,20 @@ export function createMetrics (registry: Registry): Metrics {
       if (current === undefined || !current.loaded) return
       for (const rt of current.current.runtimes) {
         for (const up of rt.upstreams) targetHealthy.set({ backend: rt.backend.name, target: up.origin }, up.available ? 1 : 0)
+      }
+    }
+  })
+
+  const queueWaiting: Gauge<'backend' | 'target'> = new Gauge({
+    name: 'switchyard_upstream_queue_waiting',
+    help: 'Requests waiting now for a connection to the target (all its `connections` are busy)',
+    labelNames: ['backend', 'target'],
+    registers,
+    collect () {
+      queueWaiting.reset()
+      if (current === undefined || !current.loaded) return
+      for (const rt of current.current.runtimes) {
+        for (const up of rt.upstreams) queueWaiting.set({ backend: rt.backend.name, target: up.origin }, up.waiting.length)
       }
     }
   })

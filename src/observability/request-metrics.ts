@@ -74,7 +74,13 @@ export class RequestMetrics implements ProxyListener {
     // Only a response that carried the new cookie assigned a user; after a
     // 502 the user comes back without one and is assigned then.
     if (d.setStickyId !== undefined && r.headersForwarded) cell.stickyAssignments.value++
-    if (isUpstreamFailure(r.failure) && !r.clientClosed && r.target !== undefined) cell.upstreamError(r.target, r.failure)
+    const failure = r.failure
+    if (failure === undefined || r.target === undefined) return
+    if (isUpstreamFailure(failure)) {
+      if (!r.clientClosed) cell.upstreamError(r.target, failure)
+    } else if (failure === 'queue_full' || failure === 'queue_timeout') {
+      cell.queueRejection(r.target, failure)
+    }
   }
 
   /** An attempt failed and another target takes the request; counted under the backend that failed. */

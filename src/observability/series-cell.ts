@@ -7,7 +7,7 @@
  * 15.1), so the data path keeps its own counts and the registry reads them
  * when it is scraped (request-metrics.ts).
  */
-import { RETRY_REASONS, UPSTREAM_FAILURES, type UpstreamFailure } from '../proxy/failure.js'
+import { QUEUE_FAILURES, RETRY_REASONS, UPSTREAM_FAILURES, type UpstreamFailure } from '../proxy/failure.js'
 
 /** The method label's values; anything else is `OTHER`, so a client cannot mint series. */
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'OTHER'] as const
@@ -73,6 +73,16 @@ export class RuleCounts {
   }
 }
 
+/** Adds one to tally `index` of `key`'s `n` tallies, created on first use. */
+function countAt<K> (tallies: Map<K, readonly Tally[]>, key: K, n: number, index: number): void {
+  let t = tallies.get(key)
+  if (t === undefined) {
+    t = Array.from({ length: n }, () => new Tally())
+    tallies.set(key, t)
+  }
+  t[index]!.value++
+}
+
 /** Adds one to the tally of `key`, created on first use. */
 function countIn<K> (tallies: Map<K, Tally>, key: K): void {
   let t = tallies.get(key)
@@ -94,6 +104,8 @@ export class SeriesCell {
   readonly byRule = new Map<string, RuleCounts>()
   /** Per target origin, one tally per kind, indexed like UPSTREAM_FAILURES. */
   readonly upstreamErrors = new Map<string, readonly Tally[]>()
+  /** Per target origin, requests answered while waiting for a connection, indexed like QUEUE_FAILURES. */
+  readonly queueRejections = new Map<string, readonly Tally[]>()
   /** Retries away from this backend, indexed like RETRY_REASONS. */
   readonly retries: readonly Tally[] = RETRY_REASONS.map(() => new Tally())
   /** Requests of this backend served by a fallback, per fallback backend name. */
@@ -133,11 +145,10 @@ export class SeriesCell {
   }
 
   upstreamError (target: string, kind: UpstreamFailure): void {
-    let tallies = this.upstreamErrors.get(target)
-    if (tallies === undefined) {
-      tallies = UPSTREAM_FAILURES.map(() => new Tally())
-      this.upstreamErrors.set(target, tallies)
-    }
-    tallies[UPSTREAM_FAILURES.indexOf(kind)]!.value++
+    countAt(this.upstreamErrors, target, UPSTREAM_FAILURES.length, UPSTREAM_FAILURES.indexOf(kind))
+  }
+
+  queueRejection (target: string, kind: typeof QUEUE_FAILURES[number]): void {
+    countAt(this.queueRejections, target, QUEUE_FAILURES.length, QUEUE_FAILURES.indexOf(kind))
   }
 }

@@ -14,9 +14,16 @@ export type UpstreamFailure = typeof UPSTREAM_FAILURES[number]
  * - `other`: any other upstream error (502);
  * - `status`: the upstream answered with a 5xx status (its answer, not ours);
  * - `no_target`: the backend and its fallbacks had no healthy target (503);
- * - `client_closed`: the client went away before the response was complete.
+ * - `queue_full`: every connection to the target was busy and `maxPending` requests already waited (503);
+ * - `queue_timeout`: no connection became free within `queueTimeout` or the route's timeout (504);
+ * - `client_closed`: the client went away before the response was complete;
+ * - `client_timeout`: the client stopped sending its request body (408);
+ * - `body_too_large`: the request body passed the route's `maxBodyBytes` (413).
  */
-export type FailureKind = UpstreamFailure | 'status' | 'no_target' | 'client_closed'
+export type FailureKind = UpstreamFailure | 'status' | 'no_target' | 'queue_full' | 'queue_timeout' | 'client_closed' | 'client_timeout' | 'body_too_large'
+
+/** Why a request waiting for a connection was answered without one (`switchyard_upstream_queue_rejections_total`). */
+export const QUEUE_FAILURES = ['queue_full', 'queue_timeout'] as const satisfies readonly FailureKind[]
 
 /** The failures after which a request may go to another target (`status`: a 502/503 answer). */
 export const RETRY_REASONS = ['connect', 'timeout', 'reset', 'status'] as const satisfies readonly FailureKind[]
@@ -35,11 +42,15 @@ const CONNECT: ClassifiedError = { kind: 'connect', status: 502, beforeSend: tru
 const RESET: ClassifiedError = { kind: 'reset', status: 502, beforeSend: false }
 const OTHER: ClassifiedError = { kind: 'other', status: 502, beforeSend: false }
 
+/** Aborts an attempt whose response head did not come within the route's timeout (a timeout of that target). */
+export const ROUTE_TIMEOUT = Object.assign(new Error('no response head within the route\'s timeout'), { code: 'SY_ROUTE_TIMEOUT' })
+
 /** Maps an undici/socket error to its kind and the status the client gets (constants: no allocation). */
 export function classifyUpstreamError (err: Error): ClassifiedError {
   switch ((err as NodeJS.ErrnoException).code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return CONNECT_TIMEOUT
+    case 'SY_ROUTE_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return TIMEOUT

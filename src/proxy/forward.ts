@@ -15,9 +15,11 @@ import { applyHeaderPlan, clientResponseHeaders } from './headers.js'
 import type { Rejection } from './rejection.js'
 import type { RequestInfo } from './request-info.js'
 import { ExchangeRecord } from './exchange-record.js'
-import { classifyUpstreamError, type FailureKind, type RetryReason } from './failure.js'
-import { selectTarget, type BackendRuntime, type Target, type Upstream } from './upstreams.js'
+import { BODY_TOO_LARGE } from './body-limit.js'
+import { classifyUpstreamError, ROUTE_TIMEOUT, type FailureKind, type RetryReason } from './failure.js'
+import { selectTarget, type BackendRuntime, type Target, type Upstream, type Waiter } from './upstreams.js'
 import type { Backend, Decision } from '../routing/types.js'
+import { formatDuration } from '../util/duration.js'
 
 /** undici's (non-deprecated, still supported) dispatch handler shape used by its core. */
 export interface RawDispatchHandler {
@@ -40,11 +42,15 @@ export interface ExchangeListener {
 /**
  * Requests switchyard answers itself, without a backend: no route matched
  * (404), a request Node's parser or the proxy refused (400), a head over the
- * size or field-count limits (431), headers that came too slowly (408).
+ * size or field-count limits (431), headers that came too slowly (408), a
+ * declared body over the route's maxBodyBytes (413), a request line over the
+ * head limit (414), CONNECT (405), `OPTIONS *` (200: a ping of switchyard).
  */
-export const REJECT_REASONS = ['no_route', 'malformed', 'headers_too_large', 'timeout'] as const
+export const REJECT_REASONS = ['no_route', 'malformed', 'headers_too_large', 'timeout', 'body_too_large', 'uri_too_long', 'connect', 'options_asterisk'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
-export const REJECT_CODES: Readonly<Record<RejectReason, number>> = { no_route: 404, malformed: 400, headers_too_large: 431, timeout: 408 }
+export const REJECT_CODES: Readonly<Record<RejectReason, number>> = {
+  no_route: 404, malformed: 400, headers_too_large: 431, timeout: 408, body_too_large: 413, uri_too_long: 414, connect: 405, options_asterisk: 200
+}
 
 /** Everything the proxy listener reports (metrics): exchanges, refused requests, WebSocket upgrades. */
 export interface ProxyListener extends ExchangeListener {
@@ -60,8 +66,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** The signal used to abandon an upstream answer (502/503) that will be retried. */
 const RETRY = Object.assign(new Error('retrying on another target'), { code: 'SY_RETRY' })
 const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'SY_CLIENT_GONE' })
+/** Ends an attempt whose client already has its answer (a timeout, a slow body). */
+const ABANDONED = Object.assign(new Error('exchange already answered'), { code: 'SY_ABANDONED' })
 
-export class Exchange implements RawDispatchHandler {
+export class Exchange implements RawDispatchHandler, Waiter {
   /** Status sent to the client; 0 until headers are written. */
   #status = 0
   /** The backend and target now serving; differ from the decision after a failover. */
@@ -83,9 +91,22 @@ export class Exchange implements RawDispatchHandler {
   #failed: Upstream | undefined
   #next: Target | undefined
   #isRetry = false
+  /**
+   * Until the response head: the route's timeout, counted from arrival
+   * (undici's own timers tick every 0.5 s above 1 s, too coarse for it);
+   * while the request waits for a connection, the queue's when that ends first.
+   */
+  #timer: NodeJS.Timeout | undefined
+  #queueTimer = false
+  /** When the request started waiting for a connection; 0 when it is not waiting. */
+  #queuedAt = 0
+  /** Only while a request body is arriving: fires when the client has sent nothing for `bodyTimeoutMs`. */
+  #bodyTimer: NodeJS.Timeout | undefined
+  /** The client socket's bytesRead when the body timer was last armed. */
+  #bytesRead = 0
   /** The backend `opts.headers` were made for (its header rules differ from its fallback's). */
   #headersFor: Backend
-  /** Why the exchange failed: the upstream error's code, e.g. ECONNREFUSED. */
+  /** Why the exchange failed: the upstream error's code (e.g. ECONNREFUSED), or what switchyard told the client. */
   #cause: string | undefined
 
   constructor (
@@ -99,6 +120,8 @@ export class Exchange implements RawDispatchHandler {
     readonly extraHeaders: string[] | undefined,
     readonly startTime: number,
     readonly listener: ExchangeListener,
+    /** Longest silence allowed within the request body; 0: none. */
+    readonly bodyTimeoutMs: number,
     readonly info: RequestInfo,
     /** The upstream request headers before header rules, kept when the route has request rules (for a failover). */
     readonly baseHeaders?: readonly string[]
@@ -113,6 +136,12 @@ export class Exchange implements RawDispatchHandler {
 
   /** Sends the request; answers 503 when the backend and its fallbacks have no healthy target. */
   start (): void {
+    const timeout = this.decision.route.timeoutMs
+    if (timeout > 0) this.#timer = setTimeout(onTimer, timeout, this)
+    if (this.bodyTimeoutMs > 0 && this.opts.body !== null && !this.req.complete) {
+      this.#bytesRead = this.req.socket.bytesRead
+      this.#bodyTimer = setTimeout(onBodyTimer, this.bodyTimeoutMs, this)
+    }
     if (!this.#select(this.#runtime)) {
       this.#fail('no_target', 503, 'no healthy target', this.decision.backend.name)
       this.#finish()
@@ -146,21 +175,127 @@ export class Exchange implements RawDispatchHandler {
       this.opts.headers = applyHeaderPlan(this.baseHeaders, this.decision.route.requestHeaders?.[backend.index])
       this.#headersFor = backend
     }
+    if (up.tryAcquire()) up.pool.dispatch(this.opts, this)
+    else this.#wait(up)
+  }
+
+  /** Every connection of the target is busy: wait for one, within the backend's limits. */
+  #wait (up: Upstream): void {
+    const backend = this.#runtime.backend
+    if (up.waiting.length >= backend.maxPending) {
+      up.pending--
+      this.#fail('queue_full', 503, `upstream queue full: ${backend.connections} connections busy and ${backend.maxPending} requests waiting (maxPending ${backend.maxPending}, target ${up.origin})`, backend.name)
+      this.#finish()
+      return
+    }
+    up.waiting.push(this)
+    const now = performance.now()
+    this.#queuedAt = now
+    const routeTimeout = this.decision.route.timeoutMs
+    const queueTimeout = backend.queueTimeoutMs
+    if (queueTimeout > 0 && (routeTimeout === 0 || now + queueTimeout < this.startTime + routeTimeout)) {
+      clearTimeout(this.#timer)
+      this.#timer = setTimeout(onTimer, queueTimeout, this)
+      this.#queueTimer = true
+    }
+  }
+
+  /** The target has a connection for this request (Waiter). */
+  connectionFree (up: Upstream): void {
+    if (this.#done) {
+      up.releaseSlot()
+      return
+    }
+    this.#queuedAt = 0
+    if (this.#queueTimer) {
+      // Back to the route's timer for the time left.
+      this.#queueTimer = false
+      clearTimeout(this.#timer)
+      const timeout = this.decision.route.timeoutMs
+      this.#timer = timeout > 0 ? setTimeout(onTimer, Math.max(0, this.startTime + timeout - performance.now()), this) : undefined
+    }
     up.pool.dispatch(this.opts, this)
   }
 
-  /** Ends the current attempt's accounting. */
+  /** The request stops waiting for a connection without having had one. */
+  #leaveQueue (): void {
+    const up = this.#upstream as Upstream
+    up.leaveQueue(this)
+    up.pending--
+    this.#queuedAt = 0
+  }
+
+  /** Ends the current attempt's accounting: its connection is free again. */
   #endAttempt (): void {
     const up = this.#upstream as Upstream
     up.pending--
+    up.releaseSlot()
   }
 
   /** The client's response closed; when that is before the end, the client went away: stop the upstream request too. */
   clientGone (): void {
     if (this.#done) return
     this.#clientClosed = true
+    if (this.#queuedAt !== 0) {
+      this.#leaveQueue()
+      this.#failure = 'client_closed'
+      this.#finish()
+      return
+    }
     const abort = this.#abort
     if (abort !== null) abort(CLIENT_GONE)
+  }
+
+  /**
+   * The route's (or the queue's) time is up before the response head came:
+   * 504. A request still waiting for a connection leaves the queue; one on
+   * the way upstream is aborted (counted as a timeout of that target).
+   */
+  timedOut (): void {
+    this.#timer = undefined
+    if (this.#done || this.#status !== 0) return
+    const backend = this.#runtime.backend
+    if (this.#queuedAt !== 0) {
+      const limit = this.#queueTimer ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.decision.route.timeoutMs)}`
+      this.#leaveQueue()
+      this.#fail('queue_timeout', 504, `upstream busy: no connection free within the ${limit} (${backend.connections} connections, target ${(this.#upstream as Upstream).origin})`, backend.name)
+      this.#finish()
+      return
+    }
+    const abort = this.#abort
+    if (abort !== null) {
+      abort(ROUTE_TIMEOUT) // onError answers
+      return
+    }
+    // Still connecting: answer now; onConnect ends the attempt when it gets there.
+    this.#fail('timeout', 504, 'upstream timed out', backend.name)
+    this.#finish()
+  }
+
+  /**
+   * The body timer fired: unless the client sent something since, or the
+   * body is waiting on switchyard (its buffer is full because the upstream or
+   * the queue is slower than the client), the client stalled: 408, close.
+   */
+  bodyIdle (): void {
+    this.#bodyTimer = undefined
+    const req = this.req
+    if (this.#done || req.complete) return
+    const read = req.socket.bytesRead
+    if (read !== this.#bytesRead || req.readableLength >= req.readableHighWaterMark) {
+      this.#bytesRead = read
+      this.#bodyTimer = setTimeout(onBodyTimer, this.bodyTimeoutMs, this)
+      return
+    }
+    if (this.#queuedAt !== 0) this.#leaveQueue()
+    if (this.res.headersSent) {
+      this.#failure = 'client_timeout'
+      this.res.destroy()
+    } else {
+      this.#fail('client_timeout', 408, `request body timed out: nothing received for ${formatDuration(this.bodyTimeoutMs)}`)
+    }
+    this.#finish()
+    this.#abort?.(ABANDONED)
   }
 
   /** Resumes the upstream once the client has taken what was buffered (created only under backpressure). */
@@ -200,10 +335,14 @@ export class Exchange implements RawDispatchHandler {
     this.#retries++
     this.#isRetry = true
     // Not from inside undici's callback: the failed connection is still being torn down.
-    process.nextTick(() => { this.#dispatch() })
+    process.nextTick(() => { if (!this.#done) this.#dispatch() })
   }
 
   onConnect (abort: (err?: Error) => void): void {
+    if (this.#done) {
+      abort(ABANDONED)
+      return
+    }
     this.#abort = abort
     if (this.res.destroyed) {
       this.#clientClosed = true
@@ -226,6 +365,7 @@ export class Exchange implements RawDispatchHandler {
       }
       this.#failure = 'status'
     }
+    clearTimeout(this.#timer)
     this.#headersTime = performance.now()
     this.#resume = resume
     this.#status = statusCode
@@ -250,6 +390,11 @@ export class Exchange implements RawDispatchHandler {
 
   onError (err: Error): void {
     this.#endAttempt()
+    const { kind, status, beforeSend } = classifyUpstreamError(err)
+    const up = this.#upstream as Upstream
+    if (kind !== 'other') up.recordFailure(kind, this.#runtime.backend.outlier, this.#runtime.upstreams)
+    // The client already has its answer (or is gone): nothing more to say.
+    if (this.#done) return
     if (err === CLIENT_GONE) {
       this.#failure = 'client_closed'
       this.#finish()
@@ -259,15 +404,16 @@ export class Exchange implements RawDispatchHandler {
       this.#retry(this.#failed as Upstream, 'status')
       return
     }
-    const { kind, status, beforeSend } = classifyUpstreamError(err)
-    this.#cause = (err as NodeJS.ErrnoException).code ?? err.message
-    const up = this.#upstream as Upstream
-    if (kind !== 'other') up.recordFailure(kind, this.#runtime.backend.outlier, this.#runtime.upstreams)
+    if (err === BODY_TOO_LARGE) {
+      this.#tooLarge()
+      return
+    }
     // Retry when nothing was sent yet, or on a reset before any response (idempotent requests only, see #retryable).
     if ((beforeSend || kind === 'reset') && kind !== 'other' && this.#retryable(beforeSend) && this.#nextTarget()) {
       this.#retry(up, kind)
       return
     }
+    this.#cause = (err as NodeJS.ErrnoException).code ?? err.message
     if (!this.res.headersSent && !this.res.destroyed) {
       this.#fail(kind, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.#runtime.backend.name)
     } else {
@@ -278,16 +424,34 @@ export class Exchange implements RawDispatchHandler {
     this.#finish()
   }
 
+  /** A streamed (chunked) body went over the route's limit: 413, and the rest of it is not read (the connection closes). */
+  #tooLarge (): void {
+    const max = this.decision.route.maxBodyBytes ?? 0
+    if (!this.res.headersSent && !this.res.destroyed) {
+      this.res.shouldKeepAlive = false
+      this.#fail('body_too_large', 413, `request body larger than ${max} bytes`)
+    } else {
+      this.#failure = 'body_too_large'
+      this.res.destroy()
+    }
+    this.#finish()
+  }
+
   /** Answers the client with switchyard's own error. */
-  #fail (kind: FailureKind, status: number, message: string, backend: string): void {
+  #fail (kind: FailureKind, status: number, message: string, backend?: string): void {
     this.#failure = kind
     this.#status = status
+    this.#cause ??= message
+    // A body still arriving is not read on: close the connection after the answer.
+    if (this.opts.body !== null && !this.req.complete) this.res.shouldKeepAlive = false
     sendError(this.res, status, message, backend, this.info)
   }
 
   #finish (): void {
     if (this.#done) return
     this.#done = true
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    if (this.#bodyTimer !== undefined) clearTimeout(this.#bodyTimer)
     const rt = this.#runtime
     this.listener.onExchangeEnd(new ExchangeRecord(
       this.decision, this.req.method ?? 'GET', rt.backend, this.#upstream?.origin, this.#status, this.#failure,
@@ -295,6 +459,14 @@ export class Exchange implements RawDispatchHandler {
       this.info, this.#cause
     ))
   }
+}
+
+function onTimer (ex: Exchange): void {
+  ex.timedOut()
+}
+
+function onBodyTimer (ex: Exchange): void {
+  ex.bodyIdle()
 }
 
 const kExchange = Symbol('switchyard.exchange')

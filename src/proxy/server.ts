@@ -6,7 +6,7 @@
  * more than the whole routing decision). fastify serves the admin listener.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { decide } from '../routing/decide.js'
@@ -21,6 +21,8 @@ import { partialHead, RequestInfo } from './request-info.js'
 import { NodeRequestView } from './request-view.js'
 import type { RequestTracer } from '../observability/tracing.js'
 import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
+import { declaredTooLarge, limitedBody } from './body-limit.js'
+import { answerOptionsAsterisk, isH2cUpgrade, overflowedInRequestLine, refuseConnect, replayWithoutUpgrade } from './self-answered.js'
 import { selectTarget } from './upstreams.js'
 
 export const defaultEntropy: Entropy = {
@@ -83,7 +85,6 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   const draining = opts.draining ?? (() => false)
   // Node keeps at most this many header fields; one more than allowed tells us the request has too many.
   const maxHeaderFields = settings.maxHeaders
-
   const ids = opts.requestIds ?? new RequestIdSource()
   const tracing = opts.tracing
 
@@ -114,6 +115,10 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       reject(res, info, 'malformed', 400, 'bad request (HTTP/1.1 needs a Host header)')
       return
     }
+    if (req.url === '*') {
+      answerAsteriskForm(req, res, info)
+      return
+    }
     if (draining()) res.shouldKeepAlive = false
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
@@ -122,20 +127,46 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       return
     }
     const route = decision.route
+    let body: Readable | null = hasBody(req) ? req : null
+    if (body !== null && route.maxBodyBytes !== undefined) {
+      if (declaredTooLarge(req, route.maxBodyBytes)) {
+        // Refused before a byte of it is read; the connection closes rather than read it all.
+        res.shouldKeepAlive = false
+        reject(res, info, 'body_too_large', 413, `request body larger than ${route.maxBodyBytes} bytes (route ${route.name})`)
+        return
+      }
+      if (req.headers['content-length'] === undefined) body = limitedBody(req, route.maxBodyBytes)
+    }
     const up = upstreamRequest(req, view, decision, info, proxy, tracing?.current)
     const dispatch = {
       path: up.path,
       method: view.method as 'GET',
       headers: up.headers,
-      body: hasBody(req) ? req : null,
-      headersTimeout: route.timeoutMs,
+      body,
+      // The route's timeout runs in the exchange, from the request's arrival.
+      headersTimeout: 0,
       bodyTimeout: route.idleTimeoutMs
     }
     const base = route.requestHeaders === undefined ? undefined : up.base
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info, proxy.backendHeader), start, listener, info, base).start()
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info, proxy.backendHeader), start, listener, settings.bodyTimeoutMs, info, base).start()
+  }
+
+  /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
+  function answerAsteriskForm (req: IncomingMessage, res: ServerResponse, info: RequestInfo): void {
+    if (req.method === 'OPTIONS') {
+      answerOptionsAsterisk(res)
+      listener.onRejected?.(new Rejection('options_asterisk', 200, 'OPTIONS * answered by switchyard', info))
+      return
+    }
+    res.shouldKeepAlive = false
+    reject(res, info, 'malformed', 400, `bad request (the request target * is only for OPTIONS, not ${req.method ?? ''})`)
   }
 
   function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (isH2cUpgrade(req)) {
+      replayWithoutUpgrade(server, req, socket, head)
+      return
+    }
     const active = store.current
     const proxy = active.table.proxy
     const info = requestInfo(req, performance.now(), proxy)
@@ -174,6 +205,11 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   }, onRequest)
   server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    refuseConnect(socket)
+    const info = requestInfo(req, performance.now(), store.current.table.proxy)
+    listener.onRejected?.(new Rejection('connect', 405, 'CONNECT is not supported (a reverse proxy, not a forward proxy)', info))
+  })
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
     const idHeader = store.loaded ? store.current.table.proxy.requestIdHeader : 'x-request-id'
     const info = new RequestInfo(ids.next(), idHeader, performance.now(), socket as Socket, socketAddress(socket as Socket), undefined, partialHead(err.rawPacket))
@@ -182,6 +218,8 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   })
   return server
 }
+
+const URI_TOO_LONG: [number, string, RejectReason] = [414, 'URI Too Long', 'uri_too_long']
 
 const CLIENT_ERRORS: Readonly<Record<string, [number, string, RejectReason]>> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
@@ -202,7 +240,9 @@ function onClientError (err: NodeJS.ErrnoException, socket: Duplex, info: Reques
     socket.destroy()
     return undefined
   }
-  const [status, text, why] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
+  const [status, text, why] = err.code === 'HPE_HEADER_OVERFLOW' && overflowedInRequestLine(err)
+    ? URI_TOO_LONG
+    : CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
   const reason = status === 400 ? ` (${(err.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase()})` : ''
   const message = `${text.toLowerCase()}${reason}`
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n${info.idHeader}: ${info.id}\r\nConnection: close\r\n\r\n${message}\n`)

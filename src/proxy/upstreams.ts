@@ -17,14 +17,32 @@ import type { FailureKind } from './failure.js'
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'ejected'
 
+/** A request waiting for one of a target's connections. */
+export interface Waiter {
+  /** A connection is free and reserved for this waiter, which must use it or give it back (`releaseSlot`). */
+  connectionFree (up: Upstream): void
+}
+
+function handOff (waiter: Waiter, up: Upstream): void {
+  waiter.connectionFree(up)
+}
+
 export interface UpstreamEvents {
   /** A target started or stopped taking traffic. */
   health: [upstream: Upstream, reason: string]
 }
 
 export class Upstream {
-  /** Requests dispatched to this target and not yet finished (for least-pending). */
+  /** Requests for this target, sent or waiting, and not yet finished (for least-pending). */
   pending = 0
+  /** Requests holding (or opening) one of the pool's connections: at most `connections`. */
+  active = 0
+  /**
+   * Requests waiting for a connection, oldest first. switchyard keeps this
+   * queue itself, rather than undici's pool, so that it can bound its length
+   * and how long each waits, and answer the client while it waits.
+   */
+  readonly waiting: Waiter[] = []
   refs = 0
   /** Verdict of the active health check (true when there is none). */
   checkedHealthy = true
@@ -37,7 +55,37 @@ export class Upstream {
   #lastEjectionEnd = 0
   #ejectTimer: NodeJS.Timeout | undefined
 
-  constructor (readonly origin: string, readonly key: string, readonly pool: Pool, private readonly events: EventEmitter<UpstreamEvents>) {}
+  constructor (
+    readonly origin: string,
+    readonly key: string,
+    readonly pool: Pool,
+    /** The pool's size: requests beyond it wait in `waiting`. */
+    readonly connections: number,
+    private readonly events: EventEmitter<UpstreamEvents>
+  ) {}
+
+  /** Takes a connection when one is free. */
+  tryAcquire (): boolean {
+    if (this.active >= this.connections) return false
+    this.active++
+    return true
+  }
+
+  /**
+   * Gives a connection back. The oldest waiter gets it on the next tick:
+   * undici is still finishing with the connection when this is called.
+   */
+  releaseSlot (): void {
+    const next = this.waiting.shift()
+    if (next === undefined) this.active--
+    else process.nextTick(handOff, next, this)
+  }
+
+  /** Stops waiting (timed out, client gone). */
+  leaveQueue (w: Waiter): void {
+    const i = this.waiting.indexOf(w)
+    if (i !== -1) this.waiting.splice(i, 1)
+  }
 
   get health (): TargetHealth {
     return this.ejected ? 'ejected' : this.checkedHealthy ? 'healthy' : 'unhealthy'
@@ -109,7 +157,7 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
         // The server's Keep-Alive hint may shorten this, never lengthen it.
         keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
         connect: { timeout: backend.connectTimeoutMs }
-      }), this)
+      }), backend.connections, this)
       this.#byKey.set(key, up)
     }
     up.refs++

@@ -19,10 +19,11 @@ export const DEFAULTS = {
   connections: 128,
   keepAliveTimeout: '60s',
   connectTimeout: '5s',
+  maxPending: 1024,
   healthCheck: { interval: '5s', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 3 },
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
   retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
-  server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100 },
+  server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100, bodyTimeout: '60s' },
   shutdown: { drainDelay: '5s', timeout: '25s' },
   requestIdHeader: 'x-request-id',
   accessLog: { mode: 'all', sampleRate: 0.01, destination: 'stdout' },
@@ -70,6 +71,8 @@ function compileBackends (config: RawConfig): Backend[] {
     connections: b.connections ?? DEFAULTS.connections,
     keepAliveTimeoutMs: parseDuration(b.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
     connectTimeoutMs: parseDuration(b.connectTimeout ?? DEFAULTS.connectTimeout),
+    maxPending: b.maxPending ?? DEFAULTS.maxPending,
+    queueTimeoutMs: parseDuration(b.queueTimeout ?? b.connectTimeout ?? DEFAULTS.connectTimeout),
     fallback: b.fallback === undefined ? undefined : names.indexOf(b.fallback),
     healthCheck: compileHealthCheck(b.healthCheck),
     outlier: compileOutlier(b.outlierDetection)
@@ -84,6 +87,7 @@ function compileServer (config: RawConfig): ServerSettings {
     keepAliveTimeoutMs: parseDuration(l?.keepAliveTimeout ?? d.keepAliveTimeout),
     maxHeaderBytes: l?.maxHeaderBytes ?? d.maxHeaderBytes,
     maxHeaders: l?.maxHeaders ?? d.maxHeaders,
+    bodyTimeoutMs: parseDuration(l?.bodyTimeout ?? d.bodyTimeout),
     drainDelayMs: parseDuration(config.shutdown?.drainDelay ?? DEFAULTS.shutdown.drainDelay),
     shutdownTimeoutMs: parseDuration(config.shutdown?.timeout ?? DEFAULTS.shutdown.timeout)
   })
@@ -174,7 +178,8 @@ function compileRoute (r: RawRoute, index: number, backends: readonly Backend[],
     stripPrefix: r.stripPrefix,
     rewriteLocation: r.rewriteLocation ?? true,
     requestHeaders: plans.request,
-    responseHeaders: plans.response
+    responseHeaders: plans.response,
+    maxBodyBytes: r.maxBodyBytes
   })
 }
 

@@ -68,6 +68,10 @@ export interface Backend {
   readonly connections: number
   readonly keepAliveTimeoutMs: number
   readonly connectTimeoutMs: number
+  /** Requests that may wait per target while every connection is busy. */
+  readonly maxPending: number
+  /** How long one may wait; 0: up to the route's timeout. */
+  readonly queueTimeoutMs: number
   /** Index of the fallback backend, used while none of this one's targets is healthy. */
   readonly fallback: number | undefined
   readonly healthCheck: HealthCheckSpec | undefined
@@ -118,7 +122,7 @@ export interface Route {
   readonly rules: readonly Rule[]
   readonly destination: Destination
   readonly sticky: Sticky | undefined
-  /** Response headers must arrive within this. */
+  /** Response headers must arrive within this, counted from the request's arrival; 0: no limit. */
   readonly timeoutMs: number
   /** Gap allowed between two response body chunks. */
   readonly idleTimeoutMs: number
@@ -131,6 +135,8 @@ export interface Route {
   readonly requestHeaders: ReadonlyArray<HeaderPlan | undefined> | undefined
   /** Response header changes by the serving backend's index; undefined when there are none. */
   readonly responseHeaders: ReadonlyArray<HeaderPlan | undefined> | undefined
+  /** Larger request bodies get 413; undefined: no limit. */
+  readonly maxBodyBytes: number | undefined
 }
 
 export interface ProxySettings {
@@ -172,6 +178,8 @@ export interface ServerSettings {
   readonly keepAliveTimeoutMs: number
   readonly maxHeaderBytes: number
   readonly maxHeaders: number
+  /** Longest silence allowed within a request body; 0: no limit. */
+  readonly bodyTimeoutMs: number
   readonly drainDelayMs: number
   readonly shutdownTimeoutMs: number
 }

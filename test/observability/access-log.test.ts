@@ -154,13 +154,13 @@ t.test('proxied, 502, 504, 408, 404, 431 and 400: one line each, with the ID the
   const warns = main.lines.filter(l => l.level === 40)
   const warnOf = (r: { headers: Record<string, unknown> }): Record<string, unknown> | undefined => warns.find(l => l.requestId === idOf(r))
   t.match(warnOf(badGateway), { msg: 'upstream connection failed', failure: 'connect', cause: 'ECONNREFUSED', backend: 'dead', target: dead, status: 502 })
-  t.match(warnOf(timeout), { msg: 'upstream timed out', failure: 'timeout', cause: 'UND_ERR_HEADERS_TIMEOUT', status: 504 })
+  t.match(warnOf(timeout), { msg: 'upstream timed out', failure: 'timeout', cause: 'SY_ROUTE_TIMEOUT', status: 504 })
   t.match(warnOf(many), { msg: 'request refused: too many header fields (limit 10)', status: 431, reason: 'headers_too_large' })
   t.match(warnOf(slow), { status: 408, reason: 'timeout', cause: 'ERR_HTTP_REQUEST_TIMEOUT' })
   t.match(warnOf(malformed), { status: 400, reason: 'malformed', cause: 'HPE_INVALID_HEADER_TOKEN', path: '/app/bad' })
   t.equal(warnOf(noRoute), undefined)
   t.equal(warnOf(ok), undefined)
-  t.match(main.lines.find(l => l.requestId === idOf(noRoute)), { level: 20, msg: 'no route matches the request' })
+  t.match(main.lines.find(l => l.requestId === idOf(noRoute)), { level: 20, msg: 'no route matches this request' })
 })
 
 t.test('modes: errors only, sampled, off; query on request; changes apply on reload', async t => {

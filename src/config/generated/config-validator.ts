@@ -6,21 +6,21 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 export const validateConfig = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"}}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"}}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
-const pattern2 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern3 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
-const pattern7 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
-const pattern12 = new RegExp("^/", "u");
-const pattern19 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
-const pattern32 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
-const pattern36 = new RegExp("^[A-Za-z]+$", "u");
-const pattern42 = new RegExp("^.+$", "u");
-const pattern53 = new RegExp("^/[^;\\s]*$", "u");
-const pattern54 = new RegExp("^[A-Za-z0-9.-]+$", "u");
-const pattern71 = new RegExp("^(/[^/?#\\s]+)+$", "u");
+const pattern3 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern4 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
+const pattern8 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
+const pattern14 = new RegExp("^/", "u");
+const pattern21 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
+const pattern34 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
+const pattern38 = new RegExp("^[A-Za-z]+$", "u");
+const pattern44 = new RegExp("^.+$", "u");
+const pattern55 = new RegExp("^/[^;\\s]*$", "u");
+const pattern56 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern73 = new RegExp("^(/[^/?#\\s]+)+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -62,7 +62,7 @@ if(data.listen !== undefined){
 let data0 = data.listen;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 in data0){
-if(!((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders"))){
+if(!(((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders")) || (key1 === "bodyTimeout"))){
 const err3 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -253,9 +253,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err19 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
+if(data0.bodyTimeout !== undefined){
+let data7 = data0.bodyTimeout;
+if(typeof data7 === "string"){
+if(!pattern0.test(data7)){
+const err19 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -265,12 +267,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.admin !== undefined){
-let data7 = data.admin;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-for(const key2 in data7){
-if(!((key2 === "host") || (key2 === "port"))){
-const err20 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data7};
+else {
+const err20 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.bodyTimeout.type,parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -280,11 +278,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data7.host !== undefined){
-let data8 = data7.host;
-if(typeof data8 === "string"){
-if(func3(data8) < 1){
-const err21 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data8};
+}
+else {
+const err21 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -294,8 +290,12 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data8};
+if(data.admin !== undefined){
+let data8 = data.admin;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key2 in data8){
+if(!((key2 === "host") || (key2 === "port"))){
+const err22 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -305,10 +305,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data7.port !== undefined){
-let data9 = data7.port;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err23 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data9};
+if(data8.host !== undefined){
+let data9 = data8.host;
+if(typeof data9 === "string"){
+if(func3(data9) < 1){
+const err23 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -317,9 +318,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 65535 || isNaN(data9)){
-const err24 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+else {
+const err24 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -328,8 +329,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data9 < 0 || isNaN(data9)){
-const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+if(data8.port !== undefined){
+let data10 = data8.port;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -338,11 +342,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data7};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 65535 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -351,13 +353,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data10 = data.log;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key3 in data10){
-if(!((key3 === "level") || (key3 === "format"))){
-const err27 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data10};
+if(data10 < 0 || isNaN(data10)){
+const err27 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -367,13 +364,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data10.level !== undefined){
-let data11 = data10.level;
-const _errs28 = errors;
-let valid4 = false;
-const _errs29 = errors;
-if(typeof data11 !== "string"){
-const err28 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -382,8 +376,13 @@ vErrors.push(err28);
 }
 errors++;
 }
-if("fatal" !== data11){
-const err29 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+if(data.log !== undefined){
+let data11 = data.log;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!((key3 === "level") || (key3 === "format"))){
+const err29 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -392,12 +391,14 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
+}
+if(data11.level !== undefined){
+let data12 = data11.level;
+const _errs30 = errors;
+let valid4 = false;
 const _errs31 = errors;
-if(typeof data11 !== "string"){
-const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if(typeof data12 !== "string"){
+const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -406,8 +407,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("error" !== data11){
-const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if("fatal" !== data12){
+const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -420,8 +421,8 @@ var _valid0 = _errs31 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs33 = errors;
-if(typeof data11 !== "string"){
-const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if(typeof data12 !== "string"){
+const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -430,8 +431,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("warn" !== data11){
-const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if("error" !== data12){
+const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -444,8 +445,8 @@ var _valid0 = _errs33 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs35 = errors;
-if(typeof data11 !== "string"){
-const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if(typeof data12 !== "string"){
+const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -454,8 +455,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("info" !== data11){
-const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if("warn" !== data12){
+const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -468,8 +469,8 @@ var _valid0 = _errs35 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs37 = errors;
-if(typeof data11 !== "string"){
-const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if(typeof data12 !== "string"){
+const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -478,8 +479,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if("debug" !== data11){
-const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if("info" !== data12){
+const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -492,8 +493,8 @@ var _valid0 = _errs37 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs39 = errors;
-if(typeof data11 !== "string"){
-const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if(typeof data12 !== "string"){
+const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -502,8 +503,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-if("trace" !== data11){
-const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if("debug" !== data12){
+const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -516,8 +517,8 @@ var _valid0 = _errs39 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs41 = errors;
-if(typeof data11 !== "string"){
-const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if(typeof data12 !== "string"){
+const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -526,8 +527,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if("silent" !== data11){
-const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if("trace" !== data12){
+const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -538,14 +539,10 @@ errors++;
 }
 var _valid0 = _errs41 === errors;
 valid4 = valid4 || _valid0;
-}
-}
-}
-}
-}
-}
 if(!valid4){
-const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data11};
+const _errs43 = errors;
+if(typeof data12 !== "string"){
+const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -554,25 +551,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-else {
-errors = _errs28;
-if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data10.format !== undefined){
-let data12 = data10.format;
-const _errs44 = errors;
-let valid5 = false;
-const _errs45 = errors;
-if(typeof data12 !== "string"){
-const err43 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data12};
+if("silent" !== data12){
+const err43 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -581,8 +561,16 @@ vErrors.push(err43);
 }
 errors++;
 }
-if("json" !== data12){
-const err44 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data12};
+var _valid0 = _errs43 === errors;
+valid4 = valid4 || _valid0;
+}
+}
+}
+}
+}
+}
+if(!valid4){
+const err44 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data12};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -591,12 +579,25 @@ vErrors.push(err44);
 }
 errors++;
 }
-var _valid1 = _errs45 === errors;
-valid5 = valid5 || _valid1;
-if(!valid5){
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data11.format !== undefined){
+let data13 = data11.format;
+const _errs46 = errors;
+let valid5 = false;
 const _errs47 = errors;
-if(typeof data12 !== "string"){
-const err45 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data12};
+if(typeof data13 !== "string"){
+const err45 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -605,8 +606,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-if("pretty" !== data12){
-const err46 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data12};
+if("json" !== data13){
+const err46 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -617,9 +618,10 @@ errors++;
 }
 var _valid1 = _errs47 === errors;
 valid5 = valid5 || _valid1;
-}
 if(!valid5){
-const err47 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data12};
+const _errs49 = errors;
+if(typeof data13 !== "string"){
+const err47 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -628,11 +630,34 @@ vErrors.push(err47);
 }
 errors++;
 }
+if("pretty" !== data13){
+const err48 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
+if(vErrors === null){
+vErrors = [err48];
+}
 else {
-errors = _errs44;
+vErrors.push(err48);
+}
+errors++;
+}
+var _valid1 = _errs49 === errors;
+valid5 = valid5 || _valid1;
+}
+if(!valid5){
+const err49 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data13};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+else {
+errors = _errs46;
 if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
+if(_errs46){
+vErrors.length = _errs46;
 }
 else {
 vErrors = null;
@@ -642,38 +667,7 @@ vErrors = null;
 }
 }
 else {
-const err48 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data10};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-if(data.accessLog !== undefined){
-let data13 = data.accessLog;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key4 in data13){
-if(!((((key4 === "mode") || (key4 === "sampleRate")) || (key4 === "destination")) || (key4 === "query"))){
-const err49 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data13};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-if(data13.mode !== undefined){
-let data14 = data13.mode;
-const _errs53 = errors;
-let valid7 = false;
-const _errs54 = errors;
-if(typeof data14 !== "string"){
-const err50 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data14};
+const err50 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -682,8 +676,13 @@ vErrors.push(err50);
 }
 errors++;
 }
-if("all" !== data14){
-const err51 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data14};
+}
+if(data.accessLog !== undefined){
+let data14 = data.accessLog;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key4 in data14){
+if(!((((key4 === "mode") || (key4 === "sampleRate")) || (key4 === "destination")) || (key4 === "query"))){
+const err51 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data14};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -692,12 +691,14 @@ vErrors.push(err51);
 }
 errors++;
 }
-var _valid2 = _errs54 === errors;
-valid7 = valid7 || _valid2;
-if(!valid7){
+}
+if(data14.mode !== undefined){
+let data15 = data14.mode;
+const _errs55 = errors;
+let valid7 = false;
 const _errs56 = errors;
-if(typeof data14 !== "string"){
-const err52 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data14};
+if(typeof data15 !== "string"){
+const err52 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -706,8 +707,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-if("errors" !== data14){
-const err53 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data14};
+if("all" !== data15){
+const err53 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -720,8 +721,8 @@ var _valid2 = _errs56 === errors;
 valid7 = valid7 || _valid2;
 if(!valid7){
 const _errs58 = errors;
-if(typeof data14 !== "string"){
-const err54 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data14};
+if(typeof data15 !== "string"){
+const err54 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -730,8 +731,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-if("sampled" !== data14){
-const err55 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data14};
+if("errors" !== data15){
+const err55 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -744,8 +745,8 @@ var _valid2 = _errs58 === errors;
 valid7 = valid7 || _valid2;
 if(!valid7){
 const _errs60 = errors;
-if(typeof data14 !== "string"){
-const err56 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data14};
+if(typeof data15 !== "string"){
+const err56 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -754,8 +755,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if("off" !== data14){
-const err57 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data14};
+if("sampled" !== data15){
+const err57 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -766,11 +767,10 @@ errors++;
 }
 var _valid2 = _errs60 === errors;
 valid7 = valid7 || _valid2;
-}
-}
-}
 if(!valid7){
-const err58 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data14};
+const _errs62 = errors;
+if(typeof data15 !== "string"){
+const err58 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -779,23 +779,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-else {
-errors = _errs53;
-if(vErrors !== null){
-if(_errs53){
-vErrors.length = _errs53;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data13.sampleRate !== undefined){
-let data15 = data13.sampleRate;
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 1 || isNaN(data15)){
-const err59 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data15};
+if("off" !== data15){
+const err59 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -804,8 +789,13 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data15 < 0 || isNaN(data15)){
-const err60 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data15};
+var _valid2 = _errs62 === errors;
+valid7 = valid7 || _valid2;
+}
+}
+}
+if(!valid7){
+const err60 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data15};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -814,9 +804,23 @@ vErrors.push(err60);
 }
 errors++;
 }
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
 }
 else {
-const err61 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data15};
+vErrors = null;
+}
+}
+}
+}
+if(data14.sampleRate !== undefined){
+let data16 = data14.sampleRate;
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 1 || isNaN(data16)){
+const err61 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -825,12 +829,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data13.destination !== undefined){
-let data16 = data13.destination;
-if(typeof data16 === "string"){
-if(func3(data16) > 4096){
-const err62 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data16};
+if(data16 < 0 || isNaN(data16)){
+const err62 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -839,8 +839,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(func3(data16) < 1){
-const err63 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data16};
+}
+else {
+const err63 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -850,8 +851,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-else {
-const err64 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data16};
+if(data14.destination !== undefined){
+let data17 = data14.destination;
+if(typeof data17 === "string"){
+if(func3(data17) > 4096){
+const err64 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -860,11 +864,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data13.query !== undefined){
-let data17 = data13.query;
-if(typeof data17 !== "boolean"){
-const err65 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data17};
+if(func3(data17) < 1){
+const err65 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -874,9 +875,8 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
 else {
-const err66 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data13};
+const err66 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -886,12 +886,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data.tracing !== undefined){
-let data18 = data.tracing;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key5 in data18){
-if(!((((key5 === "enabled") || (key5 === "endpoint")) || (key5 === "serviceName")) || (key5 === "sampleRatio"))){
-const err67 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data18};
+if(data14.query !== undefined){
+let data18 = data14.query;
+if(typeof data18 !== "boolean"){
+const err67 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data18};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -901,10 +899,9 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data18.enabled !== undefined){
-let data19 = data18.enabled;
-if(typeof data19 !== "boolean"){
-const err68 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data19};
+}
+else {
+const err68 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data14};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -914,11 +911,12 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data18.endpoint !== undefined){
-let data20 = data18.endpoint;
-if(typeof data20 === "string"){
-if(func3(data20) > 2048){
-const err69 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data20};
+if(data.tracing !== undefined){
+let data19 = data.tracing;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+if(!((((key5 === "enabled") || (key5 === "endpoint")) || (key5 === "serviceName")) || (key5 === "sampleRatio"))){
+const err69 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data19};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -927,8 +925,11 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(!pattern2.test(data20)){
-const err70 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data20};
+}
+if(data19.enabled !== undefined){
+let data20 = data19.enabled;
+if(typeof data20 !== "boolean"){
+const err70 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data20};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -938,8 +939,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-else {
-const err71 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data20};
+if(data19.endpoint !== undefined){
+let data21 = data19.endpoint;
+if(typeof data21 === "string"){
+if(func3(data21) > 2048){
+const err71 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -948,12 +952,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data18.serviceName !== undefined){
-let data21 = data18.serviceName;
-if(typeof data21 === "string"){
-if(func3(data21) > 256){
-const err72 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data21};
+if(!pattern3.test(data21)){
+const err72 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -962,8 +962,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(func3(data21) < 1){
-const err73 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data21};
+}
+else {
+const err73 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -973,8 +974,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data21};
+if(data19.serviceName !== undefined){
+let data22 = data19.serviceName;
+if(typeof data22 === "string"){
+if(func3(data22) > 256){
+const err74 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -983,12 +987,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-if(data18.sampleRatio !== undefined){
-let data22 = data18.sampleRatio;
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 1 || isNaN(data22)){
-const err75 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data22};
+if(func3(data22) < 1){
+const err75 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -997,8 +997,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data22 < 0 || isNaN(data22)){
-const err76 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data22};
+}
+else {
+const err76 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1008,8 +1009,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-else {
-const err77 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data22};
+if(data19.sampleRatio !== undefined){
+let data23 = data19.sampleRatio;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 1 || isNaN(data23)){
+const err77 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1018,10 +1022,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data18};
+if(data23 < 0 || isNaN(data23)){
+const err78 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1031,12 +1033,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data.proxy !== undefined){
-let data23 = data.proxy;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-for(const key6 in data23){
-if(!(((key6 === "backendHeader") || (key6 === "trustForwarded")) || (key6 === "requestId"))){
-const err79 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data23};
+else {
+const err79 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1046,11 +1044,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data23.backendHeader !== undefined){
-let data24 = data23.backendHeader;
-if(typeof data24 === "string"){
-if(func3(data24) > 256){
-const err80 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data24};
+}
+else {
+const err80 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data19};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1059,8 +1055,13 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(!pattern3.test(data24)){
-const err81 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data24};
+}
+if(data.proxy !== undefined){
+let data24 = data.proxy;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key6 in data24){
+if(!(((key6 === "backendHeader") || (key6 === "trustForwarded")) || (key6 === "requestId"))){
+const err81 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data24};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1070,8 +1071,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data24};
+if(data24.backendHeader !== undefined){
+let data25 = data24.backendHeader;
+if(typeof data25 === "string"){
+if(func3(data25) > 256){
+const err82 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1080,11 +1084,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data23.trustForwarded !== undefined){
-let data25 = data23.trustForwarded;
-if(typeof data25 !== "boolean"){
-const err83 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data25};
+if(!pattern4.test(data25)){
+const err83 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1094,12 +1095,8 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data23.requestId !== undefined){
-let data26 = data23.requestId;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-for(const key7 in data26){
-if(!((key7 === "header") || (key7 === "trust"))){
-const err84 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data26};
+else {
+const err84 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1109,11 +1106,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data26.header !== undefined){
-let data27 = data26.header;
-if(typeof data27 === "string"){
-if(func3(data27) > 256){
-const err85 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data27};
+if(data24.trustForwarded !== undefined){
+let data26 = data24.trustForwarded;
+if(typeof data26 !== "boolean"){
+const err85 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data26};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1122,8 +1118,13 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(!pattern3.test(data27)){
-const err86 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data27};
+}
+if(data24.requestId !== undefined){
+let data27 = data24.requestId;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key7 in data27){
+if(!((key7 === "header") || (key7 === "trust"))){
+const err86 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1133,8 +1134,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data27};
+if(data27.header !== undefined){
+let data28 = data27.header;
+if(typeof data28 === "string"){
+if(func3(data28) > 256){
+const err87 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1143,11 +1147,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data26.trust !== undefined){
-let data28 = data26.trust;
-if(typeof data28 !== "boolean"){
-const err88 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data28};
+if(!pattern4.test(data28)){
+const err88 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1157,9 +1158,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
 else {
-const err89 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data26};
+const err89 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1169,9 +1169,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-}
-else {
-const err90 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data23};
+if(data27.trust !== undefined){
+let data29 = data27.trust;
+if(typeof data29 !== "boolean"){
+const err90 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data29};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1181,12 +1182,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data29 = data.shutdown;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key8 in data29){
-if(!((key8 === "drainDelay") || (key8 === "timeout"))){
-const err91 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data29};
+}
+else {
+const err91 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1196,11 +1194,9 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data29.drainDelay !== undefined){
-let data30 = data29.drainDelay;
-if(typeof data30 === "string"){
-if(!pattern0.test(data30)){
-const err92 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data30};
+}
+else {
+const err92 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data24};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1210,8 +1206,12 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data30};
+if(data.shutdown !== undefined){
+let data30 = data.shutdown;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+if(!((key8 === "drainDelay") || (key8 === "timeout"))){
+const err93 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data30};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1221,11 +1221,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data29.timeout !== undefined){
-let data31 = data29.timeout;
+if(data30.drainDelay !== undefined){
+let data31 = data30.drainDelay;
 if(typeof data31 === "string"){
 if(!pattern0.test(data31)){
-const err94 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data31};
+const err94 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1236,7 +1236,7 @@ errors++;
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data31};
+const err95 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1246,9 +1246,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data29};
+if(data30.timeout !== undefined){
+let data32 = data30.timeout;
+if(typeof data32 === "string"){
+if(!pattern0.test(data32)){
+const err96 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1258,10 +1260,8 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data.revisionHistoryLimit !== undefined){
-let data32 = data.revisionHistoryLimit;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err97 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data32};
+else {
+const err97 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1270,9 +1270,10 @@ vErrors.push(err97);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 > 1000 || isNaN(data32)){
-const err98 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data32};
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data30};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1281,8 +1282,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data32 < 1 || isNaN(data32)){
-const err99 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data32};
+}
+if(data.revisionHistoryLimit !== undefined){
+let data33 = data.revisionHistoryLimit;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err99 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1291,13 +1295,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-}
-if(data.backends !== undefined){
-let data33 = data.backends;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(Object.keys(data33).length < 1){
-const err100 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data33};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 1000 || isNaN(data33)){
+const err100 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1306,9 +1306,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key9 in data33){
-if(!(pattern7.test(key9))){
-const err101 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data33};
+if(data33 < 1 || isNaN(data33)){
+const err101 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1318,12 +1317,12 @@ vErrors.push(err101);
 errors++;
 }
 }
-for(const key10 in data33){
-if(pattern7.test(key10)){
-let data34 = data33[key10];
+}
+if(data.backends !== undefined){
+let data34 = data.backends;
 if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.targets === undefined){
-const err102 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data34};
+if(Object.keys(data34).length < 1){
+const err102 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1332,9 +1331,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-for(const key11 in data34){
-if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key11))){
-const err103 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data34};
+for(const key9 in data34){
+if(!(pattern8.test(key9))){
+const err103 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1344,11 +1343,12 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data34.version !== undefined){
-let data35 = data34.version;
-if(typeof data35 === "string"){
-if(func3(data35) > 64){
-const err104 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data35};
+for(const key10 in data34){
+if(pattern8.test(key10)){
+let data35 = data34[key10];
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.targets === undefined){
+const err104 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1357,9 +1357,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-else {
-const err105 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data35};
+for(const key11 in data35){
+if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key11))){
+const err105 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1369,11 +1369,11 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data34.targets !== undefined){
-let data36 = data34.targets;
-if(Array.isArray(data36)){
-if(data36.length < 1){
-const err106 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data36};
+if(data35.version !== undefined){
+let data36 = data35.version;
+if(typeof data36 === "string"){
+if(func3(data36) > 64){
+const err106 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1382,12 +1382,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-const len0 = data36.length;
-for(let i0=0; i0<len0; i0++){
-let data37 = data36[i0];
-if(typeof data37 === "string"){
-if(func3(data37) < 1){
-const err107 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data37};
+}
+else {
+const err107 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1397,8 +1394,11 @@ vErrors.push(err107);
 errors++;
 }
 }
-else {
-const err108 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data37};
+if(data35.targets !== undefined){
+let data37 = data35.targets;
+if(Array.isArray(data37)){
+if(data37.length < 1){
+const err108 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1407,10 +1407,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-}
-else {
-const err109 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data36};
+const len0 = data37.length;
+for(let i0=0; i0<len0; i0++){
+let data38 = data37[i0];
+if(typeof data38 === "string"){
+if(func3(data38) < 1){
+const err109 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1420,13 +1422,8 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data34.balance !== undefined){
-let data38 = data34.balance;
-const _errs115 = errors;
-let valid16 = false;
-const _errs116 = errors;
-if(typeof data38 !== "string"){
-const err110 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data38};
+else {
+const err110 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1435,8 +1432,10 @@ vErrors.push(err110);
 }
 errors++;
 }
-if("round-robin" !== data38){
-const err111 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data38};
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1445,12 +1444,14 @@ vErrors.push(err111);
 }
 errors++;
 }
-var _valid3 = _errs116 === errors;
-valid16 = valid16 || _valid3;
-if(!valid16){
+}
+if(data35.balance !== undefined){
+let data39 = data35.balance;
+const _errs117 = errors;
+let valid16 = false;
 const _errs118 = errors;
-if(typeof data38 !== "string"){
-const err112 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data38};
+if(typeof data39 !== "string"){
+const err112 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1459,8 +1460,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-if("least-pending" !== data38){
-const err113 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data38};
+if("round-robin" !== data39){
+const err113 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1471,9 +1472,10 @@ errors++;
 }
 var _valid3 = _errs118 === errors;
 valid16 = valid16 || _valid3;
-}
 if(!valid16){
-const err114 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data38};
+const _errs120 = errors;
+if(typeof data39 !== "string"){
+const err114 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1482,22 +1484,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-else {
-errors = _errs115;
-if(vErrors !== null){
-if(_errs115){
-vErrors.length = _errs115;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data34.connections !== undefined){
-let data39 = data34.connections;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err115 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data39};
+if("least-pending" !== data39){
+const err115 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1506,9 +1494,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 4096 || isNaN(data39)){
-const err116 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data39};
+var _valid3 = _errs120 === errors;
+valid16 = valid16 || _valid3;
+}
+if(!valid16){
+const err116 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data39};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1517,8 +1507,22 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(data39 < 1 || isNaN(data39)){
-const err117 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data39};
+else {
+errors = _errs117;
+if(vErrors !== null){
+if(_errs117){
+vErrors.length = _errs117;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data35.connections !== undefined){
+let data40 = data35.connections;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err117 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1527,13 +1531,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-}
-if(data34.keepAliveTimeout !== undefined){
-let data40 = data34.keepAliveTimeout;
-if(typeof data40 === "string"){
-if(!pattern0.test(data40)){
-const err118 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data40};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 4096 || isNaN(data40)){
+const err118 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1542,9 +1542,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data40};
+if(data40 < 1 || isNaN(data40)){
+const err119 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1554,11 +1553,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data34.connectTimeout !== undefined){
-let data41 = data34.connectTimeout;
+}
+if(data35.keepAliveTimeout !== undefined){
+let data41 = data35.keepAliveTimeout;
 if(typeof data41 === "string"){
 if(!pattern0.test(data41)){
-const err120 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data41};
+const err120 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1569,7 +1569,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data41};
+const err121 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1579,11 +1579,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data34.fallback !== undefined){
-let data42 = data34.fallback;
+if(data35.connectTimeout !== undefined){
+let data42 = data35.connectTimeout;
 if(typeof data42 === "string"){
-if(!pattern7.test(data42)){
-const err122 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data42};
+if(!pattern0.test(data42)){
+const err122 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1594,7 +1594,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data42};
+const err123 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1604,11 +1604,10 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data34.healthCheck !== undefined){
-let data43 = data34.healthCheck;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.path === undefined){
-const err124 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data43};
+if(data35.maxPending !== undefined){
+let data43 = data35.maxPending;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err124 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1617,9 +1616,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-for(const key12 in data43){
-if(!(((((key12 === "path") || (key12 === "interval")) || (key12 === "timeout")) || (key12 === "healthyThreshold")) || (key12 === "unhealthyThreshold"))){
-const err125 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data43};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000000 || isNaN(data43)){
+const err125 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1628,12 +1627,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-if(data43.path !== undefined){
-let data44 = data43.path;
-if(typeof data44 === "string"){
-if(!pattern12.test(data44)){
-const err126 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data44};
+if(data43 < 0 || isNaN(data43)){
+const err126 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1643,8 +1638,12 @@ vErrors.push(err126);
 errors++;
 }
 }
-else {
-const err127 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data44};
+}
+if(data35.queueTimeout !== undefined){
+let data44 = data35.queueTimeout;
+if(typeof data44 === "string"){
+if(!pattern0.test(data44)){
+const err127 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1654,11 +1653,8 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data43.interval !== undefined){
-let data45 = data43.interval;
-if(typeof data45 === "string"){
-if(!pattern0.test(data45)){
-const err128 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data45};
+else {
+const err128 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1668,8 +1664,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data45};
+if(data35.fallback !== undefined){
+let data45 = data35.fallback;
+if(typeof data45 === "string"){
+if(!pattern8.test(data45)){
+const err129 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1679,11 +1678,8 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data43.timeout !== undefined){
-let data46 = data43.timeout;
-if(typeof data46 === "string"){
-if(!pattern0.test(data46)){
-const err130 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data46};
+else {
+const err130 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1693,8 +1689,11 @@ vErrors.push(err130);
 errors++;
 }
 }
-else {
-const err131 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data46};
+if(data35.healthCheck !== undefined){
+let data46 = data35.healthCheck;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.path === undefined){
+const err131 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1703,11 +1702,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data43.healthyThreshold !== undefined){
-let data47 = data43.healthyThreshold;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-const err132 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data47};
+for(const key12 in data46){
+if(!(((((key12 === "path") || (key12 === "interval")) || (key12 === "timeout")) || (key12 === "healthyThreshold")) || (key12 === "unhealthyThreshold"))){
+const err132 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1716,9 +1713,12 @@ vErrors.push(err132);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 100 || isNaN(data47)){
-const err133 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data47};
+}
+if(data46.path !== undefined){
+let data47 = data46.path;
+if(typeof data47 === "string"){
+if(!pattern14.test(data47)){
+const err133 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1727,8 +1727,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data47 < 1 || isNaN(data47)){
-const err134 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data47};
+}
+else {
+const err134 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1738,11 +1739,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
-if(data43.unhealthyThreshold !== undefined){
-let data48 = data43.unhealthyThreshold;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err135 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data48};
+if(data46.interval !== undefined){
+let data48 = data46.interval;
+if(typeof data48 === "string"){
+if(!pattern0.test(data48)){
+const err135 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1751,9 +1752,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 100 || isNaN(data48)){
-const err136 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data48};
+}
+else {
+const err136 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1762,8 +1763,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data48 < 1 || isNaN(data48)){
-const err137 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data48};
+}
+if(data46.timeout !== undefined){
+let data49 = data46.timeout;
+if(typeof data49 === "string"){
+if(!pattern0.test(data49)){
+const err137 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1773,10 +1778,8 @@ vErrors.push(err137);
 errors++;
 }
 }
-}
-}
 else {
-const err138 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data43};
+const err138 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1786,13 +1789,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data34.outlierDetection !== undefined){
-let data49 = data34.outlierDetection;
-const _errs142 = errors;
-let valid18 = false;
-const _errs143 = errors;
-if(typeof data49 !== "boolean"){
-const err139 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data49};
+if(data46.healthyThreshold !== undefined){
+let data50 = data46.healthyThreshold;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err139 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1801,8 +1801,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(false !== data49){
-const err140 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data49};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 > 100 || isNaN(data50)){
+const err140 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1811,14 +1812,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-var _valid4 = _errs143 === errors;
-valid18 = valid18 || _valid4;
-if(!valid18){
-const _errs145 = errors;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-for(const key13 in data49){
-if(!((((key13 === "consecutiveFailures") || (key13 === "baseEjectionTime")) || (key13 === "maxEjectionTime")) || (key13 === "maxEjectionPercent"))){
-const err141 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data49};
+if(data50 < 1 || isNaN(data50)){
+const err141 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1828,10 +1823,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data49.consecutiveFailures !== undefined){
-let data50 = data49.consecutiveFailures;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err142 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data50};
+}
+if(data46.unhealthyThreshold !== undefined){
+let data51 = data46.unhealthyThreshold;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err142 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1840,9 +1836,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 1000 || isNaN(data50)){
-const err143 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data50};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 100 || isNaN(data51)){
+const err143 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1851,8 +1847,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data50 < 1 || isNaN(data50)){
-const err144 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data50};
+if(data51 < 1 || isNaN(data51)){
+const err144 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1863,11 +1859,9 @@ errors++;
 }
 }
 }
-if(data49.baseEjectionTime !== undefined){
-let data51 = data49.baseEjectionTime;
-if(typeof data51 === "string"){
-if(!pattern0.test(data51)){
-const err145 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data51};
+}
+else {
+const err145 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1877,8 +1871,13 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data51};
+if(data35.outlierDetection !== undefined){
+let data52 = data35.outlierDetection;
+const _errs148 = errors;
+let valid18 = false;
+const _errs149 = errors;
+if(typeof data52 !== "boolean"){
+const err146 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1887,12 +1886,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data49.maxEjectionTime !== undefined){
-let data52 = data49.maxEjectionTime;
-if(typeof data52 === "string"){
-if(!pattern0.test(data52)){
-const err147 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data52};
+if(false !== data52){
+const err147 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1901,9 +1896,14 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-else {
-const err148 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data52};
+var _valid4 = _errs149 === errors;
+valid18 = valid18 || _valid4;
+if(!valid18){
+const _errs151 = errors;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+for(const key13 in data52){
+if(!((((key13 === "consecutiveFailures") || (key13 === "baseEjectionTime")) || (key13 === "maxEjectionTime")) || (key13 === "maxEjectionPercent"))){
+const err148 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1913,10 +1913,10 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data49.maxEjectionPercent !== undefined){
-let data53 = data49.maxEjectionPercent;
+if(data52.consecutiveFailures !== undefined){
+let data53 = data52.consecutiveFailures;
 if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err149 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data53};
+const err149 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1926,8 +1926,8 @@ vErrors.push(err149);
 errors++;
 }
 if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 100 || isNaN(data53)){
-const err150 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data53};
+if(data53 > 1000 || isNaN(data53)){
+const err150 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1936,8 +1936,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data53 < 0 || isNaN(data53)){
-const err151 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data53};
+if(data53 < 1 || isNaN(data53)){
+const err151 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1948,9 +1948,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data49};
+if(data52.baseEjectionTime !== undefined){
+let data54 = data52.baseEjectionTime;
+if(typeof data54 === "string"){
+if(!pattern0.test(data54)){
+const err152 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1959,11 +1961,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-var _valid4 = _errs145 === errors;
-valid18 = valid18 || _valid4;
 }
-if(!valid18){
-const err153 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data49};
+else {
+const err153 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1972,24 +1972,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-else {
-errors = _errs142;
-if(vErrors !== null){
-if(_errs142){
-vErrors.length = _errs142;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data34.headers !== undefined){
-let data54 = data34.headers;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-for(const key14 in data54){
-if(!((key14 === "request") || (key14 === "response"))){
-const err154 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data54};
+if(data52.maxEjectionTime !== undefined){
+let data55 = data52.maxEjectionTime;
+if(typeof data55 === "string"){
+if(!pattern0.test(data55)){
+const err154 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1999,12 +1987,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data54.request !== undefined){
-let data55 = data54.request;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-for(const key15 in data55){
-if(!(((key15 === "set") || (key15 === "add")) || (key15 === "remove"))){
-const err155 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data55};
+else {
+const err155 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2014,12 +1998,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data55.set !== undefined){
-let data56 = data55.set;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key16 in data56){
-if(!(pattern3.test(key16))){
-const err156 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data56};
+if(data52.maxEjectionPercent !== undefined){
+let data56 = data52.maxEjectionPercent;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+const err156 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2028,13 +2010,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-for(const key17 in data56){
-if(pattern3.test(key17)){
-let data57 = data56[key17];
-if(typeof data57 === "string"){
-if(func3(data57) > 8192){
-const err157 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 > 100 || isNaN(data56)){
+const err157 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2043,8 +2021,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(!pattern19.test(data57)){
-const err158 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data56 < 0 || isNaN(data56)){
+const err158 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2054,8 +2032,10 @@ vErrors.push(err158);
 errors++;
 }
 }
+}
+}
 else {
-const err159 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+const err159 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2064,11 +2044,11 @@ vErrors.push(err159);
 }
 errors++;
 }
+var _valid4 = _errs151 === errors;
+valid18 = valid18 || _valid4;
 }
-}
-}
-else {
-const err160 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data56};
+if(!valid18){
+const err160 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data52};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2077,13 +2057,24 @@ vErrors.push(err160);
 }
 errors++;
 }
+else {
+errors = _errs148;
+if(vErrors !== null){
+if(_errs148){
+vErrors.length = _errs148;
 }
-if(data55.add !== undefined){
-let data58 = data55.add;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key18 in data58){
-if(!(pattern3.test(key18))){
-const err161 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data58};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data35.headers !== undefined){
+let data57 = data35.headers;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+for(const key14 in data57){
+if(!((key14 === "request") || (key14 === "response"))){
+const err161 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2093,12 +2084,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-for(const key19 in data58){
-if(pattern3.test(key19)){
-let data59 = data58[key19];
-if(typeof data59 === "string"){
-if(func3(data59) > 8192){
-const err162 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data59};
+if(data57.request !== undefined){
+let data58 = data57.request;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key15 in data58){
+if(!(((key15 === "set") || (key15 === "add")) || (key15 === "remove"))){
+const err162 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2107,8 +2098,13 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(!pattern19.test(data59)){
-const err163 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data59};
+}
+if(data58.set !== undefined){
+let data59 = data58.set;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key16 in data59){
+if(!(pattern4.test(key16))){
+const err163 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2118,8 +2114,12 @@ vErrors.push(err163);
 errors++;
 }
 }
-else {
-const err164 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data59};
+for(const key17 in data59){
+if(pattern4.test(key17)){
+let data60 = data59[key17];
+if(typeof data60 === "string"){
+if(func3(data60) > 8192){
+const err164 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2128,11 +2128,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err165 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data58};
+if(!pattern21.test(data60)){
+const err165 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2142,11 +2139,8 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data55.remove !== undefined){
-let data60 = data55.remove;
-if(Array.isArray(data60)){
-if(data60.length < 1){
-const err166 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data60};
+else {
+const err166 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2155,12 +2149,11 @@ vErrors.push(err166);
 }
 errors++;
 }
-const len1 = data60.length;
-for(let i1=0; i1<len1; i1++){
-let data61 = data60[i1];
-if(typeof data61 === "string"){
-if(func3(data61) > 256){
-const err167 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data61};
+}
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2169,8 +2162,13 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(!pattern3.test(data61)){
-const err168 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data61};
+}
+if(data58.add !== undefined){
+let data61 = data58.add;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key18 in data61){
+if(!(pattern4.test(key18))){
+const err168 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2180,8 +2178,12 @@ vErrors.push(err168);
 errors++;
 }
 }
-else {
-const err169 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data61};
+for(const key19 in data61){
+if(pattern4.test(key19)){
+let data62 = data61[key19];
+if(typeof data62 === "string"){
+if(func3(data62) > 8192){
+const err169 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2190,10 +2192,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-}
-else {
-const err170 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data60};
+if(!pattern21.test(data62)){
+const err170 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2203,9 +2203,8 @@ vErrors.push(err170);
 errors++;
 }
 }
-}
 else {
-const err171 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data55};
+const err171 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2215,12 +2214,10 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data54.response !== undefined){
-let data62 = data54.response;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key20 in data62){
-if(!(((key20 === "set") || (key20 === "add")) || (key20 === "remove"))){
-const err172 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data62};
+}
+}
+else {
+const err172 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2230,12 +2227,11 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data62.set !== undefined){
-let data63 = data62.set;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key21 in data63){
-if(!(pattern3.test(key21))){
-const err173 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data63};
+if(data58.remove !== undefined){
+let data63 = data58.remove;
+if(Array.isArray(data63)){
+if(data63.length < 1){
+const err173 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2244,13 +2240,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-for(const key22 in data63){
-if(pattern3.test(key22)){
-let data64 = data63[key22];
+const len1 = data63.length;
+for(let i1=0; i1<len1; i1++){
+let data64 = data63[i1];
 if(typeof data64 === "string"){
-if(func3(data64) > 8192){
-const err174 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data64};
+if(func3(data64) > 256){
+const err174 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2259,8 +2254,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(!pattern19.test(data64)){
-const err175 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data64};
+if(!pattern4.test(data64)){
+const err175 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2271,7 +2266,7 @@ errors++;
 }
 }
 else {
-const err176 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data64};
+const err176 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2282,9 +2277,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err177 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data63};
+const err177 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2294,12 +2288,9 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data62.add !== undefined){
-let data65 = data62.add;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key23 in data65){
-if(!(pattern3.test(key23))){
-const err178 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data65};
+}
+else {
+const err178 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2309,12 +2300,12 @@ vErrors.push(err178);
 errors++;
 }
 }
-for(const key24 in data65){
-if(pattern3.test(key24)){
-let data66 = data65[key24];
-if(typeof data66 === "string"){
-if(func3(data66) > 8192){
-const err179 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+if(data57.response !== undefined){
+let data65 = data57.response;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key20 in data65){
+if(!(((key20 === "set") || (key20 === "add")) || (key20 === "remove"))){
+const err179 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2323,8 +2314,13 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(!pattern19.test(data66)){
-const err180 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+}
+if(data65.set !== undefined){
+let data66 = data65.set;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key21 in data66){
+if(!(pattern4.test(key21))){
+const err180 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2334,8 +2330,12 @@ vErrors.push(err180);
 errors++;
 }
 }
-else {
-const err181 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+for(const key22 in data66){
+if(pattern4.test(key22)){
+let data67 = data66[key22];
+if(typeof data67 === "string"){
+if(func3(data67) > 8192){
+const err181 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2344,11 +2344,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err182 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data65};
+if(!pattern21.test(data67)){
+const err182 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2358,11 +2355,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data62.remove !== undefined){
-let data67 = data62.remove;
-if(Array.isArray(data67)){
-if(data67.length < 1){
-const err183 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data67};
+else {
+const err183 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2371,12 +2365,11 @@ vErrors.push(err183);
 }
 errors++;
 }
-const len2 = data67.length;
-for(let i2=0; i2<len2; i2++){
-let data68 = data67[i2];
-if(typeof data68 === "string"){
-if(func3(data68) > 256){
-const err184 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data68};
+}
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2385,8 +2378,13 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(!pattern3.test(data68)){
-const err185 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data68};
+}
+if(data65.add !== undefined){
+let data68 = data65.add;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key23 in data68){
+if(!(pattern4.test(key23))){
+const err185 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2396,8 +2394,12 @@ vErrors.push(err185);
 errors++;
 }
 }
-else {
-const err186 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data68};
+for(const key24 in data68){
+if(pattern4.test(key24)){
+let data69 = data68[key24];
+if(typeof data69 === "string"){
+if(func3(data69) > 8192){
+const err186 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2406,10 +2408,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-}
-else {
-const err187 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data67};
+if(!pattern21.test(data69)){
+const err187 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2419,9 +2419,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
 else {
-const err188 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data62};
+const err188 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2432,8 +2431,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err189 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data54};
+const err189 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2443,9 +2443,11 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data34};
+if(data65.remove !== undefined){
+let data70 = data65.remove;
+if(Array.isArray(data70)){
+if(data70.length < 1){
+const err190 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2454,11 +2456,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err191 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data33};
+const len2 = data70.length;
+for(let i2=0; i2<len2; i2++){
+let data71 = data70[i2];
+if(typeof data71 === "string"){
+if(func3(data71) > 256){
+const err191 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2467,12 +2470,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-if(data.routes !== undefined){
-let data69 = data.routes;
-if(Array.isArray(data69)){
-if(data69.length < 1){
-const err192 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data69};
+if(!pattern4.test(data71)){
+const err192 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2481,12 +2480,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-const len3 = data69.length;
-for(let i3=0; i3<len3; i3++){
-let data70 = data69[i3];
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-if(data70.name === undefined){
-const err193 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data70};
+}
+else {
+const err193 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2495,9 +2491,10 @@ vErrors.push(err193);
 }
 errors++;
 }
-for(const key25 in data70){
-if(!(func2.call(schema11.properties.routes.items.properties, key25))){
-const err194 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data70};
+}
+}
+else {
+const err194 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2507,11 +2504,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data70.name !== undefined){
-let data71 = data70.name;
-if(typeof data71 === "string"){
-if(!pattern7.test(data71)){
-const err195 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data71};
+}
+else {
+const err195 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2521,8 +2516,9 @@ vErrors.push(err195);
 errors++;
 }
 }
+}
 else {
-const err196 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data71};
+const err196 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2532,12 +2528,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data70.match !== undefined){
-let data72 = data70.match;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key26 in data72){
-if(!(((key26 === "host") || (key26 === "path")) || (key26 === "methods"))){
-const err197 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data72};
+}
+else {
+const err197 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2547,14 +2540,10 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data72.host !== undefined){
-let data73 = data72.host;
-const _errs204 = errors;
-let valid35 = false;
-const _errs205 = errors;
-if(typeof data73 === "string"){
-if(!pattern32.test(data73)){
-const err198 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data73};
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2564,8 +2553,11 @@ vErrors.push(err198);
 errors++;
 }
 }
-else {
-const err199 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data73};
+if(data.routes !== undefined){
+let data72 = data.routes;
+if(Array.isArray(data72)){
+if(data72.length < 1){
+const err199 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data72};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2574,13 +2566,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-var _valid5 = _errs205 === errors;
-valid35 = valid35 || _valid5;
-if(!valid35){
-const _errs207 = errors;
-if(Array.isArray(data73)){
-if(data73.length < 1){
-const err200 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data73};
+const len3 = data72.length;
+for(let i3=0; i3<len3; i3++){
+let data73 = data72[i3];
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.name === undefined){
+const err200 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2589,12 +2580,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-const len4 = data73.length;
-for(let i4=0; i4<len4; i4++){
-let data74 = data73[i4];
-if(typeof data74 === "string"){
-if(!pattern32.test(data74)){
-const err201 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data74};
+for(const key25 in data73){
+if(!(func2.call(schema11.properties.routes.items.properties, key25))){
+const err201 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2604,8 +2592,11 @@ vErrors.push(err201);
 errors++;
 }
 }
-else {
-const err202 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data74};
+if(data73.name !== undefined){
+let data74 = data73.name;
+if(typeof data74 === "string"){
+if(!pattern8.test(data74)){
+const err202 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2615,9 +2606,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
 else {
-const err203 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data73};
+const err203 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2626,11 +2616,13 @@ vErrors.push(err203);
 }
 errors++;
 }
-var _valid5 = _errs207 === errors;
-valid35 = valid35 || _valid5;
 }
-if(!valid35){
-const err204 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data73};
+if(data73.match !== undefined){
+let data75 = data73.match;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key26 in data75){
+if(!(((key26 === "host") || (key26 === "path")) || (key26 === "methods"))){
+const err204 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2639,23 +2631,15 @@ vErrors.push(err204);
 }
 errors++;
 }
-else {
-errors = _errs204;
-if(vErrors !== null){
-if(_errs204){
-vErrors.length = _errs204;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data72.path !== undefined){
-let data75 = data72.path;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-if(Object.keys(data75).length > 1){
-const err205 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data75};
+if(data75.host !== undefined){
+let data76 = data75.host;
+const _errs210 = errors;
+let valid35 = false;
+const _errs211 = errors;
+if(typeof data76 === "string"){
+if(!pattern34.test(data76)){
+const err205 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2664,8 +2648,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(Object.keys(data75).length < 1){
-const err206 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data75};
+}
+else {
+const err206 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2674,9 +2659,13 @@ vErrors.push(err206);
 }
 errors++;
 }
-for(const key27 in data75){
-if(!(((key27 === "prefix") || (key27 === "exact")) || (key27 === "regex"))){
-const err207 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data75};
+var _valid5 = _errs211 === errors;
+valid35 = valid35 || _valid5;
+if(!valid35){
+const _errs213 = errors;
+if(Array.isArray(data76)){
+if(data76.length < 1){
+const err207 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2685,12 +2674,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data75.prefix !== undefined){
-let data76 = data75.prefix;
-if(typeof data76 === "string"){
-if(!pattern12.test(data76)){
-const err208 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data76};
+const len4 = data76.length;
+for(let i4=0; i4<len4; i4++){
+let data77 = data76[i4];
+if(typeof data77 === "string"){
+if(!pattern34.test(data77)){
+const err208 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2701,7 +2690,7 @@ errors++;
 }
 }
 else {
-const err209 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data76};
+const err209 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2711,11 +2700,9 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data75.exact !== undefined){
-let data77 = data75.exact;
-if(typeof data77 === "string"){
-if(!pattern12.test(data77)){
-const err210 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data77};
+}
+else {
+const err210 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2724,9 +2711,11 @@ vErrors.push(err210);
 }
 errors++;
 }
+var _valid5 = _errs213 === errors;
+valid35 = valid35 || _valid5;
 }
-else {
-const err211 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data77};
+if(!valid35){
+const err211 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data76};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2735,11 +2724,23 @@ vErrors.push(err211);
 }
 errors++;
 }
+else {
+errors = _errs210;
+if(vErrors !== null){
+if(_errs210){
+vErrors.length = _errs210;
 }
-if(data75.regex !== undefined){
-let data78 = data75.regex;
-if(typeof data78 !== "string"){
-const err212 = {instancePath:instancePath+"/routes/" + i3+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data78};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data75.path !== undefined){
+let data78 = data75.path;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(Object.keys(data78).length > 1){
+const err212 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2748,10 +2749,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-}
-else {
-const err213 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data75};
+if(Object.keys(data78).length < 1){
+const err213 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2760,12 +2759,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-if(data72.methods !== undefined){
-let data79 = data72.methods;
-if(Array.isArray(data79)){
-if(data79.length < 1){
-const err214 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data79};
+for(const key27 in data78){
+if(!(((key27 === "prefix") || (key27 === "exact")) || (key27 === "regex"))){
+const err214 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2774,12 +2770,12 @@ vErrors.push(err214);
 }
 errors++;
 }
-const len5 = data79.length;
-for(let i5=0; i5<len5; i5++){
-let data80 = data79[i5];
-if(typeof data80 === "string"){
-if(!pattern36.test(data80)){
-const err215 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data80};
+}
+if(data78.prefix !== undefined){
+let data79 = data78.prefix;
+if(typeof data79 === "string"){
+if(!pattern14.test(data79)){
+const err215 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2790,7 +2786,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data80};
+const err216 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2800,9 +2796,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-}
-else {
-const err217 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data79};
+if(data78.exact !== undefined){
+let data80 = data78.exact;
+if(typeof data80 === "string"){
+if(!pattern14.test(data80)){
+const err217 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2812,9 +2810,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-}
 else {
-const err218 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data72};
+const err218 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2824,15 +2821,10 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data70.rules !== undefined){
-let data81 = data70.rules;
-if(Array.isArray(data81)){
-const len6 = data81.length;
-for(let i6=0; i6<len6; i6++){
-let data82 = data81[i6];
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-if(data82.name === undefined){
-const err219 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data82};
+if(data78.regex !== undefined){
+let data81 = data78.regex;
+if(typeof data81 !== "string"){
+const err219 = {instancePath:instancePath+"/routes/" + i3+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2841,8 +2833,10 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(data82.when === undefined){
-const err220 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data82};
+}
+}
+else {
+const err220 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2851,9 +2845,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-for(const key28 in data82){
-if(!((((key28 === "name") || (key28 === "when")) || (key28 === "to")) || (key28 === "split"))){
-const err221 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data82};
+}
+if(data75.methods !== undefined){
+let data82 = data75.methods;
+if(Array.isArray(data82)){
+if(data82.length < 1){
+const err221 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2862,12 +2859,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-if(data82.name !== undefined){
-let data83 = data82.name;
+const len5 = data82.length;
+for(let i5=0; i5<len5; i5++){
+let data83 = data82[i5];
 if(typeof data83 === "string"){
-if(!pattern7.test(data83)){
-const err222 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data83};
+if(!pattern38.test(data83)){
+const err222 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2878,7 +2875,7 @@ errors++;
 }
 }
 else {
-const err223 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data83};
+const err223 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2888,12 +2885,9 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data82.when !== undefined){
-let data84 = data82.when;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key29 in data84){
-if(!((((key29 === "headers") || (key29 === "cookies")) || (key29 === "query")) || (key29 === "userAgent"))){
-const err224 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data84};
+}
+else {
+const err224 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2903,12 +2897,9 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data84.headers !== undefined){
-let data85 = data84.headers;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key30 in data85){
-if(!(pattern3.test(key30))){
-const err225 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data85};
+}
+else {
+const err225 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2918,12 +2909,15 @@ vErrors.push(err225);
 errors++;
 }
 }
-for(const key31 in data85){
-if(pattern3.test(key31)){
-let data86 = data85[key31];
-if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
-if(Object.keys(data86).length > 1){
-const err226 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data86};
+if(data73.rules !== undefined){
+let data84 = data73.rules;
+if(Array.isArray(data84)){
+const len6 = data84.length;
+for(let i6=0; i6<len6; i6++){
+let data85 = data84[i6];
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(data85.name === undefined){
+const err226 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2932,8 +2926,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(Object.keys(data86).length < 1){
-const err227 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data86};
+if(data85.when === undefined){
+const err227 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2942,9 +2936,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-for(const key32 in data86){
-if(!((((((key32 === "exact") || (key32 === "prefix")) || (key32 === "suffix")) || (key32 === "regex")) || (key32 === "in")) || (key32 === "present"))){
-const err228 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data86};
+for(const key28 in data85){
+if(!((((key28 === "name") || (key28 === "when")) || (key28 === "to")) || (key28 === "split"))){
+const err228 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2954,10 +2948,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data86.exact !== undefined){
-let data87 = data86.exact;
-if(typeof data87 !== "string"){
-const err229 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data87};
+if(data85.name !== undefined){
+let data86 = data85.name;
+if(typeof data86 === "string"){
+if(!pattern8.test(data86)){
+const err229 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2967,10 +2962,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data86.prefix !== undefined){
-let data88 = data86.prefix;
-if(typeof data88 !== "string"){
-const err230 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data88};
+else {
+const err230 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2980,10 +2973,12 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data86.suffix !== undefined){
-let data89 = data86.suffix;
-if(typeof data89 !== "string"){
-const err231 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data89};
+if(data85.when !== undefined){
+let data87 = data85.when;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key29 in data87){
+if(!((((key29 === "headers") || (key29 === "cookies")) || (key29 === "query")) || (key29 === "userAgent"))){
+const err231 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2993,10 +2988,12 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data86.regex !== undefined){
-let data90 = data86.regex;
-if(typeof data90 !== "string"){
-const err232 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data90};
+if(data87.headers !== undefined){
+let data88 = data87.headers;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key30 in data88){
+if(!(pattern4.test(key30))){
+const err232 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3006,11 +3003,12 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data86.in !== undefined){
-let data91 = data86.in;
-if(Array.isArray(data91)){
-if(data91.length < 1){
-const err233 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data91};
+for(const key31 in data88){
+if(pattern4.test(key31)){
+let data89 = data88[key31];
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(Object.keys(data89).length > 1){
+const err233 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3019,11 +3017,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-const len7 = data91.length;
-for(let i7=0; i7<len7; i7++){
-let data92 = data91[i7];
-if(typeof data92 !== "string"){
-const err234 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data92};
+if(Object.keys(data89).length < 1){
+const err234 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3032,10 +3027,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-}
-else {
-const err235 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data91};
+for(const key32 in data89){
+if(!((((((key32 === "exact") || (key32 === "prefix")) || (key32 === "suffix")) || (key32 === "regex")) || (key32 === "in")) || (key32 === "present"))){
+const err235 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3045,10 +3039,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data86.present !== undefined){
-let data93 = data86.present;
-if(typeof data93 !== "boolean"){
-const err236 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data93};
+if(data89.exact !== undefined){
+let data90 = data89.exact;
+if(typeof data90 !== "string"){
+const err236 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data90};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3058,9 +3052,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-}
-else {
-const err237 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data86};
+if(data89.prefix !== undefined){
+let data91 = data89.prefix;
+if(typeof data91 !== "string"){
+const err237 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data91};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3070,10 +3065,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-}
-}
-else {
-const err238 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data85};
+if(data89.suffix !== undefined){
+let data92 = data89.suffix;
+if(typeof data92 !== "string"){
+const err238 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data92};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3083,12 +3078,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data84.cookies !== undefined){
-let data94 = data84.cookies;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-for(const key33 in data94){
-if(!(pattern3.test(key33))){
-const err239 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data94};
+if(data89.regex !== undefined){
+let data93 = data89.regex;
+if(typeof data93 !== "string"){
+const err239 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data93};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3098,12 +3091,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-for(const key34 in data94){
-if(pattern3.test(key34)){
-let data95 = data94[key34];
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-if(Object.keys(data95).length > 1){
-const err240 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data95};
+if(data89.in !== undefined){
+let data94 = data89.in;
+if(Array.isArray(data94)){
+if(data94.length < 1){
+const err240 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3112,8 +3104,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(Object.keys(data95).length < 1){
-const err241 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data95};
+const len7 = data94.length;
+for(let i7=0; i7<len7; i7++){
+let data95 = data94[i7];
+if(typeof data95 !== "string"){
+const err241 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data95};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3122,9 +3117,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-for(const key35 in data95){
-if(!((((((key35 === "exact") || (key35 === "prefix")) || (key35 === "suffix")) || (key35 === "regex")) || (key35 === "in")) || (key35 === "present"))){
-const err242 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data95};
+}
+}
+else {
+const err242 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3134,10 +3130,10 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data95.exact !== undefined){
-let data96 = data95.exact;
-if(typeof data96 !== "string"){
-const err243 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data96};
+if(data89.present !== undefined){
+let data96 = data89.present;
+if(typeof data96 !== "boolean"){
+const err243 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data96};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3147,10 +3143,9 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data95.prefix !== undefined){
-let data97 = data95.prefix;
-if(typeof data97 !== "string"){
-const err244 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data97};
+}
+else {
+const err244 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3160,10 +3155,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data95.suffix !== undefined){
-let data98 = data95.suffix;
-if(typeof data98 !== "string"){
-const err245 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data98};
+}
+}
+else {
+const err245 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3173,10 +3168,12 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data95.regex !== undefined){
-let data99 = data95.regex;
-if(typeof data99 !== "string"){
-const err246 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data99};
+if(data87.cookies !== undefined){
+let data97 = data87.cookies;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key33 in data97){
+if(!(pattern4.test(key33))){
+const err246 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3186,11 +3183,12 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data95.in !== undefined){
-let data100 = data95.in;
-if(Array.isArray(data100)){
-if(data100.length < 1){
-const err247 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data100};
+for(const key34 in data97){
+if(pattern4.test(key34)){
+let data98 = data97[key34];
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(Object.keys(data98).length > 1){
+const err247 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3199,11 +3197,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-const len8 = data100.length;
-for(let i8=0; i8<len8; i8++){
-let data101 = data100[i8];
-if(typeof data101 !== "string"){
-const err248 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data101};
+if(Object.keys(data98).length < 1){
+const err248 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3212,10 +3207,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-else {
-const err249 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data100};
+for(const key35 in data98){
+if(!((((((key35 === "exact") || (key35 === "prefix")) || (key35 === "suffix")) || (key35 === "regex")) || (key35 === "in")) || (key35 === "present"))){
+const err249 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3225,10 +3219,10 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data95.present !== undefined){
-let data102 = data95.present;
-if(typeof data102 !== "boolean"){
-const err250 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data102};
+if(data98.exact !== undefined){
+let data99 = data98.exact;
+if(typeof data99 !== "string"){
+const err250 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data99};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3238,9 +3232,10 @@ vErrors.push(err250);
 errors++;
 }
 }
-}
-else {
-const err251 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data95};
+if(data98.prefix !== undefined){
+let data100 = data98.prefix;
+if(typeof data100 !== "string"){
+const err251 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data100};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3250,10 +3245,10 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-}
-else {
-const err252 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data94};
+if(data98.suffix !== undefined){
+let data101 = data98.suffix;
+if(typeof data101 !== "string"){
+const err252 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data101};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3263,12 +3258,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data84.query !== undefined){
-let data103 = data84.query;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key36 in data103){
-if(!(pattern42.test(key36))){
-const err253 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data103};
+if(data98.regex !== undefined){
+let data102 = data98.regex;
+if(typeof data102 !== "string"){
+const err253 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data102};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3278,12 +3271,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-for(const key37 in data103){
-if(pattern42.test(key37)){
-let data104 = data103[key37];
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-if(Object.keys(data104).length > 1){
-const err254 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data104};
+if(data98.in !== undefined){
+let data103 = data98.in;
+if(Array.isArray(data103)){
+if(data103.length < 1){
+const err254 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3292,8 +3284,11 @@ vErrors.push(err254);
 }
 errors++;
 }
-if(Object.keys(data104).length < 1){
-const err255 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data104};
+const len8 = data103.length;
+for(let i8=0; i8<len8; i8++){
+let data104 = data103[i8];
+if(typeof data104 !== "string"){
+const err255 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data104};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3302,9 +3297,10 @@ vErrors.push(err255);
 }
 errors++;
 }
-for(const key38 in data104){
-if(!((((((key38 === "exact") || (key38 === "prefix")) || (key38 === "suffix")) || (key38 === "regex")) || (key38 === "in")) || (key38 === "present"))){
-const err256 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data104};
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3314,10 +3310,10 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data104.exact !== undefined){
-let data105 = data104.exact;
-if(typeof data105 !== "string"){
-const err257 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data105};
+if(data98.present !== undefined){
+let data105 = data98.present;
+if(typeof data105 !== "boolean"){
+const err257 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data105};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3327,10 +3323,9 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data104.prefix !== undefined){
-let data106 = data104.prefix;
-if(typeof data106 !== "string"){
-const err258 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data106};
+}
+else {
+const err258 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3340,10 +3335,10 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data104.suffix !== undefined){
-let data107 = data104.suffix;
-if(typeof data107 !== "string"){
-const err259 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data107};
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3353,10 +3348,12 @@ vErrors.push(err259);
 errors++;
 }
 }
-if(data104.regex !== undefined){
-let data108 = data104.regex;
-if(typeof data108 !== "string"){
-const err260 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data108};
+if(data87.query !== undefined){
+let data106 = data87.query;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key36 in data106){
+if(!(pattern44.test(key36))){
+const err260 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3366,11 +3363,12 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data104.in !== undefined){
-let data109 = data104.in;
-if(Array.isArray(data109)){
-if(data109.length < 1){
-const err261 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data109};
+for(const key37 in data106){
+if(pattern44.test(key37)){
+let data107 = data106[key37];
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+if(Object.keys(data107).length > 1){
+const err261 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3379,11 +3377,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-const len9 = data109.length;
-for(let i9=0; i9<len9; i9++){
-let data110 = data109[i9];
-if(typeof data110 !== "string"){
-const err262 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data110};
+if(Object.keys(data107).length < 1){
+const err262 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3392,10 +3387,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-}
-else {
-const err263 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data109};
+for(const key38 in data107){
+if(!((((((key38 === "exact") || (key38 === "prefix")) || (key38 === "suffix")) || (key38 === "regex")) || (key38 === "in")) || (key38 === "present"))){
+const err263 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3405,10 +3399,10 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data104.present !== undefined){
-let data111 = data104.present;
-if(typeof data111 !== "boolean"){
-const err264 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data111};
+if(data107.exact !== undefined){
+let data108 = data107.exact;
+if(typeof data108 !== "string"){
+const err264 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data108};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3418,9 +3412,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data104};
+if(data107.prefix !== undefined){
+let data109 = data107.prefix;
+if(typeof data109 !== "string"){
+const err265 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data109};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3430,10 +3425,10 @@ vErrors.push(err265);
 errors++;
 }
 }
-}
-}
-else {
-const err266 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data103};
+if(data107.suffix !== undefined){
+let data110 = data107.suffix;
+if(typeof data110 !== "string"){
+const err266 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data110};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3443,11 +3438,10 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data84.userAgent !== undefined){
-let data112 = data84.userAgent;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-if(Object.keys(data112).length > 1){
-const err267 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data112};
+if(data107.regex !== undefined){
+let data111 = data107.regex;
+if(typeof data111 !== "string"){
+const err267 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data111};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3456,8 +3450,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(Object.keys(data112).length < 1){
-const err268 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data112};
+}
+if(data107.in !== undefined){
+let data112 = data107.in;
+if(Array.isArray(data112)){
+if(data112.length < 1){
+const err268 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3466,9 +3464,11 @@ vErrors.push(err268);
 }
 errors++;
 }
-for(const key39 in data112){
-if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
-const err269 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data112};
+const len9 = data112.length;
+for(let i9=0; i9<len9; i9++){
+let data113 = data112[i9];
+if(typeof data113 !== "string"){
+const err269 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data113};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3478,10 +3478,9 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data112.exact !== undefined){
-let data113 = data112.exact;
-if(typeof data113 !== "string"){
-const err270 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data113};
+}
+else {
+const err270 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3491,10 +3490,10 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data112.prefix !== undefined){
-let data114 = data112.prefix;
-if(typeof data114 !== "string"){
-const err271 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data114};
+if(data107.present !== undefined){
+let data114 = data107.present;
+if(typeof data114 !== "boolean"){
+const err271 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data114};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3504,10 +3503,9 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data112.suffix !== undefined){
-let data115 = data112.suffix;
-if(typeof data115 !== "string"){
-const err272 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data115};
+}
+else {
+const err272 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3517,10 +3515,10 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(data112.regex !== undefined){
-let data116 = data112.regex;
-if(typeof data116 !== "string"){
-const err273 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data116};
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3530,11 +3528,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data112.in !== undefined){
-let data117 = data112.in;
-if(Array.isArray(data117)){
-if(data117.length < 1){
-const err274 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data117};
+if(data87.userAgent !== undefined){
+let data115 = data87.userAgent;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(Object.keys(data115).length > 1){
+const err274 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3543,11 +3541,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-const len10 = data117.length;
-for(let i10=0; i10<len10; i10++){
-let data118 = data117[i10];
-if(typeof data118 !== "string"){
-const err275 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data118};
+if(Object.keys(data115).length < 1){
+const err275 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3556,10 +3551,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-}
-else {
-const err276 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data117};
+for(const key39 in data115){
+if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
+const err276 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3569,10 +3563,10 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data112.present !== undefined){
-let data119 = data112.present;
-if(typeof data119 !== "boolean"){
-const err277 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data119};
+if(data115.exact !== undefined){
+let data116 = data115.exact;
+if(typeof data116 !== "string"){
+const err277 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data116};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3582,9 +3576,10 @@ vErrors.push(err277);
 errors++;
 }
 }
-}
-else {
-const err278 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data112};
+if(data115.prefix !== undefined){
+let data117 = data115.prefix;
+if(typeof data117 !== "string"){
+const err278 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data117};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3594,9 +3589,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-}
-else {
-const err279 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data84};
+if(data115.suffix !== undefined){
+let data118 = data115.suffix;
+if(typeof data118 !== "string"){
+const err279 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data118};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3606,11 +3602,10 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data82.to !== undefined){
-let data120 = data82.to;
-if(typeof data120 === "string"){
-if(!pattern7.test(data120)){
-const err280 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data120};
+if(data115.regex !== undefined){
+let data119 = data115.regex;
+if(typeof data119 !== "string"){
+const err280 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data119};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3620,8 +3615,11 @@ vErrors.push(err280);
 errors++;
 }
 }
-else {
-const err281 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data120};
+if(data115.in !== undefined){
+let data120 = data115.in;
+if(Array.isArray(data120)){
+if(data120.length < 1){
+const err281 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3630,12 +3628,11 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-if(data82.split !== undefined){
-let data121 = data82.split;
-if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
-if(Object.keys(data121).length < 1){
-const err282 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data121};
+const len10 = data120.length;
+for(let i10=0; i10<len10; i10++){
+let data121 = data120[i10];
+if(typeof data121 !== "string"){
+const err282 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data121};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3644,9 +3641,10 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key40 in data121){
-if(!(pattern7.test(key40))){
-const err283 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data121};
+}
+}
+else {
+const err283 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3656,11 +3654,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-for(const key41 in data121){
-if(pattern7.test(key41)){
-let data122 = data121[key41];
-if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
-const err284 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data122};
+if(data115.present !== undefined){
+let data122 = data115.present;
+if(typeof data122 !== "boolean"){
+const err284 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data122};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3669,9 +3666,10 @@ vErrors.push(err284);
 }
 errors++;
 }
-if((typeof data122 == "number") && (isFinite(data122))){
-if(data122 > 1000000 || isNaN(data122)){
-const err285 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data122};
+}
+}
+else {
+const err285 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3680,8 +3678,10 @@ vErrors.push(err285);
 }
 errors++;
 }
-if(data122 < 0 || isNaN(data122)){
-const err286 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data122};
+}
+}
+else {
+const err286 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3691,11 +3691,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err287 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data121};
+if(data85.to !== undefined){
+let data123 = data85.to;
+if(typeof data123 === "string"){
+if(!pattern8.test(data123)){
+const err287 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3705,9 +3705,8 @@ vErrors.push(err287);
 errors++;
 }
 }
-}
 else {
-const err288 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data82};
+const err288 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3717,9 +3716,11 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
-else {
-const err289 = {instancePath:instancePath+"/routes/" + i3+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data81};
+if(data85.split !== undefined){
+let data124 = data85.split;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(Object.keys(data124).length < 1){
+const err289 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3728,12 +3729,9 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-if(data70.to !== undefined){
-let data123 = data70.to;
-if(typeof data123 === "string"){
-if(!pattern7.test(data123)){
-const err290 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data123};
+for(const key40 in data124){
+if(!(pattern8.test(key40))){
+const err290 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3743,8 +3741,11 @@ vErrors.push(err290);
 errors++;
 }
 }
-else {
-const err291 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data123};
+for(const key41 in data124){
+if(pattern8.test(key41)){
+let data125 = data124[key41];
+if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
+const err291 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3753,12 +3754,9 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-if(data70.split !== undefined){
-let data124 = data70.split;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(Object.keys(data124).length < 1){
-const err292 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data124};
+if((typeof data125 == "number") && (isFinite(data125))){
+if(data125 > 1000000 || isNaN(data125)){
+const err292 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3767,9 +3765,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key42 in data124){
-if(!(pattern7.test(key42))){
-const err293 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data124};
+if(data125 < 0 || isNaN(data125)){
+const err293 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3779,11 +3776,11 @@ vErrors.push(err293);
 errors++;
 }
 }
-for(const key43 in data124){
-if(pattern7.test(key43)){
-let data125 = data124[key43];
-if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
-const err294 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3792,9 +3789,10 @@ vErrors.push(err294);
 }
 errors++;
 }
-if((typeof data125 == "number") && (isFinite(data125))){
-if(data125 > 1000000 || isNaN(data125)){
-const err295 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+}
+else {
+const err295 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3803,8 +3801,10 @@ vErrors.push(err295);
 }
 errors++;
 }
-if(data125 < 0 || isNaN(data125)){
-const err296 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+}
+else {
+const err296 = {instancePath:instancePath+"/routes/" + i3+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data84};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3814,11 +3814,11 @@ vErrors.push(err296);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err297 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data124};
+if(data73.to !== undefined){
+let data126 = data73.to;
+if(typeof data126 === "string"){
+if(!pattern8.test(data126)){
+const err297 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data126};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3828,12 +3828,8 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data70.sticky !== undefined){
-let data126 = data70.sticky;
-if(data126 && typeof data126 == "object" && !Array.isArray(data126)){
-for(const key44 in data126){
-if(!((((((key44 === "cookie") || (key44 === "header")) || (key44 === "maxAge")) || (key44 === "path")) || (key44 === "domain")) || (key44 === "secure"))){
-const err298 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data126};
+else {
+const err298 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data126};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3843,11 +3839,11 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data126.cookie !== undefined){
-let data127 = data126.cookie;
-if(typeof data127 === "string"){
-if(func3(data127) > 256){
-const err299 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data127};
+if(data73.split !== undefined){
+let data127 = data73.split;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(Object.keys(data127).length < 1){
+const err299 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3856,8 +3852,9 @@ vErrors.push(err299);
 }
 errors++;
 }
-if(!pattern3.test(data127)){
-const err300 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data127};
+for(const key42 in data127){
+if(!(pattern8.test(key42))){
+const err300 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3867,8 +3864,11 @@ vErrors.push(err300);
 errors++;
 }
 }
-else {
-const err301 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data127};
+for(const key43 in data127){
+if(pattern8.test(key43)){
+let data128 = data127[key43];
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err301 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3877,12 +3877,9 @@ vErrors.push(err301);
 }
 errors++;
 }
-}
-if(data126.header !== undefined){
-let data128 = data126.header;
-if(typeof data128 === "string"){
-if(func3(data128) > 256){
-const err302 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data128};
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 > 1000000 || isNaN(data128)){
+const err302 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3891,8 +3888,8 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(!pattern3.test(data128)){
-const err303 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data128};
+if(data128 < 0 || isNaN(data128)){
+const err303 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3902,8 +3899,11 @@ vErrors.push(err303);
 errors++;
 }
 }
+}
+}
+}
 else {
-const err304 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data128};
+const err304 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3913,11 +3913,12 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data126.maxAge !== undefined){
-let data129 = data126.maxAge;
-if(typeof data129 === "string"){
-if(!pattern0.test(data129)){
-const err305 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data129};
+if(data73.sticky !== undefined){
+let data129 = data73.sticky;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key44 in data129){
+if(!((((((key44 === "cookie") || (key44 === "header")) || (key44 === "maxAge")) || (key44 === "path")) || (key44 === "domain")) || (key44 === "secure"))){
+const err305 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3927,8 +3928,11 @@ vErrors.push(err305);
 errors++;
 }
 }
-else {
-const err306 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data129};
+if(data129.cookie !== undefined){
+let data130 = data129.cookie;
+if(typeof data130 === "string"){
+if(func3(data130) > 256){
+const err306 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3937,12 +3941,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-if(data126.path !== undefined){
-let data130 = data126.path;
-if(typeof data130 === "string"){
-if(!pattern53.test(data130)){
-const err307 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data130};
+if(!pattern4.test(data130)){
+const err307 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3953,7 +3953,7 @@ errors++;
 }
 }
 else {
-const err308 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data130};
+const err308 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3963,11 +3963,11 @@ vErrors.push(err308);
 errors++;
 }
 }
-if(data126.domain !== undefined){
-let data131 = data126.domain;
+if(data129.header !== undefined){
+let data131 = data129.header;
 if(typeof data131 === "string"){
-if(!pattern54.test(data131)){
-const err309 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data131};
+if(func3(data131) > 256){
+const err309 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3976,9 +3976,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-else {
-const err310 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data131};
+if(!pattern4.test(data131)){
+const err310 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3988,10 +3987,8 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data126.secure !== undefined){
-let data132 = data126.secure;
-if(typeof data132 !== "boolean"){
-const err311 = {instancePath:instancePath+"/routes/" + i3+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data132};
+else {
+const err311 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4001,9 +3998,11 @@ vErrors.push(err311);
 errors++;
 }
 }
-}
-else {
-const err312 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data126};
+if(data129.maxAge !== undefined){
+let data132 = data129.maxAge;
+if(typeof data132 === "string"){
+if(!pattern0.test(data132)){
+const err312 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4013,11 +4012,8 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data70.timeout !== undefined){
-let data133 = data70.timeout;
-if(typeof data133 === "string"){
-if(!pattern0.test(data133)){
-const err313 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data133};
+else {
+const err313 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4027,8 +4023,11 @@ vErrors.push(err313);
 errors++;
 }
 }
-else {
-const err314 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data133};
+if(data129.path !== undefined){
+let data133 = data129.path;
+if(typeof data133 === "string"){
+if(!pattern55.test(data133)){
+const err314 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4038,11 +4037,8 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data70.idleTimeout !== undefined){
-let data134 = data70.idleTimeout;
-if(typeof data134 === "string"){
-if(!pattern0.test(data134)){
-const err315 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data134};
+else {
+const err315 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4052,8 +4048,11 @@ vErrors.push(err315);
 errors++;
 }
 }
-else {
-const err316 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data134};
+if(data129.domain !== undefined){
+let data134 = data129.domain;
+if(typeof data134 === "string"){
+if(!pattern56.test(data134)){
+const err316 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4063,13 +4062,8 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data70.retries !== undefined){
-let data135 = data70.retries;
-const _errs345 = errors;
-let valid63 = false;
-const _errs346 = errors;
-if(typeof data135 !== "boolean"){
-const err317 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data135};
+else {
+const err317 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4078,8 +4072,11 @@ vErrors.push(err317);
 }
 errors++;
 }
-if(false !== data135){
-const err318 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data135};
+}
+if(data129.secure !== undefined){
+let data135 = data129.secure;
+if(typeof data135 !== "boolean"){
+const err318 = {instancePath:instancePath+"/routes/" + i3+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data135};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4088,14 +4085,10 @@ vErrors.push(err318);
 }
 errors++;
 }
-var _valid6 = _errs346 === errors;
-valid63 = valid63 || _valid6;
-if(!valid63){
-const _errs348 = errors;
-if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
-for(const key45 in data135){
-if(!(((key45 === "attempts") || (key45 === "budgetPercent")) || (key45 === "minPerSecond"))){
-const err319 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data135};
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4105,10 +4098,11 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data135.attempts !== undefined){
-let data136 = data135.attempts;
-if(!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))){
-const err320 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data136};
+if(data73.timeout !== undefined){
+let data136 = data73.timeout;
+if(typeof data136 === "string"){
+if(!pattern0.test(data136)){
+const err320 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4117,9 +4111,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-if((typeof data136 == "number") && (isFinite(data136))){
-if(data136 > 10 || isNaN(data136)){
-const err321 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data136};
+}
+else {
+const err321 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4128,8 +4122,12 @@ vErrors.push(err321);
 }
 errors++;
 }
-if(data136 < 0 || isNaN(data136)){
-const err322 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data136};
+}
+if(data73.idleTimeout !== undefined){
+let data137 = data73.idleTimeout;
+if(typeof data137 === "string"){
+if(!pattern0.test(data137)){
+const err322 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4139,11 +4137,8 @@ vErrors.push(err322);
 errors++;
 }
 }
-}
-if(data135.budgetPercent !== undefined){
-let data137 = data135.budgetPercent;
-if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
-const err323 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data137};
+else {
+const err323 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4152,9 +4147,14 @@ vErrors.push(err323);
 }
 errors++;
 }
-if((typeof data137 == "number") && (isFinite(data137))){
-if(data137 > 100 || isNaN(data137)){
-const err324 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data137};
+}
+if(data73.retries !== undefined){
+let data138 = data73.retries;
+const _errs351 = errors;
+let valid63 = false;
+const _errs352 = errors;
+if(typeof data138 !== "boolean"){
+const err324 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4163,8 +4163,8 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(data137 < 0 || isNaN(data137)){
-const err325 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data137};
+if(false !== data138){
+const err325 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4173,12 +4173,14 @@ vErrors.push(err325);
 }
 errors++;
 }
-}
-}
-if(data135.minPerSecond !== undefined){
-let data138 = data135.minPerSecond;
-if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
-const err326 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data138};
+var _valid6 = _errs352 === errors;
+valid63 = valid63 || _valid6;
+if(!valid63){
+const _errs354 = errors;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+for(const key45 in data138){
+if(!(((key45 === "attempts") || (key45 === "budgetPercent")) || (key45 === "minPerSecond"))){
+const err326 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4187,9 +4189,11 @@ vErrors.push(err326);
 }
 errors++;
 }
-if((typeof data138 == "number") && (isFinite(data138))){
-if(data138 > 100000 || isNaN(data138)){
-const err327 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data138};
+}
+if(data138.attempts !== undefined){
+let data139 = data138.attempts;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err327 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4198,8 +4202,9 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(data138 < 0 || isNaN(data138)){
-const err328 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data138};
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 > 10 || isNaN(data139)){
+const err328 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4208,11 +4213,8 @@ vErrors.push(err328);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err329 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data135};
+if(data139 < 0 || isNaN(data139)){
+const err329 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4221,11 +4223,12 @@ vErrors.push(err329);
 }
 errors++;
 }
-var _valid6 = _errs348 === errors;
-valid63 = valid63 || _valid6;
 }
-if(!valid63){
-const err330 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data135};
+}
+if(data138.budgetPercent !== undefined){
+let data140 = data138.budgetPercent;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err330 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4234,24 +4237,9 @@ vErrors.push(err330);
 }
 errors++;
 }
-else {
-errors = _errs345;
-if(vErrors !== null){
-if(_errs345){
-vErrors.length = _errs345;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data70.headers !== undefined){
-let data139 = data70.headers;
-if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
-for(const key46 in data139){
-if(!((key46 === "request") || (key46 === "response"))){
-const err331 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data139};
+if((typeof data140 == "number") && (isFinite(data140))){
+if(data140 > 100 || isNaN(data140)){
+const err331 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4260,13 +4248,8 @@ vErrors.push(err331);
 }
 errors++;
 }
-}
-if(data139.request !== undefined){
-let data140 = data139.request;
-if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
-for(const key47 in data140){
-if(!(((key47 === "set") || (key47 === "add")) || (key47 === "remove"))){
-const err332 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data140};
+if(data140 < 0 || isNaN(data140)){
+const err332 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4276,12 +4259,11 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data140.set !== undefined){
-let data141 = data140.set;
-if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
-for(const key48 in data141){
-if(!(pattern3.test(key48))){
-const err333 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data141};
+}
+if(data138.minPerSecond !== undefined){
+let data141 = data138.minPerSecond;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err333 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4290,13 +4272,9 @@ vErrors.push(err333);
 }
 errors++;
 }
-}
-for(const key49 in data141){
-if(pattern3.test(key49)){
-let data142 = data141[key49];
-if(typeof data142 === "string"){
-if(func3(data142) > 8192){
-const err334 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data142};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 100000 || isNaN(data141)){
+const err334 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4305,8 +4283,8 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(!pattern19.test(data142)){
-const err335 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data142};
+if(data141 < 0 || isNaN(data141)){
+const err335 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4316,8 +4294,10 @@ vErrors.push(err335);
 errors++;
 }
 }
+}
+}
 else {
-const err336 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data142};
+const err336 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4326,11 +4306,11 @@ vErrors.push(err336);
 }
 errors++;
 }
+var _valid6 = _errs354 === errors;
+valid63 = valid63 || _valid6;
 }
-}
-}
-else {
-const err337 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data141};
+if(!valid63){
+const err337 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data138};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4339,13 +4319,24 @@ vErrors.push(err337);
 }
 errors++;
 }
+else {
+errors = _errs351;
+if(vErrors !== null){
+if(_errs351){
+vErrors.length = _errs351;
 }
-if(data140.add !== undefined){
-let data143 = data140.add;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key50 in data143){
-if(!(pattern3.test(key50))){
-const err338 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data143};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data73.headers !== undefined){
+let data142 = data73.headers;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key46 in data142){
+if(!((key46 === "request") || (key46 === "response"))){
+const err338 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4355,12 +4346,12 @@ vErrors.push(err338);
 errors++;
 }
 }
-for(const key51 in data143){
-if(pattern3.test(key51)){
-let data144 = data143[key51];
-if(typeof data144 === "string"){
-if(func3(data144) > 8192){
-const err339 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data144};
+if(data142.request !== undefined){
+let data143 = data142.request;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key47 in data143){
+if(!(((key47 === "set") || (key47 === "add")) || (key47 === "remove"))){
+const err339 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4369,8 +4360,13 @@ vErrors.push(err339);
 }
 errors++;
 }
-if(!pattern19.test(data144)){
-const err340 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data144};
+}
+if(data143.set !== undefined){
+let data144 = data143.set;
+if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
+for(const key48 in data144){
+if(!(pattern4.test(key48))){
+const err340 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4380,8 +4376,12 @@ vErrors.push(err340);
 errors++;
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data144};
+for(const key49 in data144){
+if(pattern4.test(key49)){
+let data145 = data144[key49];
+if(typeof data145 === "string"){
+if(func3(data145) > 8192){
+const err341 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4390,11 +4390,8 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err342 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data143};
+if(!pattern21.test(data145)){
+const err342 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4404,11 +4401,8 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data140.remove !== undefined){
-let data145 = data140.remove;
-if(Array.isArray(data145)){
-if(data145.length < 1){
-const err343 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data145};
+else {
+const err343 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4417,12 +4411,11 @@ vErrors.push(err343);
 }
 errors++;
 }
-const len11 = data145.length;
-for(let i11=0; i11<len11; i11++){
-let data146 = data145[i11];
-if(typeof data146 === "string"){
-if(func3(data146) > 256){
-const err344 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data146};
+}
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4431,8 +4424,13 @@ vErrors.push(err344);
 }
 errors++;
 }
-if(!pattern3.test(data146)){
-const err345 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data146};
+}
+if(data143.add !== undefined){
+let data146 = data143.add;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+for(const key50 in data146){
+if(!(pattern4.test(key50))){
+const err345 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4442,8 +4440,12 @@ vErrors.push(err345);
 errors++;
 }
 }
-else {
-const err346 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data146};
+for(const key51 in data146){
+if(pattern4.test(key51)){
+let data147 = data146[key51];
+if(typeof data147 === "string"){
+if(func3(data147) > 8192){
+const err346 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4452,10 +4454,8 @@ vErrors.push(err346);
 }
 errors++;
 }
-}
-}
-else {
-const err347 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data145};
+if(!pattern21.test(data147)){
+const err347 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4465,9 +4465,8 @@ vErrors.push(err347);
 errors++;
 }
 }
-}
 else {
-const err348 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data140};
+const err348 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4477,12 +4476,10 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data139.response !== undefined){
-let data147 = data139.response;
-if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
-for(const key52 in data147){
-if(!(((key52 === "set") || (key52 === "add")) || (key52 === "remove"))){
-const err349 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data147};
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4492,12 +4489,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data147.set !== undefined){
-let data148 = data147.set;
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-for(const key53 in data148){
-if(!(pattern3.test(key53))){
-const err350 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data148};
+if(data143.remove !== undefined){
+let data148 = data143.remove;
+if(Array.isArray(data148)){
+if(data148.length < 1){
+const err350 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4506,13 +4502,12 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-for(const key54 in data148){
-if(pattern3.test(key54)){
-let data149 = data148[key54];
+const len11 = data148.length;
+for(let i11=0; i11<len11; i11++){
+let data149 = data148[i11];
 if(typeof data149 === "string"){
-if(func3(data149) > 8192){
-const err351 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data149};
+if(func3(data149) > 256){
+const err351 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4521,8 +4516,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(!pattern19.test(data149)){
-const err352 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data149};
+if(!pattern4.test(data149)){
+const err352 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4533,7 +4528,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data149};
+const err353 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4544,9 +4539,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err354 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data148};
+const err354 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4556,12 +4550,9 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data147.add !== undefined){
-let data150 = data147.add;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-for(const key55 in data150){
-if(!(pattern3.test(key55))){
-const err355 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data150};
+}
+else {
+const err355 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4571,12 +4562,12 @@ vErrors.push(err355);
 errors++;
 }
 }
-for(const key56 in data150){
-if(pattern3.test(key56)){
-let data151 = data150[key56];
-if(typeof data151 === "string"){
-if(func3(data151) > 8192){
-const err356 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data151};
+if(data142.response !== undefined){
+let data150 = data142.response;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+for(const key52 in data150){
+if(!(((key52 === "set") || (key52 === "add")) || (key52 === "remove"))){
+const err356 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4585,8 +4576,13 @@ vErrors.push(err356);
 }
 errors++;
 }
-if(!pattern19.test(data151)){
-const err357 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data151};
+}
+if(data150.set !== undefined){
+let data151 = data150.set;
+if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
+for(const key53 in data151){
+if(!(pattern4.test(key53))){
+const err357 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4596,8 +4592,12 @@ vErrors.push(err357);
 errors++;
 }
 }
-else {
-const err358 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data151};
+for(const key54 in data151){
+if(pattern4.test(key54)){
+let data152 = data151[key54];
+if(typeof data152 === "string"){
+if(func3(data152) > 8192){
+const err358 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4606,11 +4606,8 @@ vErrors.push(err358);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err359 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data150};
+if(!pattern21.test(data152)){
+const err359 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4620,11 +4617,8 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data147.remove !== undefined){
-let data152 = data147.remove;
-if(Array.isArray(data152)){
-if(data152.length < 1){
-const err360 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data152};
+else {
+const err360 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4633,12 +4627,11 @@ vErrors.push(err360);
 }
 errors++;
 }
-const len12 = data152.length;
-for(let i12=0; i12<len12; i12++){
-let data153 = data152[i12];
-if(typeof data153 === "string"){
-if(func3(data153) > 256){
-const err361 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data153};
+}
+}
+}
+else {
+const err361 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4647,8 +4640,13 @@ vErrors.push(err361);
 }
 errors++;
 }
-if(!pattern3.test(data153)){
-const err362 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data153};
+}
+if(data150.add !== undefined){
+let data153 = data150.add;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+for(const key55 in data153){
+if(!(pattern4.test(key55))){
+const err362 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4658,8 +4656,12 @@ vErrors.push(err362);
 errors++;
 }
 }
-else {
-const err363 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data153};
+for(const key56 in data153){
+if(pattern4.test(key56)){
+let data154 = data153[key56];
+if(typeof data154 === "string"){
+if(func3(data154) > 8192){
+const err363 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4668,10 +4670,8 @@ vErrors.push(err363);
 }
 errors++;
 }
-}
-}
-else {
-const err364 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data152};
+if(!pattern21.test(data154)){
+const err364 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4681,9 +4681,8 @@ vErrors.push(err364);
 errors++;
 }
 }
-}
 else {
-const err365 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data147};
+const err365 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4694,8 +4693,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err366 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data139};
+const err366 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4705,11 +4705,11 @@ vErrors.push(err366);
 errors++;
 }
 }
-if(data70.stripPrefix !== undefined){
-let data154 = data70.stripPrefix;
-if(typeof data154 === "string"){
-if(func3(data154) > 1024){
-const err367 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data154};
+if(data150.remove !== undefined){
+let data155 = data150.remove;
+if(Array.isArray(data155)){
+if(data155.length < 1){
+const err367 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4718,8 +4718,12 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(!pattern71.test(data154)){
-const err368 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data154};
+const len12 = data155.length;
+for(let i12=0; i12<len12; i12++){
+let data156 = data155[i12];
+if(typeof data156 === "string"){
+if(func3(data156) > 256){
+const err368 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4728,9 +4732,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-else {
-const err369 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data154};
+if(!pattern4.test(data156)){
+const err369 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4740,10 +4743,8 @@ vErrors.push(err369);
 errors++;
 }
 }
-if(data70.rewriteLocation !== undefined){
-let data155 = data70.rewriteLocation;
-if(typeof data155 !== "boolean"){
-const err370 = {instancePath:instancePath+"/routes/" + i3+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data155};
+else {
+const err370 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4755,7 +4756,7 @@ errors++;
 }
 }
 else {
-const err371 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data70};
+const err371 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4767,7 +4768,7 @@ errors++;
 }
 }
 else {
-const err372 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data69};
+const err372 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4779,12 +4780,121 @@ errors++;
 }
 }
 else {
-const err373 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err373 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
 if(vErrors === null){
 vErrors = [err373];
 }
 else {
 vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data73.stripPrefix !== undefined){
+let data157 = data73.stripPrefix;
+if(typeof data157 === "string"){
+if(func3(data157) > 1024){
+const err374 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+if(!pattern73.test(data157)){
+const err375 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+else {
+const err376 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+if(data73.rewriteLocation !== undefined){
+let data158 = data73.rewriteLocation;
+if(typeof data158 !== "boolean"){
+const err377 = {instancePath:instancePath+"/routes/" + i3+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data158};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+if(data73.maxBodyBytes !== undefined){
+let data159 = data73.maxBodyBytes;
+if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
+const err378 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+if((typeof data159 == "number") && (isFinite(data159))){
+if(data159 < 1 || isNaN(data159)){
+const err379 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err380 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data73};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+}
+else {
+const err381 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data72};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+}
+}
+else {
+const err382 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
 }
 errors++;
 }
