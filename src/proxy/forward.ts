@@ -110,8 +110,10 @@ export class Exchange implements RawDispatchHandler, Waiter {
     /** The config snapshot's backends (indexed like the table's), for failover. */
     readonly runtimes: readonly BackendRuntime[],
     readonly opts: Dispatcher.DispatchOptions,
-    /** Extra response headers (flat list): sticky cookie, backend header. */
+    /** Extra response headers (flat list): the sticky cookie. */
     readonly extraHeaders: string[] | undefined,
+    /** Response header naming the backend that served (lowercased), or undefined. */
+    readonly backendHeader: string | undefined,
     readonly startTime: number,
     readonly listener: ExchangeListener,
     /** Longest silence allowed within the request body; 0: none. */
@@ -354,6 +356,8 @@ export class Exchange implements RawDispatchHandler, Waiter {
     this.#resume = resume
     this.#status = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [])
+    // The backend that served: after a failover, the fallback, not the one decided.
+    if (this.backendHeader !== undefined) out.push(this.backendHeader, this.#runtime.backend.name)
     this.res.writeHead(statusCode, statusText, out)
     this.#headersForwarded = true
     return true

@@ -47,15 +47,11 @@ function hasBody (req: IncomingMessage): boolean {
   return len !== undefined && len !== '0'
 }
 
-/** Response headers switchyard adds: the sticky cookie and the optional backend header. */
-function extraHeaders (d: Decision, backendHeader: string | undefined): string[] | undefined {
-  let out: string[] | undefined
-  if (d.setStickyId !== undefined) {
-    const sticky = d.route.sticky
-    if (sticky !== undefined) out = ['set-cookie', `${sticky.name}=${d.setStickyId}${sticky.cookieAttributes}`]
-  }
-  if (backendHeader !== undefined) (out ??= []).push(backendHeader, d.backend.name)
-  return out
+/** The sticky cookie of a new user, as response headers (the backend header is added by the exchange). */
+function extraHeaders (d: Decision): string[] | undefined {
+  if (d.setStickyId === undefined) return undefined
+  const sticky = d.route.sticky
+  return sticky === undefined ? undefined : ['set-cookie', `${sticky.name}=${d.setStickyId}${sticky.cookieAttributes}`]
 }
 
 export function createProxyServer (opts: ProxyServerOptions): Server {
@@ -116,7 +112,7 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       headersTimeout: 0,
       bodyTimeout: route.idleTimeoutMs
     }
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener, settings.bodyTimeoutMs).start()
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision), proxy.backendHeader, start, listener, settings.bodyTimeoutMs).start()
   }
 
   /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
