@@ -272,8 +272,9 @@ const Proxy = Type.Object({
   /** When set, responses carry this header naming the backend that served. Off by default. */
   backendHeader: Type.Optional(HeaderName),
   /**
-   * Trust X-Forwarded-Proto/-Host sent by the client (behind another proxy).
-   * Off: switchyard sets them from what it sees.
+   * Trust X-Forwarded-Proto/-Host, X-Real-IP and Forwarded sent by the
+   * client (behind another proxy). Off: switchyard sets X-Forwarded-* and
+   * X-Real-IP from what it sees and drops the client's Forwarded.
    */
   trustForwarded: Type.Optional(Type.Boolean()),
   requestId: Type.Optional(RequestId)

@@ -16,6 +16,7 @@ import type { Rejection } from './rejection.js'
 import type { RequestInfo } from './request-info.js'
 import { ExchangeRecord } from './exchange-record.js'
 import { BODY_TOO_LARGE } from './body-limit.js'
+import { Deadline, DeadlineList } from './deadlines.js'
 import { classifyUpstreamError, ROUTE_TIMEOUT, type FailureKind, type RetryReason } from './failure.js'
 import { selectTarget, type BackendRuntime, type Target, type Upstream, type Waiter } from './upstreams.js'
 import type { Backend, Decision } from '../routing/types.js'
@@ -69,7 +70,7 @@ const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { c
 /** Ends an attempt whose client already has its answer (a timeout, a slow body). */
 const ABANDONED = Object.assign(new Error('exchange already answered'), { code: 'SY_ABANDONED' })
 
-export class Exchange implements RawDispatchHandler, Waiter {
+export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   /** Status sent to the client; 0 until headers are written. */
   #status = 0
   /** The backend and target now serving; differ from the decision after a failover. */
@@ -91,19 +92,12 @@ export class Exchange implements RawDispatchHandler, Waiter {
   #failed: Upstream | undefined
   #next: Target | undefined
   #isRetry = false
-  /**
-   * Until the response head: the route's timeout, counted from arrival
-   * (undici's own timers tick every 0.5 s above 1 s, too coarse for it);
-   * while the request waits for a connection, the queue's when that ends first.
-   */
-  #timer: NodeJS.Timeout | undefined
-  #queueTimer = false
   /** When the request started waiting for a connection; 0 when it is not waiting. */
   #queuedAt = 0
-  /** Only while a request body is arriving: fires when the client has sent nothing for `bodyTimeoutMs`. */
-  #bodyTimer: NodeJS.Timeout | undefined
-  /** The client socket's bytesRead when the body timer was last armed. */
-  #bytesRead = 0
+  /** The queue's own timeout, while waiting, when it ends before the route's (the exchange itself is the route's deadline). */
+  #queueWatch: QueueWatch | undefined
+  /** Only while a request body is arriving: expires when the client has sent nothing for `bodyTimeoutMs`. */
+  #bodyWatch: BodyWatch | undefined
   /** The backend `opts.headers` were made for (its header rules differ from its fallback's). */
   #headersFor: Backend
   /** Why the exchange failed: the upstream error's code (e.g. ECONNREFUSED), or what switchyard told the client. */
@@ -116,8 +110,10 @@ export class Exchange implements RawDispatchHandler, Waiter {
     /** The config snapshot's backends (indexed like the table's), for failover. */
     readonly runtimes: readonly BackendRuntime[],
     readonly opts: Dispatcher.DispatchOptions,
-    /** Extra response headers (flat list): sticky cookie, backend header. */
+    /** Extra response headers (flat list): the sticky cookie. */
     readonly extraHeaders: string[] | undefined,
+    /** Response header naming the backend that served (lowercased), or undefined. */
+    readonly backendHeader: string | undefined,
     readonly startTime: number,
     readonly listener: ExchangeListener,
     /** Longest silence allowed within the request body; 0: none. */
@@ -126,6 +122,7 @@ export class Exchange implements RawDispatchHandler, Waiter {
     /** The upstream request headers before header rules, kept when the route has request rules (for a failover). */
     readonly baseHeaders?: readonly string[]
   ) {
+    super()
     this.#runtime = runtimes[decision.backend.index] as BackendRuntime
     this.#headersFor = decision.backend
     // One shared listener function finds the exchange on the response: no closure per request.
@@ -136,11 +133,12 @@ export class Exchange implements RawDispatchHandler, Waiter {
 
   /** Sends the request; answers 503 when the backend and its fallbacks have no healthy target. */
   start (): void {
+    // The route's timeout runs from the request's arrival, until the response head.
     const timeout = this.decision.route.timeoutMs
-    if (timeout > 0) this.#timer = setTimeout(onTimer, timeout, this)
+    if (timeout > 0) DeadlineList.of(timeout).add(this, this.startTime)
     if (this.bodyTimeoutMs > 0 && this.opts.body !== null && !this.req.complete) {
-      this.#bytesRead = this.req.socket.bytesRead
-      this.#bodyTimer = setTimeout(onBodyTimer, this.bodyTimeoutMs, this)
+      const watch = this.#bodyWatch = new BodyWatch(this, this.req.socket.bytesRead)
+      DeadlineList.of(this.bodyTimeoutMs).add(watch, this.startTime)
     }
     if (!this.#select(this.#runtime)) {
       this.#fail('no_target', 503, 'no healthy target', this.decision.backend.name)
@@ -191,12 +189,9 @@ export class Exchange implements RawDispatchHandler, Waiter {
     up.waiting.push(this)
     const now = performance.now()
     this.#queuedAt = now
-    const routeTimeout = this.decision.route.timeoutMs
     const queueTimeout = backend.queueTimeoutMs
-    if (queueTimeout > 0 && (routeTimeout === 0 || now + queueTimeout < this.startTime + routeTimeout)) {
-      clearTimeout(this.#timer)
-      this.#timer = setTimeout(onTimer, queueTimeout, this)
-      this.#queueTimer = true
+    if (queueTimeout > 0 && (this.deadlineList === undefined || now + queueTimeout < this.deadlineAt)) {
+      DeadlineList.of(queueTimeout).add(this.#queueWatch ??= new QueueWatch(this), now)
     }
   }
 
@@ -207,13 +202,7 @@ export class Exchange implements RawDispatchHandler, Waiter {
       return
     }
     this.#queuedAt = 0
-    if (this.#queueTimer) {
-      // Back to the route's timer for the time left.
-      this.#queueTimer = false
-      clearTimeout(this.#timer)
-      const timeout = this.decision.route.timeoutMs
-      this.#timer = timeout > 0 ? setTimeout(onTimer, Math.max(0, this.startTime + timeout - performance.now()), this) : undefined
-    }
+    this.#queueWatch?.cancelDeadline()
     up.pool.dispatch(this.opts, this)
   }
 
@@ -223,6 +212,7 @@ export class Exchange implements RawDispatchHandler, Waiter {
     up.leaveQueue(this)
     up.pending--
     this.#queuedAt = 0
+    this.#queueWatch?.cancelDeadline()
   }
 
   /** Ends the current attempt's accounting: its connection is free again. */
@@ -246,17 +236,21 @@ export class Exchange implements RawDispatchHandler, Waiter {
     if (abort !== null) abort(CLIENT_GONE)
   }
 
+  /** The route's timeout passed (Deadline). */
+  expire (): void {
+    this.timedOut(false)
+  }
+
   /**
    * The route's (or the queue's) time is up before the response head came:
    * 504. A request still waiting for a connection leaves the queue; one on
    * the way upstream is aborted (counted as a timeout of that target).
    */
-  timedOut (): void {
-    this.#timer = undefined
+  timedOut (inQueue: boolean): void {
     if (this.#done || this.#status !== 0) return
     const backend = this.#runtime.backend
     if (this.#queuedAt !== 0) {
-      const limit = this.#queueTimer ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.decision.route.timeoutMs)}`
+      const limit = inQueue ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.decision.route.timeoutMs)}`
       this.#leaveQueue()
       this.#fail('queue_timeout', 504, `upstream busy: no connection free within the ${limit} (${backend.connections} connections, target ${(this.#upstream as Upstream).origin})`, backend.name)
       this.#finish()
@@ -277,14 +271,13 @@ export class Exchange implements RawDispatchHandler, Waiter {
    * body is waiting on switchyard (its buffer is full because the upstream or
    * the queue is slower than the client), the client stalled: 408, close.
    */
-  bodyIdle (): void {
-    this.#bodyTimer = undefined
+  bodyIdle (watch: BodyWatch): void {
     const req = this.req
     if (this.#done || req.complete) return
     const read = req.socket.bytesRead
-    if (read !== this.#bytesRead || req.readableLength >= req.readableHighWaterMark) {
-      this.#bytesRead = read
-      this.#bodyTimer = setTimeout(onBodyTimer, this.bodyTimeoutMs, this)
+    if (read !== watch.bytesRead || req.readableLength >= req.readableHighWaterMark) {
+      watch.bytesRead = read
+      DeadlineList.of(this.bodyTimeoutMs).add(watch, performance.now())
       return
     }
     if (this.#queuedAt !== 0) this.#leaveQueue()
@@ -365,11 +358,13 @@ export class Exchange implements RawDispatchHandler, Waiter {
       }
       this.#failure = 'status'
     }
-    clearTimeout(this.#timer)
+    this.cancelDeadline()
     this.#headersTime = performance.now()
     this.#resume = resume
     this.#status = statusCode
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [], this.decision.route, this.#runtime.backend)
+    // The backend that served: after a failover, the fallback, not the one decided.
+    if (this.backendHeader !== undefined) out.push(this.backendHeader, this.#runtime.backend.name)
     this.res.writeHead(statusCode, statusText, out)
     this.#headersForwarded = true
     return true
@@ -441,17 +436,18 @@ export class Exchange implements RawDispatchHandler, Waiter {
   #fail (kind: FailureKind, status: number, message: string, backend?: string): void {
     this.#failure = kind
     this.#status = status
-    this.#cause ??= message
     // A body still arriving is not read on: close the connection after the answer.
     if (this.opts.body !== null && !this.req.complete) this.res.shouldKeepAlive = false
+    this.#cause ??= message
     sendError(this.res, status, message, backend, this.info)
   }
 
   #finish (): void {
     if (this.#done) return
     this.#done = true
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    if (this.#bodyTimer !== undefined) clearTimeout(this.#bodyTimer)
+    this.cancelDeadline()
+    this.#bodyWatch?.cancelDeadline()
+    this.#queueWatch?.cancelDeadline()
     const rt = this.#runtime
     this.listener.onExchangeEnd(new ExchangeRecord(
       this.decision, this.req.method ?? 'GET', rt.backend, this.#upstream?.origin, this.#status, this.#failure,
@@ -461,12 +457,26 @@ export class Exchange implements RawDispatchHandler, Waiter {
   }
 }
 
-function onTimer (ex: Exchange): void {
-  ex.timedOut()
+/** The queue's timeout of a waiting exchange (allocated only when one waits). */
+class QueueWatch extends Deadline {
+  constructor (readonly exchange: Exchange) {
+    super()
+  }
+
+  expire (): void {
+    this.exchange.timedOut(true)
+  }
 }
 
-function onBodyTimer (ex: Exchange): void {
-  ex.bodyIdle()
+/** The request body's idle timeout (allocated only for requests with a body). */
+class BodyWatch extends Deadline {
+  constructor (readonly exchange: Exchange, /** The client socket's bytesRead when last set. */ public bytesRead: number) {
+    super()
+  }
+
+  expire (): void {
+    this.exchange.bodyIdle(this)
+  }
 }
 
 const kExchange = Symbol('switchyard.exchange')

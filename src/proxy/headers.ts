@@ -1,8 +1,8 @@
 /**
  * Header handling between client and upstream (RFC 9110 §7.6.1): hop-by-hop
  * headers are connection-specific and never forwarded, in either direction;
- * X-Forwarded-* and the request ID are set for the upstream; the compiled
- * header rules of the route and backend apply on top.
+ * X-Forwarded-*, X-Real-IP and the request ID are set for the upstream; the
+ * compiled header rules of the route and backend apply on top.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -14,7 +14,8 @@ const REQUEST_DROP = new Set([
   'transfer-encoding', 'upgrade', 'expect', 'http2-settings'
 ])
 
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
+/** Set by switchyard below, from what it sees or (with trustForwarded) what the client sent. */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded'])
 
 /** Names listed in a Connection header are hop-by-hop too (except the usual keep-alive/close). */
 function connectionListed (connection: string | undefined): Set<string> | undefined {
@@ -55,6 +56,12 @@ export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: 
   const fwdHost = proxy.trustForwarded ? headers['x-forwarded-host'] : undefined
   const host = typeof fwdHost === 'string' ? fwdHost : headers.host
   if (host !== undefined) out.push('x-forwarded-host', host)
+  // X-Real-IP is the client's address, as nginx setups send it; a client's
+  // own X-Real-IP and Forwarded are believed only behind a trusted proxy.
+  const realIp = proxy.trustForwarded ? headers['x-real-ip'] : undefined
+  out.push('x-real-ip', typeof realIp === 'string' ? realIp : clientIp)
+  const forwarded = proxy.trustForwarded ? headers.forwarded : undefined
+  if (forwarded !== undefined) out.push('forwarded', forwarded)
   if (prefix !== undefined) out.push('x-forwarded-prefix', prefix)
   out.push(idHeader, requestId)
   return out
@@ -92,18 +99,29 @@ function hopByHopLength (len: number): boolean {
 /**
  * Response headers from undici's raw Buffer list → flat string list for
  * `res.writeHead`, appended to `out` (switchyard's own headers). Hop-by-hop
- * headers go; then the route's and serving backend's rules apply, and a
- * `Location` on the serving target's origin is rewritten. Only names whose
- * length could match are lowercased, so most names cost one toString.
+ * headers go, with the names the upstream lists in its own `Connection`
+ * header (RFC 9110 §7.6.1; removed afterwards, in the rare response that
+ * lists any beyond keep-alive/close); then the route's and serving
+ * backend's rules apply, and a `Location` on the serving target's origin is
+ * rewritten. Only names whose length could match are lowercased, so most
+ * names cost one toString.
  */
 export function clientResponseHeaders (raw: readonly Buffer[], out: string[], route: Route, served: Backend): string[] {
+  const from = out.length
+  let listed: Set<string> | undefined
   const plan = route.responseHeaders?.[served.index]
   const rewrite = route.rewriteLocation
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const nameBuf = raw[i] as Buffer
     const len = nameBuf.length
     const name = nameBuf.toString('latin1')
-    if (hopByHopLength(len) && isHopByHopResponse(name.toLowerCase())) continue
+    if (hopByHopLength(len) && isHopByHopResponse(name.toLowerCase())) {
+      if (len === 10 && name.toLowerCase() === 'connection') {
+        const names = connectionListed((raw[i + 1] as Buffer).toString('latin1'))
+        if (names !== undefined) listed = listed === undefined ? names : new Set([...listed, ...names])
+      }
+      continue
+    }
     if (plan !== undefined && plan.dropLengths.has(len) && plan.drop.has(name.toLowerCase())) continue
     const value = (raw[i + 1] as Buffer).toString('latin1')
     if (rewrite && len === 8 && name.toLowerCase() === 'location') {
@@ -112,7 +130,20 @@ export function clientResponseHeaders (raw: readonly Buffer[], out: string[], ro
       out.push(name, value)
     }
   }
+  if (listed !== undefined) withoutListed(out, from, listed)
   if (plan !== undefined) for (const item of plan.append) out.push(item)
+  return out
+}
+
+/** `out` without the fields from index `from` on whose names are in `listed`. */
+function withoutListed (out: string[], from: number, listed: ReadonlySet<string>): string[] {
+  let w = from
+  for (let r = from; r + 1 < out.length; r += 2) {
+    if (listed.has((out[r] as string).toLowerCase())) continue
+    out[w++] = out[r] as string
+    out[w++] = out[r + 1] as string
+  }
+  out.length = w
   return out
 }
 

@@ -56,14 +56,13 @@ function hasBody (req: IncomingMessage): boolean {
   return len !== undefined && len !== '0'
 }
 
-/** Response headers switchyard adds: the request ID, the sticky cookie and the optional backend header. */
-function extraHeaders (d: Decision, info: RequestInfo, backendHeader: string | undefined): string[] {
+/** Response headers switchyard adds here: the request ID and a new user's sticky cookie (the backend header is added by the exchange). */
+function extraHeaders (d: Decision, info: RequestInfo): string[] {
   const out = [info.idHeader, info.id]
   if (d.setStickyId !== undefined) {
     const sticky = d.route.sticky
     if (sticky !== undefined) out.push('set-cookie', `${sticky.name}=${d.setStickyId}${sticky.cookieAttributes}`)
   }
-  if (backendHeader !== undefined) out.push(backendHeader, d.backend.name)
   return out
 }
 
@@ -148,7 +147,7 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       bodyTimeout: route.idleTimeoutMs
     }
     const base = route.requestHeaders === undefined ? undefined : up.base
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info, proxy.backendHeader), start, listener, settings.bodyTimeoutMs, info, base).start()
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base).start()
   }
 
   /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
