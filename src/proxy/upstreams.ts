@@ -81,6 +81,18 @@ export class Upstream {
     else process.nextTick(handOff, next, this)
   }
 
+  /**
+   * Sends every waiting request to the pool now, past the connection limit:
+   * the pool is about to close, and undici's close() lets requests it
+   * already holds finish, but ours would find it closed.
+   */
+  flushWaiting (): void {
+    for (const w of this.waiting.splice(0)) {
+      this.active++
+      w.connectionFree(this)
+    }
+  }
+
   /** Stops waiting (timed out, client gone). */
   leaveQueue (w: Waiter): void {
     const i = this.waiting.indexOf(w)
@@ -168,6 +180,7 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     if (--up.refs > 0) return
     this.#byKey.delete(up.key)
     up.dispose()
+    up.flushWaiting()
     // close() waits for requests already dispatched; nothing new is sent.
     up.pool.close().catch(() => {})
   }
@@ -179,7 +192,10 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
   async closeAll (): Promise<void> {
     const all = [...this.#byKey.values()]
     this.#byKey.clear()
-    for (const up of all) up.dispose()
+    for (const up of all) {
+      up.dispose()
+      up.flushWaiting()
+    }
     await Promise.all(all.map(async up => await up.pool.close().catch(() => {})))
   }
 }

@@ -64,3 +64,46 @@ export async function startSinkBackend (): Promise<SinkBackend> {
   }
   return sink
 }
+
+export interface GateBackend {
+  readonly url: string
+  /** Requests held now, waiting for `release()`. */
+  readonly held: number
+  /** Resolves once `n` requests are held. */
+  holding (n: number): Promise<void>
+  /** Answers every held request (200, `held`) and every later one at once. */
+  release (): void
+  close (): Promise<void>
+}
+
+/**
+ * An upstream whose answers wait until the test opens the gate: a request
+ * holds its connection exactly as long as the test wants, without timing.
+ */
+export async function startGateBackend (): Promise<GateBackend> {
+  const waiting: Array<() => void> = []
+  const watchers: Array<{ n: number, resolve: () => void }> = []
+  let open = false
+  const server = createServer((req, res) => {
+    req.resume()
+    const answer = (): void => { res.writeHead(200, { 'content-type': 'text/plain' }).end(`held ${req.url ?? ''}`) }
+    if (open) { answer(); return }
+    waiting.push(answer)
+    for (const w of watchers.filter(w => waiting.length >= w.n)) { watchers.splice(watchers.indexOf(w), 1); w.resolve() }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get held () { return waiting.length },
+    holding: async n => { if (waiting.length < n) await new Promise<void>(resolve => watchers.push({ n, resolve })) },
+    release: () => {
+      open = true
+      for (const answer of waiting.splice(0)) answer()
+    },
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}

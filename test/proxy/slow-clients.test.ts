@@ -11,7 +11,8 @@ import { once } from 'node:events'
 import { startBackends, type EchoReply } from '../helpers/backends.js'
 import { scrape } from '../helpers/exposition.js'
 import { rawRequest } from '../helpers/raw.js'
-import { startSinkBackend, stalledUpload } from '../helpers/stalled.js'
+import { startGateBackend, startSinkBackend, stalledUpload } from '../helpers/stalled.js'
+import { admin } from '../helpers/admin.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 
 const { app } = await startBackends(t, 'app')
@@ -19,6 +20,11 @@ const sink = await startSinkBackend()
 t.teardown(() => sink.close())
 
 const quick = { drainDelay: '0s', timeout: '1s' }
+
+/** Polls `check` until it holds (for state only visible through the admin API). */
+async function waitFor (check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !await check(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+}
 
 async function start (t: Test, config: Record<string, unknown>): Promise<Running> {
   const p = await startWith({ shutdown: quick, ...config })
@@ -105,38 +111,63 @@ t.test('maxBodyBytes: a chunked body is cut with 413 once it passes the limit', 
 })
 
 t.test('a full queue: 503 at once, naming the backend and the limit; counted', async t => {
+  const gate = await startGateBackend()
+  t.teardown(() => gate.close())
   const p = await start(t, {
-    backends: { app: { targets: [app.url], connections: 1, maxPending: 1 } },
+    backends: { app: { targets: [gate.url], connections: 1, maxPending: 1 } },
     routes: [{ name: 'r', to: 'app' }]
   })
-  const holding = p.get('/delay/600')
-  await new Promise(resolve => setTimeout(resolve, 100))
-  const waiting = p.get('/delay/0')
-  await new Promise(resolve => setTimeout(resolve, 50))
+  const holding = p.get('/holding')
+  await gate.holding(1)
+  const waiting = p.get('/waiting')
+  await waitFor(async () => (await scrape(p.sy.adminUrl)).value('switchyard_upstream_queue_waiting', { backend: 'app', target: gate.url }) === 1)
   const refused = await p.get('/refused')
   t.equal(refused.status, 503)
-  t.equal(refused.text, `upstream queue full: 1 connections busy and 1 requests waiting (maxPending 1, target ${app.url}) (backend app)\n`)
-  t.equal((await holding).status, 200)
-  t.equal((await waiting).status, 200, 'the waiting request got the connection when it was free')
+  t.equal(refused.text, `upstream queue full: 1 connections busy and 1 requests waiting (maxPending 1, target ${gate.url}) (backend app)\n`)
+  gate.release()
+  t.equal((await holding).text, 'held /holding')
+  t.equal((await waiting).text, 'held /waiting', 'the waiting request got the connection when it was free')
   const m = await scrape(p.sy.adminUrl)
-  t.same(m.table('switchyard_upstream_queue_rejections_total', ['backend', 'target', 'reason']), { [`backend=app,target=${app.url},reason=queue_full`]: 1 })
-  t.equal(m.value('switchyard_upstream_queue_waiting', { backend: 'app', target: app.url }), 0)
+  t.same(m.table('switchyard_upstream_queue_rejections_total', ['backend', 'target', 'reason']), { [`backend=app,target=${gate.url},reason=queue_full`]: 1 })
+  t.equal(m.value('switchyard_upstream_queue_waiting', { backend: 'app', target: gate.url }), 0)
   t.equal(m.sum('switchyard_upstream_errors_total'), 0)
 })
 
 t.test('a wait longer than queueTimeout: 504, naming the limit; the connection holder is unaffected', async t => {
+  const gate = await startGateBackend()
+  t.teardown(() => gate.close())
   const p = await start(t, {
-    backends: { app: { targets: [app.url], connections: 1, queueTimeout: '200ms' } },
+    backends: { app: { targets: [gate.url], connections: 1, queueTimeout: '200ms' } },
     routes: [{ name: 'r', to: 'app' }]
   })
-  const holding = p.get('/delay/700')
-  await new Promise(resolve => setTimeout(resolve, 100))
+  const holding = p.get('/holding')
+  await gate.holding(1)
   const late = await p.get('/late')
   t.equal(late.status, 504)
-  t.equal(late.text, `upstream busy: no connection free within the queueTimeout 200ms (1 connections, target ${app.url}) (backend app)\n`)
+  t.equal(late.text, `upstream busy: no connection free within the queueTimeout 200ms (1 connections, target ${gate.url}) (backend app)\n`)
+  gate.release()
   t.equal((await holding).status, 200)
   const m = await scrape(p.sy.adminUrl)
   t.same(m.table('switchyard_upstream_queue_rejections_total', ['backend', 'reason']), { 'backend=app,reason=queue_timeout': 1 })
+})
+
+t.test('requests waiting for a target that a config change removes are still served', async t => {
+  const gate = await startGateBackend()
+  t.teardown(() => gate.close())
+  const p = await start(t, {
+    backends: { app: { targets: [gate.url], connections: 1 } },
+    routes: [{ name: 'r', to: 'app' }]
+  })
+  const holding = p.get('/holding')
+  await gate.holding(1)
+  const waiting = p.get('/waiting')
+  await waitFor(async () => (await scrape(p.sy.adminUrl)).value('switchyard_upstream_queue_waiting', { backend: 'app', target: gate.url }) === 1)
+  const put = await admin(p.sy.adminUrl, 'PUT', '/admin/config', { raw: JSON.stringify({ backends: { app: { targets: [app.url] } }, routes: [{ name: 'r', to: 'app' }], listen: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, shutdown: quick }) })
+  t.equal(put.status, 200, put.text)
+  t.equal((await p.get('/new')).json<EchoReply>().name, 'app', 'new requests go to the new target')
+  gate.release()
+  t.equal((await holding).text, 'held /holding')
+  t.equal((await waiting).text, 'held /waiting', 'the request that waited for the old target is served by it')
 })
 
 t.test('the route timeout counts from arrival: time waiting for a connection is part of it', async t => {
