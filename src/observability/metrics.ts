@@ -76,33 +76,30 @@ export function createMetrics (registry: Registry): Metrics {
     }
   })
 
-  const upstreamErrors: Counter<'route' | 'backend' | 'target' | 'kind'> = new Counter({
-    name: 'switchyard_upstream_errors_total',
-    help: 'Requests whose upstream failed: connect (refused, unreachable), timeout (no headers or body within the route timeout), reset, other',
-    labelNames: ['route', 'backend', 'target', 'kind'],
-    registers,
-    collect () {
-      for (const cell of requests.cells()) {
-        for (const [target, tallies] of cell.upstreamErrors) {
-          tallies.forEach((t, i) => flush(t, () => upstreamErrors.labels(cell.route, cell.backend, target, UPSTREAM_FAILURES[i] ?? 'other')))
+  /** A counter by route, backend, target and `label`, read from each cell's per-target tallies (indexed like `values`). */
+  function perTargetCounter (name: string, help: string, label: string, tallies: (cell: SeriesCell) => ReadonlyMap<string, readonly Tally[]>, values: readonly string[]): void {
+    const counter: Counter<string> = new Counter({
+      name,
+      help,
+      labelNames: ['route', 'backend', 'target', label],
+      registers,
+      collect () {
+        for (const cell of requests.cells()) {
+          for (const [target, ts] of tallies(cell)) {
+            ts.forEach((t, i) => flush(t, () => counter.labels(cell.route, cell.backend, target, values[i] ?? '')))
+          }
         }
       }
-    }
-  })
+    })
+  }
 
-  const queueRejections: Counter<'route' | 'backend' | 'target' | 'reason'> = new Counter({
-    name: 'switchyard_upstream_queue_rejections_total',
-    help: 'Requests answered while waiting for a connection to a busy target: queue_full (503: maxPending already waiting), queue_timeout (504: none free within queueTimeout or the route timeout)',
-    labelNames: ['route', 'backend', 'target', 'reason'],
-    registers,
-    collect () {
-      for (const cell of requests.cells()) {
-        for (const [target, tallies] of cell.queueRejections) {
-          tallies.forEach((t, i) => flush(t, () => queueRejections.labels(cell.route, cell.backend, target, QUEUE_FAILURES[i] ?? 'queue_full')))
-        }
-      }
-    }
-  })
+  perTargetCounter('switchyard_upstream_errors_total',
+    'Requests whose upstream failed: connect (refused, unreachable), timeout (no headers or body within the route timeout), reset, other',
+    'kind', cell => cell.upstreamErrors, UPSTREAM_FAILURES)
+
+  perTargetCounter('switchyard_upstream_queue_rejections_total',
+    'Requests answered while waiting for a connection to a busy target: queue_full (503: maxPending already waiting), queue_timeout (504: none free within queueTimeout or the route timeout)',
+    'reason', cell => cell.queueRejections, QUEUE_FAILURES)
 
   const sticky: Counter<'route' | 'backend'> = new Counter({
     name: 'switchyard_sticky_assignments_total',
