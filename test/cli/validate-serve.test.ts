@@ -26,7 +26,7 @@ t.test('validate: an invalid file lists every problem with its location and exit
   t.equal(r.code, 1)
   t.equal(r.stdout, '')
   t.same(r.stderr.trimEnd().split('\n'), [
-    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, maxBodyBytes) [SY_ERR_CONFIG_SCHEMA]`,
+    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, headers, stripPrefix, rewriteLocation, maxBodyBytes) [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:19:14: routes[0].split.stable: must be >= 0 [SY_ERR_CONFIG_SCHEMA]`,
     `${file}: invalid — 2 problems`
   ])
