@@ -15,7 +15,7 @@ import type { LiveConfig } from '../runtime/live-config.js'
 import { CellHistogram } from './cell-histogram.js'
 import { ConfigMetrics } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'
-import type { UpstreamRegistry } from '../proxy/upstreams.js'
+import type { Upstream, UpstreamRegistry } from '../proxy/upstreams.js'
 import { METHODS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
 import { REJECT_CODES, REJECT_REASONS } from '../proxy/forward.js'
 import { QUEUE_FAILURES, RETRY_REASONS, UPSTREAM_FAILURES } from '../proxy/failure.js'
@@ -180,35 +180,32 @@ export function createMetrics (registry: Registry): Metrics {
   })
 
   let current: ConfigStore | undefined
-  const targetHealthy: Gauge<'backend' | 'target'> = new Gauge({
-    name: 'switchyard_target_healthy',
-    help: '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
-    labelNames: ['backend', 'target'],
-    registers,
-    // With --workers each process judges health alone: healthy only if all say so.
-    aggregator: 'min',
-    collect () {
-      targetHealthy.reset()
-      if (current === undefined || !current.loaded) return
-      for (const rt of current.current.runtimes) {
-        for (const up of rt.upstreams) targetHealthy.set({ backend: rt.backend.name, target: up.origin }, up.available ? 1 : 0)
+  /** A gauge per (backend, target) of the running config, read from each target when scraped. */
+  function perTargetGauge (name: string, help: string, read: (up: Upstream) => number, aggregator?: 'min'): void {
+    const gauge: Gauge<'backend' | 'target'> = new Gauge({
+      name,
+      help,
+      labelNames: ['backend', 'target'],
+      registers,
+      ...(aggregator === undefined ? {} : { aggregator }),
+      collect () {
+        gauge.reset()
+        if (current === undefined || !current.loaded) return
+        for (const rt of current.current.runtimes) {
+          for (const up of rt.upstreams) gauge.set({ backend: rt.backend.name, target: up.origin }, read(up))
+        }
       }
-    }
-  })
+    })
+  }
 
-  const queueWaiting: Gauge<'backend' | 'target'> = new Gauge({
-    name: 'switchyard_upstream_queue_waiting',
-    help: 'Requests waiting now for a connection to the target (all its `connections` are busy)',
-    labelNames: ['backend', 'target'],
-    registers,
-    collect () {
-      queueWaiting.reset()
-      if (current === undefined || !current.loaded) return
-      for (const rt of current.current.runtimes) {
-        for (const up of rt.upstreams) queueWaiting.set({ backend: rt.backend.name, target: up.origin }, up.waiting.length)
-      }
-    }
-  })
+  // With --workers each process judges health alone: healthy only if all say so.
+  perTargetGauge('switchyard_target_healthy',
+    '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
+    up => up.available ? 1 : 0, 'min')
+
+  perTargetGauge('switchyard_upstream_queue_waiting',
+    'Requests waiting now for a connection to the target (all its `connections` are busy)',
+    up => up.waiting.length)
 
   const ejections: Counter<'target'> = new Counter({
     name: 'switchyard_outlier_ejections_total',
