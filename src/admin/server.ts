@@ -7,7 +7,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AdminError, type ErrorCode } from '../errors.js'
-import { ReadOnlyConfigError } from '../runtime/live-config.js'
+import { ReadOnlyConfigError } from '../control/live-config.js'
 import { registerAdminApi, type AdminApiOptions } from './api.js'
 
 export interface Readiness {

@@ -1,8 +1,8 @@
 /** The body of GET /admin/status: what runs, since when, from where, and how healthy. */
 import { formatProblem } from '../errors.js'
 import type { Destination, RoutingTable } from '../routing/types.js'
-import type { ActiveConfig } from '../runtime/config-store.js'
-import type { LiveConfig } from '../runtime/live-config.js'
+import type { ActiveConfig } from '../proxy/config-store.js'
+import type { LiveConfig } from '../control/live-config.js'
 import { formatDuration } from '../util/duration.js'
 
 export function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { isMap, isScalar, parseAllDocuments, type Document } from 'yaml'
-import { buildFromText } from '../config/pipeline.js'
+import { buildFromText } from '../routing/build.js'
 import { summariseChange } from '../config/summary.js'
 import { formatProblem } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'

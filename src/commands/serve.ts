@@ -1,9 +1,9 @@
 /** `switchyard serve`: run until SIGTERM/SIGINT; SIGHUP re-reads the config. */
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
-import { startPrimary } from '../cluster.js'
+import { startPrimary } from '../app/cluster.js'
 import { ConfigError, formatProblem } from '../errors.js'
-import { startSwitchyard } from '../serve.js'
+import { startSwitchyard } from '../app/switchyard.js'
 
 export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: string }
 

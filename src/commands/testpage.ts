@@ -3,7 +3,7 @@
  * Kubernetes examples can run the app's two versions from switchyard's own
  * image (no third-party image to trust or keep in sync with the demo).
  */
-import { startTestpage } from '../demo/testpage.js'
+import { startTestpage } from '../testpage/testpage.js'
 
 export interface TestpageOptions { host?: string, port?: string }
 

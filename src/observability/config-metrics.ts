@@ -7,8 +7,8 @@
  * prom-client directly.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { ActiveConfig, ConfigOrigin } from '../runtime/config-store.js'
-import type { ReloadOutcome } from '../runtime/live-config.js'
+import type { ActiveConfig, ConfigOrigin } from '../proxy/config-store.js'
+import type { ReloadOutcome } from '../control/live-config.js'
 
 export class ConfigMetrics {
   readonly #weight: Gauge<'route' | 'backend'>

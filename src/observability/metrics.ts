@@ -10,8 +10,8 @@
  * data path never calls prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
-import type { ConfigStore } from '../runtime/config-store.js'
-import type { LiveConfig } from '../runtime/live-config.js'
+import type { ConfigStore } from '../proxy/config-store.js'
+import type { LiveConfig } from '../control/live-config.js'
 import { CellHistogram } from './cell-histogram.js'
 import { ConfigMetrics } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'

@@ -11,7 +11,7 @@ import { pino } from 'pino'
 import { startBackends } from '../helpers/backends.js'
 import { startWith, withTestDefaults, type Running } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
-import { startSwitchyard } from '../../src/serve.js'
+import { startSwitchyard } from '../../src/app/switchyard.js'
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
 

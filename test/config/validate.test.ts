@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
-import { buildFromFile, buildFromText } from '../../src/config/pipeline.js'
+import { buildFromFile, buildFromText } from '../../src/routing/build.js'
 import { validateConfig, formatPath } from '../../src/config/validate.js'
 import { formatProblem, type ConfigProblem } from '../../src/errors.js'
 import { parseDuration, formatDuration } from '../../src/util/duration.js'

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { Agent, request, type Dispatcher } from 'undici'
 import { pino } from 'pino'
-import { startSwitchyard, type Switchyard } from '../../src/serve.js'
+import { startSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
 import type { Entropy } from '../../src/routing/types.js'
 
 export interface Running {

@@ -13,12 +13,12 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { buildFromFile, buildFromText, type BuildResult } from '../config/pipeline.js'
+import { buildFromFile, buildFromText, type BuildResult } from '../routing/build.js'
 import { summariseChange } from '../config/summary.js'
 import { watchConfig, type ConfigWatcher } from '../config/watch.js'
 import { formatProblem, type ConfigProblem } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'
-import type { ConfigOrigin, ConfigStore, ActiveConfig } from './config-store.js'
+import type { ConfigOrigin, ConfigStore, ActiveConfig } from '../proxy/config-store.js'
 import { DEFAULT_HISTORY_LIMIT, type RevisionHistory } from './history.js'
 
 export interface ReloadFailure {

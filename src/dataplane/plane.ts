@@ -2,7 +2,7 @@
  * The data plane: the running config (store), upstream pools and their
  * health, and the proxy listener with its graceful stop. `serve` runs one
  * next to the admin listener; with `--workers`, each worker runs one and the
- * primary runs the admin side (src/cluster.ts).
+ * primary runs the admin side (src/app/cluster.ts).
  */
 import { once } from 'node:events'
 import type { Server } from 'node:http'
@@ -13,7 +13,7 @@ import { createProxyServer } from '../proxy/server.js'
 import { UpstreamRegistry } from '../proxy/upstreams.js'
 import { TunnelRegistry } from '../proxy/websocket.js'
 import type { Entropy, ServerSettings } from '../routing/types.js'
-import { ConfigStore } from './config-store.js'
+import { ConfigStore } from '../proxy/config-store.js'
 
 export interface DataPlaneOptions {
   readonly logger: Logger

@@ -6,8 +6,8 @@
  * handler switcher).
  */
 import { EventEmitter } from 'node:events'
-import { BackendRuntime, type UpstreamRegistry } from '../proxy/upstreams.js'
-import type { HealthChecks } from '../proxy/health-check.js'
+import { BackendRuntime, type UpstreamRegistry } from './upstreams.js'
+import type { HealthChecks } from './health-check.js'
 import type { RoutingTable } from '../routing/types.js'
 
 export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
