@@ -2,6 +2,10 @@
  * Coded errors. Every error switchyard reports to an operator carries a
  * stable `code` (documented in README.md, checked by test/errors.test.ts) so
  * scripts and tests match on codes, never on message text.
+ *
+ * These are domain errors: they say what went wrong, not how an adapter
+ * answers it. The admin API maps a code to an HTTP status
+ * (src/admin/http-errors.ts), the CLI to an exit code.
  */
 
 export const ErrorCodes = {
@@ -61,11 +65,11 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes
 
-/** An error that answers an admin request: a code from the list above and an HTTP status. */
-export class AdminError extends Error {
-  constructor (readonly code: ErrorCode, message: string, readonly status: number, readonly details?: Record<string, unknown>) {
+/** An error with a code from the list above; `details` are machine-readable extras (e.g. `problems`, `revision`). */
+export class SwitchyardError extends Error {
+  constructor (readonly code: ErrorCode, message: string, readonly details?: Readonly<Record<string, unknown>>) {
     super(message)
-    this.name = 'AdminError'
+    this.name = 'SwitchyardError'
   }
 }
 
@@ -91,8 +95,7 @@ export function formatProblem (p: ConfigProblem, file?: string): string {
 }
 
 /** Thrown when a config is rejected; carries every problem found. */
-export class ConfigError extends Error {
-  readonly code: ErrorCode = 'SY_ERR_CONFIG_INVALID'
+export class ConfigError extends SwitchyardError {
   readonly problems: readonly ConfigProblem[]
   readonly file: string | undefined
 
@@ -100,7 +103,7 @@ export class ConfigError extends Error {
     const first = problems[0]
     const summary = first === undefined ? 'invalid config' : formatProblem(first, file)
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
-    super(summary + more)
+    super('SY_ERR_CONFIG_INVALID', summary + more, { problems })
     this.name = 'ConfigError'
     this.problems = problems
     this.file = file

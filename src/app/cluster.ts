@@ -35,6 +35,7 @@ import { ConfigStore } from '../proxy/config-store.js'
 import { createDataPlane, sleep, type DataPlane } from '../dataplane/plane.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from '../control/history.js'
 import { LiveConfig } from '../control/live-config.js'
+import { Operations } from '../control/operations.js'
 import { UpstreamRegistry } from '../proxy/upstreams.js'
 import { startDemoBackends } from './switchyard.js'
 
@@ -148,7 +149,7 @@ export async function startPrimary (opts: ClusterOptions): Promise<ClusterPrimar
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
-    api: { live, auth: { token: tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations: new Operations(live), auth: { token: tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
     readiness: {
       ready: () => !stopping && listening.size === opts.workers,
       reason: () => stopping ? 'draining' : `${listening.size} of ${opts.workers} workers up`

@@ -23,6 +23,7 @@ import { TunnelRegistry } from '../proxy/websocket.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { ConfigStore } from '../proxy/config-store.js'
 import { LiveConfig } from '../control/live-config.js'
+import { Operations } from '../control/operations.js'
 import { createDataPlane } from '../dataplane/plane.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from '../control/history.js'
 
@@ -100,7 +101,7 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
-    api: { live, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations: new Operations(live), auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
     readiness: {
       ready: () => store.loaded && plane.listening && !plane.draining,
       reason: () => plane.draining ? 'draining' : !plane.listening ? 'starting' : 'no config'

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { promoteBackend, setRouteWeights } from '../config/edit.js'
+import { SwitchyardError } from '../errors.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
 import { editFileOffline } from './offline-edit.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
@@ -38,7 +39,9 @@ async function guarded<T> (client: AdminClient, change: (etag: string | undefine
 }
 
 async function offline (opts: EditOptions, edit: (text: string) => string): Promise<void> {
-  const result = await editFileOffline(opts.file as string, opts.key, edit)
+  const result = await editFileOffline(opts.file as string, opts.key, edit).catch((err: unknown) => {
+    throw err instanceof SwitchyardError ? new CliError(`${err.message} [${err.code}]`, 1, err.code) : err
+  })
   if (opts.json === true) return out(JSON.stringify(result, null, 2))
   out(`${result.file}${result.configMapKey === undefined ? '' : ` (ConfigMap data ${result.configMapKey})`}: ${result.summary}`)
 }

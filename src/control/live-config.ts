@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { buildFromFile, buildFromText, type BuildResult } from '../routing/build.js'
 import { summariseChange } from '../config/summary.js'
 import { watchConfig, type ConfigWatcher } from '../config/watch.js'
-import { formatProblem, type ConfigProblem } from '../errors.js'
+import { formatProblem, SwitchyardError, type ConfigProblem } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'
 import type { ConfigOrigin, ConfigStore, ActiveConfig } from '../proxy/config-store.js'
 import { DEFAULT_HISTORY_LIMIT, type RevisionHistory } from './history.js'
@@ -36,14 +36,10 @@ export interface LiveConfigEvents {
   reload: [outcome: ReloadOutcome, origin: ConfigOrigin]
 }
 
-/** The config file cannot be written (e.g. a read-only ConfigMap mount). */
-export class ReadOnlyConfigError extends Error {
-  readonly code = 'SY_ERR_ADMIN_READONLY'
-  constructor (readonly file: string, override readonly cause: Error) {
-    super(`the config file ${file} is read-only (${(cause as NodeJS.ErrnoException).code ?? cause.message}): ` +
-      'on Kubernetes edit the ConfigMap instead (every replica reloads it), e.g. with `switchyard set-weight --file` on the manifest')
-    this.name = 'ReadOnlyConfigError'
-  }
+export interface WriteOptions {
+  /** Put before the change's summary in the history, e.g. `rollback to revision 3: `. */
+  readonly prefix?: string
+  readonly force?: boolean
 }
 
 export class LiveConfig extends EventEmitter<LiveConfigEvents> {
@@ -87,6 +83,16 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     this.#watcher = undefined
   }
 
+  /** The revision in force. */
+  get current (): ActiveConfig {
+    return this.store.current
+  }
+
+  /** How a config given as an object is written to the file. */
+  get format (): 'yaml' | 'json' {
+    return /\.json$/i.test(this.file) ? 'json' : 'yaml'
+  }
+
   /** Runs `fn` alone: no reload or other edit interleaves with it. */
   exclusive<T> (fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn)
@@ -102,10 +108,10 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   /**
    * Validates `text`; when valid and different, writes it to the config file
    * atomically and applies it. Call inside `exclusive()` when the caller also
-   * checks a precondition. Throws ReadOnlyConfigError when the file cannot be
-   * written; nothing is changed then.
+   * checks a precondition. Throws SY_ERR_ADMIN_READONLY when the file cannot
+   * be written; nothing is changed then.
    */
-  async writeAndApply (text: string, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
+  async writeAndApply (text: string, origin: ConfigOrigin, opts: WriteOptions = {}): Promise<ReloadOutcome> {
     const built = buildFromText(text)
     // A rejected edit is the caller's answer, not a failed reload: nothing is reported.
     if (!built.ok) return { result: 'failure', problems: built.problems }
@@ -114,10 +120,13 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
       await atomicWrite(this.file, text)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') throw new ReadOnlyConfigError(this.file, err as Error)
+      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+        throw new SwitchyardError('SY_ERR_ADMIN_READONLY', `the config file ${this.file} is read-only (${code}): ` +
+          'on Kubernetes edit the ConfigMap instead (every replica reloads it), e.g. with `switchyard set-weight --file` on the manifest')
+      }
       throw err
     }
-    return await this.#apply(built, origin, summaryPrefix)
+    return await this.#apply(built, origin, opts.prefix)
   }
 
   async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
