@@ -8,7 +8,7 @@
  */
 import cluster from 'node:cluster'
 import { Command, Option } from 'commander'
-import { startWorker } from './app/cluster.js'
+import { createSwitchyard } from './app/switchyard.js'
 import { serveCommand, type ServeOptions } from './commands/serve.js'
 import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
@@ -144,6 +144,6 @@ program.command('testpage')
     process.exitCode = await testpageCommand(version, opts)
   })
 
-// A `serve --workers N` worker runs the data plane its primary feeds (src/app/cluster.ts), whatever its arguments say.
-if (cluster.isWorker) await startWorker()
+// A `serve --workers N` worker runs the data plane its primary feeds (src/app/switchyard.ts), whatever its arguments say.
+if (cluster.isWorker) await createSwitchyard({ role: 'worker' })
 else await program.parseAsync(process.argv)

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SwitchyardError } from '../errors.js'
 import type { LiveConfig } from '../control/live-config.js'
 import type { ChangeOptions, Operations } from '../control/operations.js'
+import type { PlaneLink } from '../link/link.js'
 import { requireMutation, requireRead, type AdminAuth } from './auth.js'
 import { statusBody } from './status.js'
 import * as validators from '../config/generated/admin-validators.js'
@@ -71,6 +72,8 @@ interface RouteParams { route: string }
 export interface AdminApiOptions {
   readonly live: LiveConfig
   readonly operations: Operations
+  /** The data planes, for the targets' health in the status. */
+  readonly plane: Pick<PlaneLink, 'targets'>
   readonly auth: AdminAuth
 }
 
@@ -93,8 +96,9 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
   }
 
   app.get('/admin/status', { preHandler: read }, async (_req, reply) => {
+    const targets = await opts.plane.targets()
     current(reply)
-    return statusBody(live)
+    return statusBody(live, targets)
   })
 
   app.get('/admin/config', { preHandler: read }, async (req, reply) => {

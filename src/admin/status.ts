@@ -1,8 +1,8 @@
 /** The body of GET /admin/status: what runs, since when, from where, and how healthy. */
 import { formatProblem } from '../errors.js'
 import type { Destination, RoutingTable } from '../routing/types.js'
-import type { ActiveConfig } from '../proxy/config-store.js'
 import type { LiveConfig } from '../control/live-config.js'
+import type { TargetState } from '../link/link.js'
 import { formatDuration } from '../util/duration.js'
 
 export function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
@@ -25,17 +25,21 @@ function routesOf (table: RoutingTable): unknown[] {
   }))
 }
 
-function backendsOf (active: ActiveConfig): unknown[] {
-  return active.runtimes.map(rt => ({
-    name: rt.backend.name,
-    version: rt.backend.version,
-    balance: rt.backend.balance,
-    targets: rt.upstreams.map(up => ({ url: up.origin, inFlight: up.pending, health: up.health }))
+/** The running config's backends, each target with what the data planes report (unknown until they do). */
+function backendsOf (table: RoutingTable, targets: readonly TargetState[]): unknown[] {
+  return table.backends.map(b => ({
+    name: b.name,
+    version: b.version,
+    balance: b.balance,
+    targets: b.targets.map(url => {
+      const seen = targets.find(t => t.backend === b.name && t.url === url)
+      return { url, inFlight: seen?.inFlight ?? 0, health: seen?.health ?? 'unknown' }
+    })
   }))
 }
 
-export function statusBody (live: LiveConfig): Record<string, unknown> {
-  const active = live.store.current
+export function statusBody (live: LiveConfig, targets: readonly TargetState[]): Record<string, unknown> {
+  const active = live.current
   const err = live.lastError
   return {
     revision: active.revision,
@@ -48,6 +52,6 @@ export function statusBody (live: LiveConfig): Record<string, unknown> {
       ? null
       : { at: err.at.toISOString(), source: err.origin, problems: err.problems.map(p => ({ ...p, text: formatProblem(p, live.file) })) },
     routes: routesOf(active.table),
-    backends: backendsOf(active)
+    backends: backendsOf(active.table, targets)
   }
 }

@@ -1,31 +1,40 @@
 /**
- * The composition root: load the config, start the proxy and admin
- * listeners, watch the file. `switchyard serve` and the tests both start
- * switchyard through `startSwitchyard()`.
+ * The composition root: the one place that builds a switchyard from its
+ * parts, in each of its three modes.
+ *
+ * - Single process (the default): the control plane (live config, history,
+ *   operations, admin listener) and one data plane, joined by an in-process
+ *   plane link.
+ * - Primary (`serve --workers N`): the same control plane; the data planes
+ *   run in N node:cluster workers behind an IPC plane link, and /metrics
+ *   adds up their registries.
+ * - Worker: a data plane fed by the primary over IPC; no control plane.
+ *
+ * `switchyard serve` and the tests start switchyard through
+ * `createSwitchyard()`.
  */
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { dirname, resolve as resolvePath } from 'node:path'
+import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { Registry } from 'prom-client'
+import { AggregatorRegistry, Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from '../admin/auth.js'
 import { buildAdminApp } from '../admin/server.js'
-import { buildFromFile } from '../routing/build.js'
-import { DEFAULT_ADMIN, DEFAULT_LISTEN } from '../config/defaults.js'
-import { startTestpage, type Testpage } from '../testpage/testpage.js'
-import { ConfigError } from '../errors.js'
-import { createLogger } from '../observability/logger.js'
-import { createMetrics } from '../observability/metrics.js'
-import { registerMetricsRoute } from '../observability/metrics-route.js'
-import { UpstreamRegistry } from '../proxy/upstreams.js'
-import { TunnelRegistry } from '../proxy/websocket.js'
-import type { Entropy, RoutingTable } from '../routing/types.js'
-import { ConfigStore } from '../proxy/config-store.js'
+import { DEFAULT_ADMIN } from '../config/defaults.js'
+import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from '../control/history.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
-import { createDataPlane } from '../dataplane/plane.js'
-import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from '../control/history.js'
+import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
+import { ConfigError } from '../errors.js'
+import { InProcessLink } from '../link/in-process.js'
+import { IpcLink, serveIpcLink } from '../link/ipc.js'
+import type { PlaneLink } from '../link/link.js'
+import { createLogger } from '../observability/logger.js'
+import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { registerMetricsRoute } from '../observability/metrics-route.js'
+import { buildFromFile } from '../routing/build.js'
+import type { Entropy, RoutingTable } from '../routing/types.js'
+import { startTestpage, type Testpage } from '../testpage/testpage.js'
 
 export interface StartOptions {
   readonly configPath: string
@@ -39,31 +48,33 @@ export interface StartOptions {
   /** Bearer token for the admin API; default from SWITCHYARD_ADMIN_TOKEN(_FILE). */
   readonly adminToken?: string
   readonly entropy?: Entropy
+  /** Data-plane worker processes; 1 (the default) runs the data plane in this process. */
+  readonly workers?: number
+  /** With workers: the script each worker runs (default: this process's own, the CLI). */
+  readonly workerExec?: string
+}
+
+/** In a `serve --workers` worker process: run the data plane the primary feeds. */
+export interface WorkerRole {
+  readonly role: 'worker'
 }
 
 export interface Switchyard {
   readonly proxyUrl: string
   readonly adminUrl: string
-  readonly proxy: Server
   readonly admin: FastifyInstance
-  readonly store: ConfigStore
   readonly live: LiveConfig
+  readonly operations: Operations
+  readonly link: PlaneLink
+  /** The data plane in this process; undefined with workers (each runs its own). */
+  readonly plane: DataPlane | undefined
   readonly logger: Logger
-  readonly tunnels: TunnelRegistry
-  /** Upstream pools and target health ('health' events). */
-  readonly upstreams: UpstreamRegistry
-  /** What GET /metrics on the admin listener serves. */
+  /** This process's metrics (with workers, the primary's own; GET /metrics adds the workers'). */
   readonly registry: Registry
   /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
   shutdown (): Promise<void>
   /** Immediate stop: no drain delay; requests in flight still finish. */
   close (): Promise<void>
-}
-
-function urlOf (server: Server): string {
-  const a = server.address() as AddressInfo
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
-  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '127.0.0.1' : host}:${a.port}`
 }
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
@@ -81,62 +92,99 @@ export async function startDemoBackends (table: RoutingTable, logger: Logger): P
   return pages
 }
 
-export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> {
+/** A data plane and its metrics: built the same way in a single process and in each worker. */
+function createDataSide (table: RoutingTable, logger: Logger, entropy?: Entropy): { plane: DataPlane, metrics: Metrics } {
+  const metrics = createMetrics(new Registry())
+  const plane = createDataPlane({ logger, settings: table.server, listener: metrics.requests, entropy })
+  metrics.follow(plane.store, plane.upstreams)
+  return { plane, metrics }
+}
+
+function startWorker (): void {
+  serveIpcLink(table => {
+    const logger = createLogger(table.config.log?.level ?? 'info').child({ process: 'worker', worker: cluster.worker?.id })
+    const { plane, metrics } = createDataSide(table, logger)
+    return { plane, metrics: async () => await metrics.registry.getMetricsAsJSON() }
+  })
+}
+
+export async function createSwitchyard (opts: WorkerRole): Promise<void>
+export async function createSwitchyard (opts: StartOptions): Promise<Switchyard>
+export async function createSwitchyard (opts: StartOptions | WorkerRole): Promise<Switchyard | void> {
+  if ('role' in opts) {
+    startWorker()
+    return
+  }
   const configPath = resolvePath(opts.configPath)
   const built = await buildFromFile(configPath)
   if (!built.ok) throw new ConfigError(built.problems, configPath)
   const config = built.table.config
-  const logger = opts.logger ?? createLogger(config.log?.level ?? 'info')
+  const workers = opts.workers ?? 1
+  const rootLogger = opts.logger ?? createLogger(config.log?.level ?? 'info')
+  const logger = workers > 1 ? rootLogger.child({ process: 'primary' }) : rootLogger
 
-  const metrics = createMetrics(new Registry())
-  const plane = createDataPlane({ logger, settings: built.table.server, listener: metrics.requests, entropy: opts.entropy })
-  const { store, upstreams, proxy } = plane
+  let plane: DataPlane | undefined
+  let metrics: Metrics
+  let link: PlaneLink
+  if (workers > 1) {
+    metrics = createMetrics(new Registry())
+    link = new IpcLink({ workers, logger, exec: opts.workerExec })
+  } else {
+    ({ plane, metrics } = createDataSide(built.table, logger, opts.entropy))
+    link = new InProcessLink(plane)
+  }
+
   const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
   const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
-  const live = new LiveConfig(configPath, store, history, logger)
-  metrics.follow(store, live, upstreams)
+  const live = new LiveConfig(configPath, history, link, logger)
+  live.on('reload', (outcome, origin) => metrics.reloaded(outcome, origin))
   await live.start(built)
+  const operations = new Operations(live)
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
-    api: { live, operations: new Operations(live), auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations, plane: link, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
     readiness: {
-      ready: () => store.loaded && plane.listening && !plane.draining,
-      reason: () => plane.draining ? 'draining' : !plane.listening ? 'starting' : 'no config'
+      ready: () => link.readiness().ready,
+      reason: () => link.readiness().reason
     }
   })
-  registerMetricsRoute(admin, metrics.registry)
+  // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
+  registerMetricsRoute(admin, workers > 1
+    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
+    : async () => metrics.registry)
 
-  const listen = { ...DEFAULT_LISTEN, ...config.listen }
+  let proxyUrl: string
   try {
-    await plane.listen(listen.host, listen.port)
+    proxyUrl = await link.start()
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
-    await plane.stop(0)
+    await link.stop(false)
     await admin.close().catch(() => {})
     await Promise.all(demoPages.map(async p => await p.close()))
     throw err
   }
   if (opts.watch !== false) await live.startWatching()
 
-  const proxyUrl = urlOf(proxy)
   const adminUrl = urlOf(admin.server)
   logger.info({
     proxy: proxyUrl,
     admin: adminUrl,
     config: configPath,
-    revision: store.current.revision,
+    ...(workers > 1 ? { workers } : {}),
+    revision: live.current.revision,
     routes: built.table.routes.map(r => r.name),
     backends: Object.fromEntries(built.table.backends.map(b => [b.name, { version: b.version, targets: b.targets }]))
   }, 'switchyard started')
 
   let closing: Promise<void> | undefined
-  const shutdown = (drainDelayMs: number): Promise<void> => {
+  const stop = (drain: boolean): Promise<void> => {
     closing ??= (async () => {
-      await plane.stop(drainDelayMs, async () => await live.stopWatching())
+      await link.stop(drain)
+      await live.stopWatching()
       await admin.close()
       await Promise.all(demoPages.map(async p => await p.close()))
     })()
@@ -145,15 +193,14 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
   return {
     proxyUrl,
     adminUrl,
-    proxy,
     admin,
-    store,
     live,
+    operations,
+    link,
+    plane,
     logger,
-    tunnels: plane.tunnels,
-    upstreams,
     registry: metrics.registry,
-    shutdown: async () => await shutdown(built.table.server.drainDelayMs),
-    close: async () => await shutdown(0)
+    shutdown: async () => await stop(true),
+    close: async () => await stop(false)
   }
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import { atomicWrite } from '../util/atomic-write.js'
-import type { ConfigOrigin } from '../proxy/config-store.js'
+import type { ConfigOrigin } from './live-config.js'
 
 export interface RevisionEntry {
   readonly revision: number

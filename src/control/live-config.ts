@@ -18,8 +18,23 @@ import { summariseChange } from '../config/summary.js'
 import { watchConfig, type ConfigWatcher } from '../config/watch.js'
 import { formatProblem, SwitchyardError, type ConfigProblem } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'
-import type { ConfigOrigin, ConfigStore, ActiveConfig } from '../proxy/config-store.js'
+import type { PlaneLink } from '../link/link.js'
+import type { RoutingTable } from '../routing/types.js'
 import { DEFAULT_HISTORY_LIMIT, type RevisionHistory } from './history.js'
+
+/** Where a revision came from. */
+export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
+
+/** The revision in force: what the data planes serve. */
+export interface ActiveConfig {
+  /** Increases by one with every applied config, starting at 1. */
+  readonly revision: number
+  readonly table: RoutingTable
+  /** The source text (YAML or JSON) this table was built from; edits start from it. */
+  readonly text: string
+  readonly origin: ConfigOrigin
+  readonly loadedAt: Date
+}
 
 export interface ReloadFailure {
   readonly at: Date
@@ -46,11 +61,13 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   lastError: ReloadFailure | undefined
   #queue: Promise<unknown> = Promise.resolve()
   #watcher: ConfigWatcher | undefined
+  #current: ActiveConfig | undefined
 
+  /** `plane` is where applied revisions go: the data planes, or nowhere (the CLI's offline mode). */
   constructor (
     readonly file: string,
-    readonly store: ConfigStore,
     readonly history: RevisionHistory,
+    private readonly plane: Pick<PlaneLink, 'apply'> | undefined,
     private readonly logger: Logger
   ) {
     super()
@@ -66,7 +83,7 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
     const last = this.history.latest
     if (last !== undefined && last.sha256 === built.table.sha256) {
-      return this.store.apply(built.table, { origin: last.source, revision: last.revision, text: built.source.text })
+      return await this.#serve(built, last.source, last.revision)
     }
     const lastBuilt = last === undefined ? undefined : buildFromText(last.config)
     const before = lastBuilt?.ok === true ? lastBuilt.table.config : undefined
@@ -85,7 +102,9 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
 
   /** The revision in force. */
   get current (): ActiveConfig {
-    return this.store.current
+    const c = this.#current
+    if (c === undefined) throw new Error('no configuration applied yet')
+    return c
   }
 
   /** How a config given as an object is written to the file. */
@@ -115,7 +134,7 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     const built = buildFromText(text)
     // A rejected edit is the caller's answer, not a failed reload: nothing is reported.
     if (!built.ok) return { result: 'failure', problems: built.problems }
-    if (built.table.sha256 === this.store.current.table.sha256) return { result: 'unchanged', active: this.store.current }
+    if (built.table.sha256 === this.current.table.sha256) return { result: 'unchanged', active: this.current }
     try {
       await atomicWrite(this.file, text)
     } catch (err) {
@@ -131,7 +150,7 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
 
   async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
     if (!built.ok) return this.#fail(origin, built.problems)
-    const previous = this.store.current
+    const previous = this.current
     if (previous.table.sha256 === built.table.sha256) return this.#report({ result: 'unchanged', active: previous }, origin)
     const summary = summaryPrefix + summariseChange(previous.table.config, built.table.config)
     this.lastError = undefined
@@ -142,10 +161,18 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     return this.#report({ result: 'success', active, summary }, origin)
   }
 
-  /** Swaps the table in, then records the revision (the swap never waits on the disk). */
+  /** Makes `built` the revision in force and sends it to the data planes. */
+  async #serve (built: Extract<BuildResult, { ok: true }>, origin: ConfigOrigin, revision: number): Promise<ActiveConfig> {
+    const active: ActiveConfig = Object.freeze({ revision, table: built.table, text: built.source.text, origin, loadedAt: new Date() })
+    this.#current = active
+    await this.plane?.apply({ revision, table: built.table, text: built.source.text })
+    return active
+  }
+
+  /** Serves the new revision, then records it (serving never waits on the disk). */
   async #commit (built: Extract<BuildResult, { ok: true }>, origin: ConfigOrigin, summary: string): Promise<ActiveConfig> {
-    const revision = Math.max(this.store.loaded ? this.store.current.revision : 0, this.history.latest?.revision ?? 0) + 1
-    const active = this.store.apply(built.table, { origin, revision, text: built.source.text })
+    const revision = Math.max(this.#current?.revision ?? 0, this.history.latest?.revision ?? 0) + 1
+    const active = await this.#serve(built, origin, revision)
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
     await this.history.record({
       revision,

@@ -19,7 +19,7 @@ import { buildFromText } from '../routing/build.js'
 import { explain, syntheticView, type Explanation, type SyntheticRequest } from '../routing/explain.js'
 import { trafficDiff, type TrafficDiff } from '../routing/traffic-diff.js'
 import type { RoutingTable } from '../routing/types.js'
-import type { ConfigOrigin } from '../proxy/config-store.js'
+import type { ConfigOrigin } from './live-config.js'
 import type { LiveConfig } from './live-config.js'
 
 /** Who asks for a change: it is recorded with the revision. */

@@ -126,12 +126,12 @@ t.test('the CLI reports a lost race (412) and changes nothing', async t => {
   })
   await new Promise<void>(resolve => front.listen(0, '127.0.0.1', () => resolve()))
   t.teardown(() => front.close())
-  const before = p.sy.store.current.revision
+  const before = p.sy.live.current.revision
   const r = await runCli(['set-weight', 'web', 'canary=40', '--admin', `http://127.0.0.1:${(front.address() as AddressInfo).port}`])
   t.equal(r.code, 3)
   t.match(r.stderr, /lost a race: the config changed since it was read/)
-  t.equal(p.sy.store.current.revision, before + 1, 'only the other operator\'s change landed')
-  t.equal(p.sy.store.current.table.config.routes[0]?.split?.canary, 33)
+  t.equal(p.sy.live.current.revision, before + 1, 'only the other operator\'s change landed')
+  t.equal(p.sy.live.current.table.config.routes[0]?.split?.canary, 33)
 })
 
 t.test('the token comes from SWITCHYARD_ADMIN_TOKEN', async t => {
