@@ -15,7 +15,7 @@ import { validateCommand } from './commands/validate.js'
 import { CliError } from './commands/admin-client.js'
 import { rampCommand, type RampOptions } from './commands/ramp.js'
 import {
-  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand
+  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand, type EditOptions
 } from './commands/admin-commands.js'
 
 const program = new Command()
@@ -49,6 +49,8 @@ const adminOption = (): Option => new Option('--admin <url>', 'admin API of the 
 const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (for scripts)')
 const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
+const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
+const forceOption = (): Option => new Option('--force', 'overwrite the config file even when it no longer holds the running revision (a hand edit that did not go live)')
 
 program.command('serve')
   .description('run the proxy on a config file (hot-reloaded on change and on SIGHUP)')
@@ -77,14 +79,14 @@ program.command('set-weight')
   .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
   .argument('<route>', 'route name')
   .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)')
-  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
   .action(run(setWeightCommand))
 
 program.command('promote')
   .description('send 100 % of a route\'s default split to one backend (blue/green flip, end of a canary)')
   .argument('<route>', 'route name')
   .argument('<backend>', 'backend to receive all traffic')
-  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
   .action(run(promoteCommand))
 
 program.command('ramp')
@@ -104,14 +106,14 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
 
 program.command('rollback')
   .description('go back to the previous revision (as a new revision)')
-  .addOption(adminOption()).addOption(jsonOption())
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
   .action(run(rollbackCommand))
 
 program.command('undo')
   .description('go back to a given revision of the history (as a new revision)')
   .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', (v: string) => Number(v))
-  .addOption(adminOption()).addOption(jsonOption())
-  .action(run(async (opts: { toRevision: number, admin?: string, json?: boolean }) => await undoCommand(opts.toRevision, opts)))
+  .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
+  .action(run(async (opts: EditOptions & { toRevision: number }) => await undoCommand(opts.toRevision, opts)))
 
 program.command('history')
   .description('the last revisions: time, source and what changed')

@@ -51,6 +51,8 @@ export const ErrorCodes = {
   SY_ERR_ADMIN_PRECONDITION: 'the config changed since it was read',
   /** The config file cannot be written (a read-only ConfigMap mount). */
   SY_ERR_ADMIN_READONLY: 'the config file is read-only',
+  /** The config file on disk is not the running revision (a hand edit that failed validation): an edit would overwrite it; `force` does. */
+  SY_ERR_ADMIN_FILE_CHANGED: 'the config file differs from the running revision',
   /** No route with that name. */
   SY_ERR_ADMIN_UNKNOWN_ROUTE: 'no route with that name',
   /** No revision with that number in the history. */

@@ -82,6 +82,8 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
   const read = requireRead(opts.auth)
   const mutate = requireMutation(opts.auth)
 
+  // JSON (fastify's own parser) and YAML only: fastify also takes text/plain by default, which the API documents as 415.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => { done(null, body) })
 
   const current = (reply: FastifyReply) => {

@@ -46,11 +46,13 @@ export function statusBody (live: LiveConfig, targets: readonly TargetState[]): 
     sha256: active.table.sha256,
     loadedAt: active.loadedAt.toISOString(),
     source: active.origin,
-    configFile: live.file,
-    historyFile: live.history.file,
+    configFile: live.source.location,
+    historyFile: live.history.location,
     lastReloadError: err === undefined
       ? null
-      : { at: err.at.toISOString(), source: err.origin, problems: err.problems.map(p => ({ ...p, text: formatProblem(p, live.file) })) },
+      : { at: err.at.toISOString(), source: err.origin, problems: err.problems.map(p => ({ ...p, text: formatProblem(p, live.source.location) })) },
+    // Settings the running revision changed that only a restart applies (the listeners stay where they were bound).
+    pendingRestart: live.pendingRestart,
     routes: routesOf(active.table),
     backends: backendsOf(active.table, targets)
   }

@@ -13,7 +13,7 @@
  * `switchyard serve` and the tests start switchyard through
  * `createSwitchyard()`.
  */
-import { dirname, resolve as resolvePath } from 'node:path'
+import { resolve as resolvePath } from 'node:path'
 import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -21,18 +21,16 @@ import { AggregatorRegistry, Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from '../admin/auth.js'
 import { buildAdminApp } from '../admin/server.js'
 import { DEFAULT_ADMIN } from '../config/defaults.js'
-import { DEFAULT_HISTORY_LIMIT, RevisionHistory, historyFileFor } from '../control/history.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
+import { openSource } from '../control/sources/open.js'
 import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
-import { ConfigError } from '../errors.js'
 import { InProcessLink } from '../link/in-process.js'
 import { IpcLink, serveIpcLink } from '../link/ipc.js'
 import type { PlaneLink } from '../link/link.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics, type Metrics } from '../observability/metrics.js'
 import { registerMetricsRoute } from '../observability/metrics-route.js'
-import { buildFromFile } from '../routing/build.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
 
@@ -116,8 +114,8 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     return
   }
   const configPath = resolvePath(opts.configPath)
-  const built = await buildFromFile(configPath)
-  if (!built.ok) throw new ConfigError(built.problems, configPath)
+  const source = await openSource(configPath, { stateDir: opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR })
+  const built = await LiveConfig.load(source)
   const config = built.table.config
   const workers = opts.workers ?? 1
   const rootLogger = opts.logger ?? createLogger(config.log?.level ?? 'info')
@@ -134,9 +132,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     link = new InProcessLink(plane)
   }
 
-  const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR ?? dirname(configPath)
-  const history = new RevisionHistory(historyFileFor(configPath, stateDir), config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT, logger)
-  const live = new LiveConfig(configPath, history, link, logger)
+  const live = new LiveConfig(source, link, logger)
   live.on('reload', (outcome, origin) => metrics.reloaded(outcome, origin))
   await live.start(built)
   const operations = new Operations(live)

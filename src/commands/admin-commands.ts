@@ -4,14 +4,20 @@
  * human summary, or the API's JSON with --json.
  */
 import { readFile } from 'node:fs/promises'
-import { promoteBackend, setRouteWeights } from '../config/edit.js'
-import { SwitchyardError } from '../errors.js'
+import type { ChangeOptions, ChangeResult, Operations } from '../control/operations.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
-import { editFileOffline } from './offline-edit.js'
+import { changeOffline } from './offline-edit.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
 
 export interface CommonOptions { admin?: string, json?: boolean }
-export interface EditOptions extends CommonOptions { file?: string, key?: string }
+export interface EditOptions extends CommonOptions {
+  /** Edit this config file (or ConfigMap manifest) in place instead of a running switchyard. */
+  file?: string
+  key?: string
+  stateDir?: string
+  /** Overwrite a config file that no longer holds the running revision. */
+  force?: boolean
+}
 
 const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n') }
 
@@ -38,46 +44,55 @@ async function guarded<T> (client: AdminClient, change: (etag: string | undefine
   return await change(status.etag)
 }
 
-async function offline (opts: EditOptions, edit: (text: string) => string): Promise<void> {
-  const result = await editFileOffline(opts.file as string, opts.key, edit).catch((err: unknown) => {
-    throw err instanceof SwitchyardError ? new CliError(`${err.message} [${err.code}]`, 1, err.code) : err
-  })
-  if (opts.json === true) return out(JSON.stringify(result, null, 2))
-  out(`${result.file}${result.configMapKey === undefined ? '' : ` (ConfigMap data ${result.configMapKey})`}: ${result.summary}`)
+/** `?force=true` when asked to overwrite a config file that no longer holds the running revision. */
+const forced = (opts: EditOptions): string => opts.force === true ? '?force=true' : ''
+
+/**
+ * A change: with --file, the operations service runs here on that file;
+ * otherwise the running switchyard's service through its admin API.
+ */
+async function change (opts: EditOptions, offline: (ops: Operations) => Promise<ChangeResult>, online: (client: AdminClient, etag: string | undefined) => Promise<AdminReply<ChangeReply>>): Promise<void> {
+  if (opts.file !== undefined) {
+    const result = await changeOffline({ file: opts.file, key: opts.key, stateDir: opts.stateDir }, offline)
+    if (opts.json === true) return out(JSON.stringify(result, null, 2))
+    return out(`${result.file}${result.configMapKey === undefined ? '' : ` (ConfigMap data ${result.configMapKey})`}: ${result.summary}`)
+  }
+  const client = new AdminClient(opts.admin)
+  const reply = await guarded(client, async etag => await online(client, etag))
+  printChange(reply.body, opts)
 }
 
+const CLI: ChangeOptions = { origin: 'cli' }
+
 /** PUT a route's default-split weights, as a revision written only if the config is still at `etag`. */
-export async function putWeights (client: AdminClient, route: string, weights: Readonly<Record<string, number>>, etag: string | undefined): Promise<AdminReply<ChangeReply>> {
-  return await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights`, { weights }, etag)
+export async function putWeights (client: AdminClient, route: string, weights: Readonly<Record<string, number>>, etag: string | undefined, query = ''): Promise<AdminReply<ChangeReply>> {
+  return await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights${query}`, { weights }, etag)
 }
 
 export async function setWeightCommand (route: string, pairs: string[], opts: EditOptions): Promise<void> {
   const weights = parseWeights(pairs)
-  if (opts.file !== undefined) return await offline(opts, text => setRouteWeights(text, route, weights).text)
-  const client = new AdminClient(opts.admin)
-  const reply = await guarded(client, async etag => await putWeights(client, route, weights, etag))
-  printChange(reply.body, opts)
+  await change(opts,
+    async ops => await ops.setWeights(route, weights, CLI),
+    async (client, etag) => await putWeights(client, route, weights, etag, forced(opts)))
 }
 
 export async function promoteCommand (route: string, backend: string, opts: EditOptions): Promise<void> {
-  if (opts.file !== undefined) return await offline(opts, text => promoteBackend(text, route, backend).text)
-  const client = new AdminClient(opts.admin)
-  const reply = await guarded(client, async etag =>
-    await client.call<ChangeReply>('POST', `/admin/routes/${encodeURIComponent(route)}/promote`, { backend }, etag))
-  printChange(reply.body, opts)
+  await change(opts,
+    async ops => await ops.promote(route, backend, CLI),
+    async (client, etag) => await client.call<ChangeReply>('POST', `/admin/routes/${encodeURIComponent(route)}/promote${forced(opts)}`, { backend }, etag))
 }
 
-export async function rollbackCommand (opts: CommonOptions): Promise<void> {
-  const client = new AdminClient(opts.admin)
-  const reply = await guarded(client, async etag => await client.call<ChangeReply>('POST', '/admin/rollback', undefined, etag))
-  printChange(reply.body, opts)
+export async function rollbackCommand (opts: EditOptions): Promise<void> {
+  await change(opts,
+    async ops => await ops.rollback(CLI),
+    async (client, etag) => await client.call<ChangeReply>('POST', `/admin/rollback${forced(opts)}`, undefined, etag))
 }
 
-export async function undoCommand (toRevision: number, opts: CommonOptions): Promise<void> {
+export async function undoCommand (toRevision: number, opts: EditOptions): Promise<void> {
   if (!Number.isInteger(toRevision) || toRevision < 1) throw new CliError('--to-revision needs a revision number (see `switchyard history`)')
-  const client = new AdminClient(opts.admin)
-  const reply = await guarded(client, async etag => await client.call<ChangeReply>('POST', '/admin/undo', { toRevision }, etag))
-  printChange(reply.body, opts)
+  await change(opts,
+    async ops => await ops.undo(toRevision, CLI),
+    async (client, etag) => await client.call<ChangeReply>('POST', `/admin/undo${forced(opts)}`, { toRevision }, etag))
 }
 
 export async function statusCommand (opts: CommonOptions): Promise<void> {

@@ -13,6 +13,7 @@ export interface StatusReply {
   source: string
   configFile: string
   lastReloadError: null | { at: string, source: string, problems: Array<{ text: string }> }
+  pendingRestart: string[]
   routes: Array<{ name: string, default: Weights, rules: Array<{ name: string } & Weights>, sticky: Record<string, string> | null, timeout: string }>
   backends: Array<{ name: string, version: string, targets: Array<{ url: string, inFlight: number, health: string }> }>
 }
@@ -41,6 +42,7 @@ export function formatStatus (s: StatusReply): string {
     lines.push(`last reload FAILED (${s.lastReloadError.source}, ${s.lastReloadError.at}); still serving revision ${s.revision}:`)
     for (const p of s.lastReloadError.problems) lines.push(`  ${p.text}`)
   }
+  if (s.pendingRestart.length > 0) lines.push(`pending restart: ${s.pendingRestart.join(', ')} changed; still as at start until switchyard restarts`)
   for (const r of s.routes) {
     const sticky = r.sticky === null ? '' : `  sticky ${Object.entries(r.sticky).map(([k, v]) => `${k} ${v}`).join('')}`
     lines.push('', `route ${r.name}  (timeout ${r.timeout})${sticky}`)

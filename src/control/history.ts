@@ -1,14 +1,11 @@
 /**
- * Revision history, kept on disk so that a restart resumes the same
- * revision numbers and can still undo to earlier ones (like a Deployment's
- * ReplicaSets under `revisionHistoryLimit`). One JSON file, replaced
- * atomically; each entry keeps the whole config text it refers to, which is
- * small and makes undo exact.
+ * Revision history: the last `revisionHistoryLimit` revisions, each with
+ * the whole config text it refers to (small, and it makes undo exact),
+ * like a Deployment's ReplicaSets. Kept in memory and saved by the config
+ * source's store (a JSON file next to a file source), so that a restart
+ * resumes the same revision numbers and can still undo to earlier ones.
  */
-import { readFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
-import { atomicWrite } from '../util/atomic-write.js'
 import type { ConfigOrigin } from './live-config.js'
 
 export interface RevisionEntry {
@@ -24,36 +21,41 @@ export interface RevisionEntry {
 
 export const DEFAULT_HISTORY_LIMIT = 10
 
-interface HistoryFile {
-  readonly version: 1
-  readonly entries: RevisionEntry[]
+/** Where a source keeps its history. */
+export interface HistoryStore {
+  /** For status and logs, e.g. the history file's path. */
+  readonly location: string
+  /** The saved entries; [] when there are none yet. Throws when they cannot be read. */
+  load (): Promise<readonly RevisionEntry[]>
+  /** Replaces the saved entries. Throws when they cannot be saved. */
+  save (entries: readonly RevisionEntry[]): Promise<void>
 }
 
-export function historyFileFor (configPath: string, stateDir: string): string {
-  return join(stateDir, `${basename(configPath)}.history.json`)
+/** A store that keeps nothing: the history lives as long as the process. */
+export const memoryHistory: HistoryStore = {
+  location: '(in memory)',
+  load: async () => [],
+  save: async () => {}
 }
 
 export class RevisionHistory {
   #entries: RevisionEntry[] = []
-  #writable = true
+  #saving = true
+  #limit = DEFAULT_HISTORY_LIMIT
 
-  constructor (readonly file: string, private limit: number, private readonly logger: Logger) {}
+  constructor (private readonly store: HistoryStore, private readonly logger: Logger) {}
 
-  /** Reads the file; a missing or unreadable file starts an empty history (and says why). */
+  get location (): string {
+    return this.store.location
+  }
+
+  /** Reads the saved entries; unreadable ones start an empty history (and say why). */
   async load (): Promise<void> {
-    let text: string
     try {
-      text = await readFile(this.file, 'utf8')
+      const entries = await this.store.load()
+      this.#entries = entries.filter(e => Number.isInteger(e.revision) && typeof e.config === 'string').sort((a, b) => a.revision - b.revision)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ err, file: this.file }, 'revision history unreadable; starting a new one')
-      return
-    }
-    try {
-      const parsed = JSON.parse(text) as HistoryFile
-      if (parsed.version !== 1 || !Array.isArray(parsed.entries)) throw new Error('unknown format')
-      this.#entries = parsed.entries.filter(e => Number.isInteger(e.revision) && typeof e.config === 'string').sort((a, b) => a.revision - b.revision)
-    } catch (err) {
-      this.logger.warn({ err, file: this.file }, 'revision history is corrupt; starting a new one')
+      this.logger.warn({ err, history: this.store.location }, 'revision history unreadable; starting a new one')
     }
   }
 
@@ -70,22 +72,21 @@ export class RevisionHistory {
   }
 
   setLimit (limit: number): void {
-    this.limit = limit
+    this.#limit = limit
   }
 
-  /** Adds an entry, trims to the limit, persists. A write failure is logged once, never thrown: history is kept in memory. */
+  /** Adds an entry, trims to the limit, saves. A failed save is logged once, never thrown: the history is kept in memory. */
   async record (entry: RevisionEntry): Promise<void> {
     this.#entries.push(entry)
-    if (this.#entries.length > this.limit) this.#entries = this.#entries.slice(-this.limit)
-    const data: HistoryFile = { version: 1, entries: this.#entries }
+    if (this.#entries.length > this.#limit) this.#entries = this.#entries.slice(-this.#limit)
     try {
-      await atomicWrite(this.file, JSON.stringify(data, null, 1) + '\n')
-      this.#writable = true
+      await this.store.save(this.#entries)
+      this.#saving = true
     } catch (err) {
-      if (this.#writable) {
-        this.logger.warn({ err, file: this.file }, 'cannot write the revision history (set SWITCHYARD_STATE_DIR to a writable directory); keeping it in memory')
+      if (this.#saving) {
+        this.logger.warn({ err, history: this.store.location }, 'cannot write the revision history (set SWITCHYARD_STATE_DIR to a writable directory); keeping it in memory')
       }
-      this.#writable = false
+      this.#saving = false
     }
   }
 }

@@ -1,26 +1,27 @@
 /**
  * Live configuration: the one place that changes the running config.
- * - Reloads re-read the file when it changes (watcher, SIGHUP) and apply it
- *   only when it parses, validates and compiles; a bad file never goes live,
- *   the last good config keeps serving and the problems are kept (with
- *   locations) for logs and the status endpoint.
- * - Edits (admin API, CLI) write the file atomically, then apply it.
- * - Every applied config is a new revision, recorded in the on-disk history.
+ * - Reloads re-read the source when it changes (watcher, SIGHUP) and apply
+ *   it only when it parses, validates and compiles; a bad config never
+ *   goes live, the last good one keeps serving and the problems are kept
+ *   (with locations) for logs and the status endpoint. A document whose
+ *   hash equals the running one is skipped before it is parsed, so the
+ *   watcher event caused by an edit's own write costs one read.
+ * - Edits (operations service) write the source, compare-and-swap against
+ *   the running revision, then apply.
+ * - Every applied config is a new revision, sent to the data planes
+ *   through the plane link and recorded in the source's history.
  * All of these run one at a time (a promise queue), so an edit's
- * read-check-write cannot interleave with a reload or another edit. A file
- * whose content hash is unchanged is skipped, so the watcher event caused by
- * an edit's own write costs one read.
+ * read-check-write cannot interleave with a reload or another edit.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { buildFromFile, buildFromText, type BuildResult } from '../routing/build.js'
 import { summariseChange } from '../config/summary.js'
-import { watchConfig, type ConfigWatcher } from '../config/watch.js'
-import { formatProblem, SwitchyardError, type ConfigProblem } from '../errors.js'
-import { atomicWrite } from '../util/atomic-write.js'
+import { ConfigError, formatProblem, type ConfigProblem } from '../errors.js'
 import type { PlaneLink } from '../link/link.js'
+import { buildFromText, type BuildResult } from '../routing/build.js'
 import type { RoutingTable } from '../routing/types.js'
-import { DEFAULT_HISTORY_LIMIT, type RevisionHistory } from './history.js'
+import { DEFAULT_HISTORY_LIMIT, RevisionHistory } from './history.js'
+import type { ConfigSource, SourceWatch } from './source.js'
 
 /** Where a revision came from. */
 export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
@@ -54,31 +55,76 @@ export interface LiveConfigEvents {
 export interface WriteOptions {
   /** Put before the change's summary in the history, e.g. `rollback to revision 3: `. */
   readonly prefix?: string
+  /** Write even when the source no longer holds the running revision. */
   readonly force?: boolean
 }
 
+type Built = Extract<BuildResult, { ok: true }>
+
+/**
+ * Settings bound when switchyard starts (listeners, drain, log level): a
+ * new revision that changes them is served, but they wait for a restart.
+ */
+const RESTART_ONLY = ['listen', 'admin', 'shutdown', 'log'] as const
+
 export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   lastError: ReloadFailure | undefined
+  readonly history: RevisionHistory
   #queue: Promise<unknown> = Promise.resolve()
-  #watcher: ConfigWatcher | undefined
+  #watcher: SourceWatch | undefined
   #current: ActiveConfig | undefined
+  /** The config switchyard started with: what its listeners are bound to. */
+  #started: RoutingTable | undefined
 
   /** `plane` is where applied revisions go: the data planes, or nowhere (the CLI's offline mode). */
   constructor (
-    readonly file: string,
-    readonly history: RevisionHistory,
+    readonly source: ConfigSource,
     private readonly plane: Pick<PlaneLink, 'apply'> | undefined,
     private readonly logger: Logger
   ) {
     super()
+    this.history = new RevisionHistory(source.history, logger)
+  }
+
+  /** Reads and builds the source's config; throws ConfigError with every problem. */
+  static async load (source: ConfigSource): Promise<Built> {
+    const read = await source.read()
+    const built = read.ok ? buildFromText(read.text) : read
+    if (!built.ok) throw new ConfigError(built.problems, source.location)
+    return built
+  }
+
+  /** The revision in force. */
+  get current (): ActiveConfig {
+    const c = this.#current
+    if (c === undefined) throw new Error('no configuration applied yet')
+    return c
+  }
+
+  /** How a config given as an object is written to the source. */
+  get format (): 'yaml' | 'json' {
+    return this.source.format
+  }
+
+  get watching (): boolean {
+    return this.#watcher !== undefined
+  }
+
+  /** Restart-only settings the running revision changed since the start (see RESTART_ONLY). */
+  get pendingRestart (): string[] {
+    const started = this.#started?.config
+    const now = this.#current?.table.config
+    if (started === undefined || now === undefined) return []
+    return RESTART_ONLY.filter(field => JSON.stringify(started[field]) !== JSON.stringify(now[field]))
   }
 
   /**
-   * Applies the config read at start. A restart on the same file resumes the
-   * last recorded revision; a file changed while switchyard was down becomes
-   * a new revision.
+   * Applies the config read at start (`LiveConfig.load`). A restart on the
+   * same config resumes the last recorded revision; a config changed while
+   * switchyard was down becomes a new revision.
    */
-  async start (built: Extract<BuildResult, { ok: true }>): Promise<ActiveConfig> {
+  async start (built: Built): Promise<ActiveConfig> {
+    this.#started = built.table
     await this.history.load()
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
     const last = this.history.latest
@@ -92,24 +138,12 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   }
 
   async startWatching (): Promise<void> {
-    this.#watcher = await watchConfig(this.file, () => { this.reload('file').catch(() => {}) })
+    this.#watcher ??= await this.source.watch(() => { this.reload('file').catch(() => {}) })
   }
 
   async stopWatching (): Promise<void> {
     await this.#watcher?.close()
     this.#watcher = undefined
-  }
-
-  /** The revision in force. */
-  get current (): ActiveConfig {
-    const c = this.#current
-    if (c === undefined) throw new Error('no configuration applied yet')
-    return c
-  }
-
-  /** How a config given as an object is written to the file. */
-  get format (): 'yaml' | 'json' {
-    return /\.json$/i.test(this.file) ? 'json' : 'yaml'
   }
 
   /** Runs `fn` alone: no reload or other edit interleaves with it. */
@@ -119,32 +153,33 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     return run
   }
 
-  /** Re-reads the file and applies it when it changed and is valid. Never throws. */
+  /** Re-reads the source and applies it when it changed and is valid. Never throws. */
   reload (origin: ConfigOrigin): Promise<ReloadOutcome> {
-    return this.exclusive(async () => await this.#apply(await buildFromFile(this.file), origin))
+    return this.exclusive(async () => {
+      const read = await this.source.read()
+      if (!read.ok) return this.#fail(origin, read.problems)
+      if (read.sha256 === this.current.table.sha256) {
+        // The source holds the running revision again: whatever failed before is no longer pending.
+        this.lastError = undefined
+        return this.#report({ result: 'unchanged', active: this.current }, origin)
+      }
+      return await this.#apply(buildFromText(read.text), origin)
+    })
   }
 
   /**
-   * Validates `text`; when valid and different, writes it to the config file
-   * atomically and applies it. Call inside `exclusive()` when the caller also
-   * checks a precondition. Throws SY_ERR_ADMIN_READONLY when the file cannot
-   * be written; nothing is changed then.
+   * Validates `text`; when valid and different, writes it to the source if
+   * the source still holds the running revision (or `force`), and applies
+   * it. Call inside `exclusive()`. Throws the source's coded error when it
+   * cannot write (SY_ERR_ADMIN_FILE_CHANGED, SY_ERR_ADMIN_READONLY); nothing
+   * is changed then.
    */
   async writeAndApply (text: string, origin: ConfigOrigin, opts: WriteOptions = {}): Promise<ReloadOutcome> {
     const built = buildFromText(text)
     // A rejected edit is the caller's answer, not a failed reload: nothing is reported.
     if (!built.ok) return { result: 'failure', problems: built.problems }
     if (built.table.sha256 === this.current.table.sha256) return { result: 'unchanged', active: this.current }
-    try {
-      await atomicWrite(this.file, text)
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-        throw new SwitchyardError('SY_ERR_ADMIN_READONLY', `the config file ${this.file} is read-only (${code}): ` +
-          'on Kubernetes edit the ConfigMap instead (every replica reloads it), e.g. with `switchyard set-weight --file` on the manifest')
-      }
-      throw err
-    }
+    await this.source.write(text, opts.force === true ? undefined : this.current.table.sha256)
     return await this.#apply(built, origin, opts.prefix)
   }
 
@@ -155,22 +190,22 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     const summary = summaryPrefix + summariseChange(previous.table.config, built.table.config)
     this.lastError = undefined
     const active = await this.#commit(built, origin, summary)
-    const restart = restartOnlyChanges(previous, active)
+    const restart = this.pendingRestart
     if (restart.length > 0) this.logger.warn({ fields: restart }, 'these settings take effect only after a restart')
     this.logger.info({ revision: active.revision, origin, summary, sha256: active.table.sha256.slice(0, 12) }, 'config reloaded')
     return this.#report({ result: 'success', active, summary }, origin)
   }
 
   /** Makes `built` the revision in force and sends it to the data planes. */
-  async #serve (built: Extract<BuildResult, { ok: true }>, origin: ConfigOrigin, revision: number): Promise<ActiveConfig> {
+  async #serve (built: Built, origin: ConfigOrigin, revision: number): Promise<ActiveConfig> {
     const active: ActiveConfig = Object.freeze({ revision, table: built.table, text: built.source.text, origin, loadedAt: new Date() })
     this.#current = active
     await this.plane?.apply({ revision, table: built.table, text: built.source.text })
     return active
   }
 
-  /** Serves the new revision, then records it (serving never waits on the disk). */
-  async #commit (built: Extract<BuildResult, { ok: true }>, origin: ConfigOrigin, summary: string): Promise<ActiveConfig> {
+  /** Serves the new revision, then records it (serving never waits on the history). */
+  async #commit (built: Built, origin: ConfigOrigin, summary: string): Promise<ActiveConfig> {
     const revision = Math.max(this.#current?.revision ?? 0, this.history.latest?.revision ?? 0) + 1
     const active = await this.#serve(built, origin, revision)
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
@@ -187,7 +222,8 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
 
   #fail (origin: ConfigOrigin, problems: readonly ConfigProblem[]): ReloadOutcome {
     this.lastError = { at: new Date(), origin, problems }
-    this.logger.error({ origin, file: this.file, problems: problems.map(p => formatProblem(p, this.file)) }, 'config rejected; the previous config keeps serving')
+    const where = this.source.location
+    this.logger.error({ origin, file: where, problems: problems.map(p => formatProblem(p, where)) }, 'config rejected; the previous config keeps serving')
     return this.#report({ result: 'failure', problems }, origin)
   }
 
@@ -195,14 +231,4 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     this.emit('reload', outcome, origin)
     return outcome
   }
-}
-
-/** Listener addresses are bound once; a reload that changes them must say so. */
-function restartOnlyChanges (prev: ActiveConfig, next: ActiveConfig): string[] {
-  const a = prev.table.config
-  const b = next.table.config
-  const out: string[] = []
-  if (JSON.stringify(a.listen) !== JSON.stringify(b.listen)) out.push('listen')
-  if (JSON.stringify(a.admin) !== JSON.stringify(b.admin)) out.push('admin')
-  return out
 }

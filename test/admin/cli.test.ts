@@ -155,7 +155,7 @@ t.test('offline mode edits a config file in place, keeping comments', async t =>
   let r = await runCli(['set-weight', '--file', file, 'shop', 'green=10'])
   t.same([r.code, r.stdout], [0, `${file}: shop: to blue → split blue 90, green 10\n`])
   r = await runCli(['promote', '--file', file, 'shop', 'green'])
-  t.same([r.code, r.stdout], [0, `${file}: shop: blue 90→0, green 10→100\n`])
+  t.same([r.code, r.stdout], [0, `${file}: promote green: shop: blue 90→0, green 10→100\n`])
   const after = await readFile(file, 'utf8')
   t.ok(after.startsWith('# GitOps copy of the routing\n'), 'the leading comment survives')
   t.match(after, /split: \{ blue: 0, green: 100 \}/)

@@ -24,3 +24,30 @@ t.test('set-weight --file on an unknown route: one coded line, exit 1, file unch
   t.equal(r.stderr, 'switchyard: no route named "nope" (routes: web) [SY_ERR_ADMIN_UNKNOWN_ROUTE]\n')
   t.equal(await readFile(file, 'utf8'), config)
 })
+
+t.test('rollback and undo --file: the history `serve` kept, read but not written', async t => {
+  const { pino } = await import('pino')
+  const { LiveConfig } = await import('../../src/control/live-config.js')
+  const { Operations } = await import('../../src/control/operations.js')
+  const { openSource } = await import('../../src/control/sources/open.js')
+  const { changeOffline } = await import('../../src/commands/offline-edit.js')
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-offline-history-'))
+  const file = join(dir, 'sy.yaml')
+  await writeFile(file, config)
+  // What a running switchyard leaves behind: revisions 1 (start) and 2 (a weight change) in sy.yaml.history.json.
+  const source = await openSource(file, {})
+  const served = new LiveConfig(source, undefined, pino({ level: 'silent' }))
+  await served.start(await LiveConfig.load(source))
+  await new Operations(served).setWeights('web', { canary: 50 }, { origin: 'api' })
+  const historyFile = join(dir, 'sy.yaml.history.json')
+  const history = await readFile(historyFile, 'utf8')
+
+  const back = await changeOffline({ file }, async ops => await ops.rollback({ origin: 'cli' }))
+  t.same(back, { file, summary: 'rollback to revision 1: web: stable 50→90, canary 50→10' })
+  t.equal(await readFile(file, 'utf8'), config, 'the file is revision 1 again, byte for byte')
+  t.equal(await readFile(historyFile, 'utf8'), history, 'the history file is left to `serve`')
+
+  const undo = await changeOffline({ file }, async ops => await ops.undo(2, { origin: 'cli' }))
+  t.equal(undo.summary, 'undo to revision 2: web: stable 90→50, canary 10→50')
+  await t.rejects(changeOffline({ file }, async ops => await ops.undo(9, { origin: 'cli' })), { message: /revision 9 is not in the history \(kept: 1, 2\) \[SY_ERR_ADMIN_UNKNOWN_REVISION\]/ })
+})
