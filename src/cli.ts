@@ -14,6 +14,7 @@ import { testpageCommand } from './commands/testpage.js'
 import { validateCommand } from './commands/validate.js'
 import { CliError } from './commands/admin-client.js'
 import { rampCommand, type RampOptions } from './commands/ramp.js'
+import { cookieArg, countArg, durationArg, headerArg, percentArg, portArg, revisionArg, stepsArg, weightArg, workersArg } from './commands/options.js'
 import {
   diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand, type EditOptions
 } from './commands/admin-commands.js'
@@ -57,7 +58,7 @@ program.command('serve')
   .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
   .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
   .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
-  .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', '1')
+  .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', workersArg, 1)
   .action(async (opts: ServeOptions) => {
     process.exitCode = await serveCommand(opts)
   })
@@ -78,7 +79,7 @@ program.command('status')
 program.command('set-weight')
   .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
   .argument('<route>', 'route name')
-  .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)')
+  .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)', weightArg)
   .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
   .action(run(setWeightCommand))
 
@@ -93,11 +94,11 @@ program.command('ramp')
   .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate or p99 is too high')
   .argument('<route>', 'route name')
   .argument('<backend>', 'backend whose share grows (e.g. canary)')
-  .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100')
-  .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m')
-  .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)')
-  .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)')
-  .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', '20')
+  .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100', stepsArg)
+  .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m', durationArg('--interval'))
+  .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)', percentArg)
+  .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)', durationArg('--max-p99'))
+  .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', countArg, 20)
   .addOption(adminOption())
   .addHelpText('after', `
 Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1 --max-p99 300ms
@@ -111,7 +112,7 @@ program.command('rollback')
 
 program.command('undo')
   .description('go back to a given revision of the history (as a new revision)')
-  .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', (v: string) => Number(v))
+  .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', revisionArg)
   .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
   .action(run(async (opts: EditOptions & { toRevision: number }) => await undoCommand(opts.toRevision, opts)))
 
@@ -123,6 +124,7 @@ program.command('history')
 program.command('diff')
   .description('what applying FILE would change, and the share of traffic that would move')
   .argument('<file>', 'candidate config file')
+  .option('--against <file>', 'compare with this config file instead of the running revision (offline)')
   .addOption(adminOption()).addOption(jsonOption())
   .action(run(diffCommand))
 
@@ -131,9 +133,9 @@ program.command('explain')
   .argument('[path]', 'request path with optional query', '/')
   .option('-X, --method <method>', 'request method', 'GET')
   .option('--host <host>', 'Host header')
-  .option('-H, --header <header...>', '"Name: value" (repeatable)')
-  .option('--cookie <cookie...>', 'name=value (repeatable)')
-  .option('--config <file>', 'explain against this candidate config instead of the running one')
+  .option('-H, --header <header...>', '"Name: value" (repeatable)', headerArg)
+  .option('--cookie <cookie...>', 'name=value (repeatable)', cookieArg)
+  .option('--config <file>', 'explain against this config file instead of the running revision (offline)')
   .addOption(adminOption()).addOption(jsonOption())
   .action(run(explainCommand))
 
@@ -141,8 +143,8 @@ program.command('testpage')
   .description('run the demo backend alone: answers "I am: <addr>, the version is: <version>"')
   .argument('<version>', 'the version it reports')
   .option('--host <host>', 'address to bind and report', '0.0.0.0')
-  .option('--port <port>', 'port to bind (0: any free port)', '8080')
-  .action(async (version: string, opts: { host?: string, port?: string }) => {
+  .option('--port <port>', 'port to bind (0: any free port)', portArg, 8080)
+  .action(async (version: string, opts: { host?: string, port?: number }) => {
     process.exitCode = await testpageCommand(version, opts)
   })
 

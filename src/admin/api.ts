@@ -13,6 +13,7 @@ import { SwitchyardError } from '../errors.js'
 import type { LiveConfig } from '../control/live-config.js'
 import type { ChangeOptions, Operations } from '../control/operations.js'
 import type { PlaneLink } from '../link/link.js'
+import type { MetricsSource } from '../observability/metrics-route.js'
 import { requireMutation, requireRead, type AdminAuth } from './auth.js'
 import { statusBody } from './status.js'
 import * as validators from '../config/generated/admin-validators.js'
@@ -74,6 +75,8 @@ export interface AdminApiOptions {
   readonly operations: Operations
   /** The data planes, for the targets' health in the status. */
   readonly plane: Pick<PlaneLink, 'targets'>
+  /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for `switchyard ramp`). */
+  readonly metrics: MetricsSource
   readonly auth: AdminAuth
 }
 
@@ -101,6 +104,11 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
     const targets = await opts.plane.targets()
     current(reply)
     return statusBody(live, targets)
+  })
+
+  app.get('/admin/metrics', { preHandler: read }, async (_req, reply) => {
+    void reply.header('cache-control', 'no-store')
+    return await (await opts.metrics()).getMetricsAsJSON()
   })
 
   app.get('/admin/config', { preHandler: read }, async (req, reply) => {

@@ -30,7 +30,7 @@ import { IpcLink, serveIpcLink } from '../link/ipc.js'
 import type { PlaneLink } from '../link/link.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics, type Metrics } from '../observability/metrics.js'
-import { registerMetricsRoute } from '../observability/metrics-route.js'
+import { registerMetricsRoute, type MetricsSource } from '../observability/metrics-route.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
 
@@ -137,33 +137,38 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   await live.start(built)
   const operations = new Operations(live)
 
+  // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
+  const metricsSource: MetricsSource = workers > 1
+    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
+    : async () => metrics.registry
+
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const admin = buildAdminApp({
     logger,
-    api: { live, operations, plane: link, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations, plane: link, metrics: metricsSource, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    // Ready once the data planes serve and the config is watched: Kubernetes sends traffic (and
+    // operators their changes) on readiness, and a change before the watcher runs would be missed.
     readiness: {
-      ready: () => link.readiness().ready,
-      reason: () => link.readiness().reason
+      ready: () => (live.watching || opts.watch === false) && link.readiness().ready,
+      reason: () => live.watching || opts.watch === false ? link.readiness().reason : 'starting'
     }
   })
-  // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
-  registerMetricsRoute(admin, workers > 1
-    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
-    : async () => metrics.registry)
+  registerMetricsRoute(admin, metricsSource)
 
   let proxyUrl: string
   try {
     proxyUrl = await link.start()
+    if (opts.watch !== false) await live.startWatching()
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
     await link.stop(false)
+    await live.stopWatching()
     await admin.close().catch(() => {})
     await Promise.all(demoPages.map(async p => await p.close()))
     throw err
   }
-  if (opts.watch !== false) await live.startWatching()
 
   const adminUrl = urlOf(admin.server)
   logger.info({

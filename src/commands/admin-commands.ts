@@ -4,7 +4,9 @@
  * human summary, or the API's JSON with --json.
  */
 import { readFile } from 'node:fs/promises'
-import type { ChangeOptions, ChangeResult, Operations } from '../control/operations.js'
+import { candidateTable, diffOf, explainIn, type ChangeOptions, type ChangeResult, type Operations } from '../control/operations.js'
+import { ConfigError, formatProblem } from '../errors.js'
+import type { RoutingTable } from '../routing/types.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
 import { changeOffline } from './offline-edit.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
@@ -24,18 +26,6 @@ const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s
 function printChange (reply: ChangeReply, opts: CommonOptions): void {
   if (opts.json === true) return out(JSON.stringify(reply, null, 2))
   out(`revision ${reply.revision}: ${reply.summary}`)
-}
-
-/** `BACKEND=N` pairs → weights. */
-export function parseWeights (pairs: readonly string[]): Record<string, number> {
-  const weights: Record<string, number> = {}
-  for (const p of pairs) {
-    const m = /^([^=\s]+)=(\d+)$/.exec(p)
-    if (m === null) throw new CliError(`expected BACKEND=WEIGHT (a non-negative integer), got ${JSON.stringify(p)}`)
-    weights[m[1] as string] = Number(m[2])
-  }
-  if (Object.keys(weights).length === 0) throw new CliError('give at least one BACKEND=WEIGHT')
-  return weights
 }
 
 /** Read-modify-write against the API: read the revision, then change it only if nobody else did. */
@@ -69,8 +59,7 @@ export async function putWeights (client: AdminClient, route: string, weights: R
   return await client.call<ChangeReply>('PUT', `/admin/routes/${encodeURIComponent(route)}/weights${query}`, { weights }, etag)
 }
 
-export async function setWeightCommand (route: string, pairs: string[], opts: EditOptions): Promise<void> {
-  const weights = parseWeights(pairs)
+export async function setWeightCommand (route: string, weights: Readonly<Record<string, number>>, opts: EditOptions): Promise<void> {
   await change(opts,
     async ops => await ops.setWeights(route, weights, CLI),
     async (client, etag) => await putWeights(client, route, weights, etag, forced(opts)))
@@ -89,7 +78,6 @@ export async function rollbackCommand (opts: EditOptions): Promise<void> {
 }
 
 export async function undoCommand (toRevision: number, opts: EditOptions): Promise<void> {
-  if (!Number.isInteger(toRevision) || toRevision < 1) throw new CliError('--to-revision needs a revision number (see `switchyard history`)')
   await change(opts,
     async ops => await ops.undo(toRevision, CLI),
     async (client, etag) => await client.call<ChangeReply>('POST', `/admin/undo${forced(opts)}`, { toRevision }, etag))
@@ -105,46 +93,58 @@ export async function historyCommand (opts: CommonOptions): Promise<void> {
   out(opts.json === true ? JSON.stringify(reply.body, null, 2) : formatHistory(reply.body))
 }
 
-export async function diffCommand (file: string, opts: CommonOptions): Promise<void> {
-  let text: string
+/** A config file's text; a file that cannot be read is a one-line error. */
+async function readText (file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8')
+    return await readFile(file, 'utf8')
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
-  const reply = await new AdminClient(opts.admin).call<DiffReply>('POST', '/admin/diff', { config: text })
+}
+
+/** A config file compiled here (explain and diff on files need no running switchyard). */
+async function tableOf (file: string): Promise<RoutingTable> {
+  try {
+    return candidateTable(await readText(file))
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    throw new CliError(`${file} is invalid:\n${err.problems.map(p => '  ' + formatProblem(p, file)).join('\n')}`, 1, err.code)
+  }
+}
+
+export interface DiffOptions extends CommonOptions {
+  /** Compare with this config file instead of the running revision (offline). */
+  against?: string
+}
+
+export async function diffCommand (file: string, opts: DiffOptions): Promise<void> {
+  if (opts.against !== undefined) {
+    const diff = diffOf(await tableOf(opts.against), await tableOf(file), null)
+    return out(opts.json === true ? JSON.stringify(diff, null, 2) : formatDiff(diff, opts.against))
+  }
+  const reply = await new AdminClient(opts.admin).call<DiffReply>('POST', '/admin/diff', { config: await readText(file) })
   out(opts.json === true ? JSON.stringify(reply.body, null, 2) : formatDiff(reply.body))
 }
 
 export interface ExplainOptions extends CommonOptions {
   method?: string
   host?: string
-  header?: string[]
-  cookie?: string[]
+  header?: Record<string, string>
+  cookie?: Record<string, string>
+  /** Explain against this config file (offline) instead of the running revision. */
   config?: string
 }
 
 export async function explainCommand (path: string | undefined, opts: ExplainOptions): Promise<void> {
-  const headers: Record<string, string> = {}
-  for (const h of opts.header ?? []) {
-    const i = h.indexOf(':')
-    if (i <= 0) throw new CliError(`expected -H 'Name: value', got ${JSON.stringify(h)}`)
-    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim()
-  }
-  const cookies: Record<string, string> = {}
-  for (const c of opts.cookie ?? []) {
-    const i = c.indexOf('=')
-    if (i <= 0) throw new CliError(`expected --cookie name=value, got ${JSON.stringify(c)}`)
-    cookies[c.slice(0, i).trim()] = c.slice(i + 1).trim()
-  }
   const request = {
     method: opts.method ?? 'GET',
     path: path ?? '/',
-    headers,
-    cookies,
+    headers: opts.header ?? {},
+    cookies: opts.cookie ?? {},
     ...(opts.host === undefined ? {} : { host: opts.host })
   }
-  const body = opts.config === undefined ? { request } : { request, config: await readFile(opts.config, 'utf8') }
-  const reply = await new AdminClient(opts.admin).call<ExplainReply>('POST', '/admin/explain', body)
-  out(opts.json === true ? JSON.stringify(reply.body, null, 2) : formatExplain(reply.body))
+  const explained = opts.config !== undefined
+    ? explainIn(await tableOf(opts.config), request, null)
+    : (await new AdminClient(opts.admin).call<ExplainReply>('POST', '/admin/explain', { request })).body
+  out(opts.json === true ? JSON.stringify(explained, null, 2) : formatExplain(explained))
 }

@@ -23,7 +23,7 @@ export interface HistoryReply {
   entries: Array<{ revision: number, time: string, source: string, summary: string, current: boolean }>
 }
 
-export type DiffReply = TrafficDiff & { revision: number, summary: string }
+export type DiffReply = TrafficDiff & { revision: number | null, summary: string }
 export type ExplainReply = Explanation & { revision: number | null }
 
 function weights (w: Weights): string {
@@ -74,8 +74,9 @@ function describeMove (d: DestinationDiff): string[] {
   return [`${where}: share of requests ${shares.join(', ')}`]
 }
 
-export function formatDiff (d: DiffReply): string {
-  const lines = [`against running revision ${d.revision}: ${d.summary}`]
+/** `against`: what the candidate is compared with, when not the running revision (a config file). */
+export function formatDiff (d: DiffReply, against = `running revision ${d.revision ?? '?'}`): string {
+  const lines = [`against ${against}: ${d.summary}`]
   for (const r of d.routesAdded) lines.push(`route ${r}: added`)
   for (const r of d.routesRemoved) lines.push(`route ${r}: removed (its requests go to the next matching route or 404)`)
   for (const c of d.changed) lines.push(...describeMove(c))

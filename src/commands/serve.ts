@@ -1,27 +1,14 @@
 /** `switchyard serve`: run until SIGTERM/SIGINT; SIGHUP re-reads the config. */
-import { availableParallelism } from 'node:os'
 import { createSwitchyard, type Switchyard } from '../app/switchyard.js'
 import { ConfigError, formatProblem } from '../errors.js'
 
-export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: string }
-
-export function parseWorkers (value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return 1
-  if (value === 'auto') return availableParallelism()
-  const n = Number(value)
-  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : undefined
-}
+export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: number }
 
 export async function serveCommand (opts: ServeOptions): Promise<number> {
   const configPath = opts.config ?? process.env.SWITCHYARD_CONFIG ?? 'config/switchyard.yaml'
-  const workers = parseWorkers(opts.workers)
-  if (workers === undefined) {
-    process.stderr.write(`switchyard: --workers takes a number from 1 to 256 or \`auto\`, not ${JSON.stringify(opts.workers)}\n`)
-    return 1
-  }
   let sy: Switchyard
   try {
-    sy = await createSwitchyard({ configPath, workers, demo: opts.demo === true, stateDir: opts.stateDir })
+    sy = await createSwitchyard({ configPath, workers: opts.workers, demo: opts.demo === true, stateDir: opts.stateDir })
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(formatProblem(p, err.file) + '\n')
@@ -43,7 +30,10 @@ export async function serveCommand (opts: ServeOptions): Promise<number> {
       ''
     ].join('\n') + '\n')
   }
-  process.on('SIGHUP', () => { sy.live.reload('sighup').catch(() => {}) })
+  process.on('SIGHUP', () => {
+    sy.logger.info({ signal: 'SIGHUP' }, 'SIGHUP: re-reading the config')
+    sy.live.reload('sighup').catch(() => {})
+  })
   const stop = (signal: string): void => {
     sy.logger.info({ signal }, 'shutting down')
     // SIGTERM is how Kubernetes stops a pod: drain first. SIGINT (Ctrl-C) stops at once.

@@ -48,8 +48,10 @@ export interface ChangeResult {
 /** A whole config: text (YAML or JSON), or an object written out in the source's format. */
 export type ConfigInput = string | Readonly<Record<string, unknown>>
 
+/** `revision`: the running revision explained, or null for a candidate config. */
 export type ExplainResult = Explanation & { readonly revision: number | null }
-export type DiffResult = TrafficDiff & { readonly revision: number, readonly summary: string }
+/** `revision`: the running revision compared against, or null for a config file. */
+export type DiffResult = TrafficDiff & { readonly revision: number | null, readonly summary: string }
 
 interface Edit { readonly text: string, readonly prefix?: string }
 
@@ -95,15 +97,14 @@ export class Operations {
 
   /** Which route, rule and backend `request` gets from the running config, or from `candidate` (a dry run). */
   explain (request: SyntheticRequest, candidate?: ConfigInput): ExplainResult {
-    const table = candidate === undefined ? this.live.current.table : candidateTable(this.#text(candidate, 'yaml'))
-    return { revision: candidate === undefined ? this.live.current.revision : null, ...explain(table, syntheticView(request)) }
+    if (candidate !== undefined) return explainIn(candidateTable(this.#text(candidate, 'yaml')), request, null)
+    return explainIn(this.live.current.table, request, this.live.current.revision)
   }
 
   /** What applying `candidate` would change, and how much traffic would move. */
   diff (candidate: ConfigInput): DiffResult {
     const running = this.live.current
-    const next = candidateTable(this.#text(candidate, 'yaml'))
-    return { revision: running.revision, summary: summariseChange(running.table.config, next.config), ...trafficDiff(running.table, next) }
+    return diffOf(running.table, candidateTable(this.#text(candidate, 'yaml')), running.revision)
   }
 
   async #change (opts: ChangeOptions, edit: (runningText: string) => Edit): Promise<ChangeResult> {
@@ -133,8 +134,19 @@ export class Operations {
   }
 }
 
-function candidateTable (text: string): RoutingTable {
+/** A config that is to be explained or compared, not applied; throws ConfigError with every problem. */
+export function candidateTable (text: string): RoutingTable {
   const built = buildFromText(text)
   if (!built.ok) throw new ConfigError(built.problems)
   return built.table
+}
+
+/** The explanation of `request` under `table` (the service's, and the CLI's for a config file). */
+export function explainIn (table: RoutingTable, request: SyntheticRequest, revision: number | null): ExplainResult {
+  return { revision, ...explain(table, syntheticView(request)) }
+}
+
+/** What going from `before` to `after` changes (the service's, and the CLI's for two config files). */
+export function diffOf (before: RoutingTable, after: RoutingTable, revision: number | null): DiffResult {
+  return { revision, summary: summariseChange(before.config, after.config), ...trafficDiff(before, after) }
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import { stringify } from 'yaml'
 import { buildAdminApp } from '../../src/admin/server.js'
 import { LiveConfig } from '../../src/control/live-config.js'
@@ -32,7 +33,7 @@ async function adminOver (text: string): Promise<{ app: FastifyInstance, live: L
   const app = buildAdminApp({
     logger,
     readiness: { ready: () => true, reason: () => '' },
-    api: { live, operations: new Operations(live), plane: { targets: async () => [] }, auth: { token: undefined, loopback: true } }
+    api: { live, operations: new Operations(live), plane: { targets: async () => [] }, metrics: async () => new Registry(), auth: { token: undefined, loopback: true } }
   })
   t.teardown(() => app.close())
   return { app, live, file }

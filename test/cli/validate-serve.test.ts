@@ -85,6 +85,7 @@ t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exi
   // The line is written once the revision is recorded, just after the swap.
   for (let i = 0; i < 200 && !lines.some(l => l.includes('"msg":"config reloaded"')); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(lines.filter(l => l.includes('"msg":"config reloaded"')).length, 1, 'one log line per reload')
+  t.equal(lines.filter(l => l.includes('"signal":"SIGHUP"')).length, 1, 'the SIGHUP is logged')
   t.notOk(lines.some(l => l.includes('"url"') || l.includes('"req"')), 'no per-request log lines')
 
   child.kill('SIGTERM')
