@@ -51,3 +51,27 @@ t.test('rollback and undo --file: the history `serve` kept, read but not written
   t.equal(undo.summary, 'undo to revision 2: web: stable 90→50, canary 10→50')
   await t.rejects(changeOffline({ file }, async ops => await ops.undo(9, { origin: 'cli' })), { message: /revision 9 is not in the history \(kept: 1, 2\) \[SY_ERR_ADMIN_UNKNOWN_REVISION\]/ })
 })
+
+t.test('explain --config FILE and diff FILE --against FILE2 need no running switchyard', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-offline-query-'))
+  const before = join(dir, 'before.yaml')
+  const after = join(dir, 'after.yaml')
+  const sticky = (canary: number): string => stringify({
+    backends: { stable: { targets: ['http://10.0.0.1:80'] }, canary: { targets: ['http://10.0.0.2:80'] } },
+    routes: [{ name: 'web', rules: [{ name: 'beta', when: { headers: { 'x-canary': { exact: 'always' } } }, to: 'canary' }], split: { stable: 100 - canary, canary }, sticky: { cookie: 'sy_id' } }]
+  })
+  await writeFile(before, sticky(10))
+  await writeFile(after, sticky(25))
+  const nobody = ['--admin', 'http://127.0.0.1:1']
+  let r = await runCli(['explain', '/page', '-H', 'x-canary: always', '--config', before, ...nobody])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, 'route    web\nrules    beta ✓\ndecided  rule beta\nbackend  canary (version canary)\nwhy      rule beta matched (all its conditions hold); it sends everyone to canary\n')
+  r = await runCli(['diff', after, '--against', before, ...nobody])
+  t.equal(r.code, 0, r.stderr)
+  const lines = r.stdout.trimEnd().split('\n')
+  t.equal(lines[0], `against ${before}: web: stable 90→75, canary 10→25`)
+  t.match(lines[1], /^web: 1[4-6]\.\d % of users move stable → canary$/)
+  t.equal(lines.length, 2)
+  r = await runCli(['diff', after, '--against', join(dir, 'missing.yaml'), ...nobody])
+  t.same([r.code, r.stderr], [1, `switchyard: cannot read ${join(dir, 'missing.yaml')}: ENOENT\n`])
+})
