@@ -1,17 +1,15 @@
 /** The body of GET /admin/status: what runs, since when, from where, and how healthy. */
 import { formatProblem } from '../errors.js'
 import type { Destination, RoutingTable } from '../routing/types.js'
+import { percentages } from '../routing/weighted.js'
 import type { LiveConfig } from '../control/live-config.js'
 import type { TargetState } from '../link/link.js'
 import { formatDuration } from '../util/duration.js'
 
 export function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
   if (d.kind === 'to') return { to: d.backend.name, percent: { [d.backend.name]: 100 } }
-  const total = d.split.weights.reduce((a, w) => a + w.weight, 0)
-  return {
-    weights: Object.fromEntries(d.split.weights.map(w => [w.backend.name, w.weight])),
-    percent: Object.fromEntries(d.split.weights.map(w => [w.backend.name, Math.round(1e5 * w.weight / total) / 1e3]))
-  }
+  const weights = d.split.weights.map(w => ({ name: w.backend.name, weight: w.weight }))
+  return { weights: Object.fromEntries(weights.map(w => [w.name, w.weight])), percent: percentages(weights) }
 }
 
 function routesOf (table: RoutingTable): unknown[] {
