@@ -28,7 +28,10 @@ t.test('validate: an invalid file lists every problem with its location and exit
   t.same(r.stderr.trimEnd().split('\n'), [
     `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries) [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:19:14: routes[0].split.stable: must be >= 0 [SY_ERR_CONFIG_SCHEMA]`,
-    `${file}: invalid — 2 problems`
+    `${file}:8:16: backends.canary.targets[0]: scheme must be http or https, not ftp [SY_ERR_CONFIG_TARGET_URL]`,
+    `${file}:15:9: routes[0].rules[0].to: unknown backend "canry" (did you mean "canary"?) [SY_ERR_CONFIG_UNKNOWN_BACKEND]`,
+    `${file}:17:30: routes[0].rules[1].when.userAgent.regex: invalid regular expression: Invalid regular expression: /Android(/: Unterminated group [SY_ERR_CONFIG_REGEX]`,
+    `${file}: invalid — 5 problems`
   ])
 })
 
@@ -44,7 +47,7 @@ t.test('serve: an invalid config is a clear error and a non-zero exit', async t 
   const r = await runCli(['serve', '--config', fixture('bad-many.yaml')])
   t.equal(r.code, 2)
   t.match(r.stderr, /routes\[0\]\.splt: unknown field/)
-  t.match(r.stderr, /switchyard: not started, the config is invalid \(2 problems\)/)
+  t.match(r.stderr, /switchyard: not started, the config is invalid \(5 problems\)/)
 })
 
 t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exits 0', async t => {
