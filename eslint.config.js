@@ -35,8 +35,8 @@ const LAYERS = {
   link: ['dataplane', 'routing', 'config', 'util'],
   control: ['link', 'routing', 'config', 'util'],
   admin: ['control', 'link', 'observability', 'routing', 'config', 'util'],
-  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'proxy', 'routing', 'config', 'testpage', 'util'],
-  commands: ['app', 'admin', 'control', 'link', 'observability', 'routing', 'config', 'testpage', 'util'],
+  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'routing', 'config', 'testpage', 'util'],
+  commands: ['app', 'admin', 'control', 'link', 'routing', 'config', 'testpage', 'util'],
   demo: ['commands', 'testpage', 'config', 'util']
 }
 /** The control plane sees the plane link's interface, not how it is carried. */
