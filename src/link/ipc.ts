@@ -37,6 +37,8 @@ type ToPrimary =
   | { readonly t: 'answer', readonly id: number, readonly value: unknown }
 
 const ASK_TIMEOUT_MS = 2000
+/** A worker that has not acknowledged a revision by then is stuck or dying: the change answers anyway (and says so in the log). */
+const APPLY_TIMEOUT_MS = 10_000
 const START_TIMEOUT_MS = 30_000
 const RESTART_DELAY_MS = 500
 
@@ -74,7 +76,13 @@ export class IpcLink extends EventEmitter<PlaneLinkEvents> implements PlaneLink 
   async apply (update: ConfigUpdate): Promise<void> {
     this.#latest = update
     for (const w of this.#workers) send(w, { t: 'config', revision: update.revision, text: update.text })
-    await this.#until(() => [...this.#listening].every(w => (this.#applied.get(w) ?? 0) >= update.revision))
+    const behind = (): Worker[] => [...this.#listening].filter(w => (this.#applied.get(w) ?? 0) < update.revision)
+    const done = this.#until(() => behind().length === 0)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), APPLY_TIMEOUT_MS) })
+    const applied = await Promise.race([done.then(() => true), late])
+    clearTimeout(timer)
+    if (!applied) this.#opts.logger.warn({ revision: update.revision, workers: behind().map(w => w.id) }, 'workers have not confirmed the new revision yet')
   }
 
   async start (): Promise<string> {
