@@ -40,6 +40,12 @@ export interface JudgeConfig {
   /** Guardrail: a canary whose `quantile` duration is shown above this (seconds) is critical. */
   readonly maxLatencySeconds: number | undefined
   /**
+   * Sample-ratio check: its own level, far below α as SRM checks use
+   * (GrowthBook flags at p < 0.001): a mismatch pauses every rollout it
+   * hits, so it must be a bug, not chance.
+   */
+  readonly srmAlpha: number
+  /**
    * Sample-ratio check: relative tolerance on the canary's odds of getting a
    * unit against its weight's odds. 0 flags any mismatch beyond chance;
    * sticky routes counted in requests need more (one user, many requests).
@@ -60,6 +66,7 @@ export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   maxStepMs: 600_000,
   maxErrorRate: undefined,
   maxLatencySeconds: undefined,
+  srmAlpha: 0.001,
   srmTolerance: 0,
   prior: UNIFORM_PRIOR
 })
@@ -107,6 +114,7 @@ export function judgeConfigProblems (c: JudgeConfig): string[] {
     ['maxStepMs', c.maxStepMs, v => v >= c.minStepMs, `≥ minStepMs (${c.minStepMs})`],
     ['maxErrorRate', c.maxErrorRate, open01, 'between 0 and 1'],
     ['maxLatencySeconds', c.maxLatencySeconds, positive, '> 0'],
+    ['srmAlpha', c.srmAlpha, open01, 'between 0 and 1'],
     ['srmTolerance', c.srmTolerance, nonNegative, '≥ 0'],
     ['prior.a', c.prior.a, positive, '> 0'],
     ['prior.b', c.prior.b, positive, '> 0']

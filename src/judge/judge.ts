@@ -15,8 +15,8 @@
  * Levels: the rollback tests (errors, latency when judged, each guardrail)
  * share α equally (Bonferroni), so a canary that is no worse and within its
  * guardrails is rolled back in a step with chance ≤ α however often it is
- * judged; each metric's pass tests share α too (compare.ts), and so do the
- * two sides of the sample-ratio check (srm.ts).
+ * judged; each metric's pass tests share α too (compare.ts). The
+ * sample-ratio check has its own, smaller level (config.srmAlpha).
  */
 import { compareMetric, fmt } from './compare.js'
 import { exceedances, observed, plus, since, type ArmCounters, type Counters } from './counters.js'
@@ -68,7 +68,7 @@ export function judge (step: Step, counters: Counters, now: number): Verdict {
     baselineUnits: byUnits ? window.baseline.units ?? 0 : baseline.requests,
     weight: step.weight,
     tolerance: config.srmTolerance,
-    level: config.alpha,
+    level: config.srmAlpha,
     prior: config.prior,
     evidence
   })

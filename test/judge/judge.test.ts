@@ -20,12 +20,14 @@ function step (weight: number, settings: JudgeSettings = {}, previous = true): S
 t.test('outcomes from exact counts', async t => {
   const cases: Array<{ desc: string, step: Step, counts: Counters, now: number, outcome: string, rule: string }> = [
     { desc: 'nothing yet', step: step(0.05), counts: ZERO, now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
-    // ρ = 0.05, δ = 0.5: ρ_δ = 0.0732; two canary errors and none in the baseline give BF 67 ≥ 1/(0.05/2)
-    { desc: 'a dead canary: 2 errors in its first 2 requests', step: step(0.05), counts: counters(arm(2, 2), arm(38, 0)), now: 1000, outcome: 'worse', rule: 'errors-worse' },
-    { desc: 'one error is not enough', step: step(0.05), counts: counters(arm(2, 1), arm(38, 0)), now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
+    { desc: 'a dead canary: 10 errors in its first 10 requests', step: step(0.05), counts: counters(arm(10, 10), arm(190, 0)), now: 1000, outcome: 'worse', rule: 'errors-worse' },
+    { desc: 'two errors in two requests are not enough yet', step: step(0.05), counts: counters(arm(2, 2), arm(38, 0)), now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
+    // The simulation's false rollback with the raw share: 1 canary request in 200 is a share of 0.5 %
+    // (true 1 %), and its one error looked like BF 66 ≥ 40. The bound ρ⁺ on the share keeps it at bay.
+    { desc: 'one error on the only canary request', step: step(0.01), counts: counters(arm(1, 1), arm(199, 0)), now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
     { desc: 'errors 5× the baseline at 50/50', step: step(0.5), counts: counters(arm(4000, 100), arm(4000, 20)), now: 1000, outcome: 'worse', rule: 'errors-worse' },
-    { desc: 'errors 1.2× the baseline: within δ, passes after min-step', step: step(0.5), counts: counters(arm(100_000, 600), arm(100_000, 500, 1000)), now: MIN, outcome: 'pass', rule: 'no-worse' },
-    { desc: 'the same before min-step waits', step: step(0.5), counts: counters(arm(100_000, 600), arm(100_000, 500, 1000)), now: MIN - 1, outcome: 'inconclusive-continue', rule: 'waiting' },
+    { desc: 'errors 1.2× the baseline: within δ, passes after min-step', step: step(0.5), counts: counters(arm(200_000, 1200), arm(200_000, 1000, 2000)), now: MIN, outcome: 'pass', rule: 'no-worse' },
+    { desc: 'the same before min-step waits', step: step(0.5), counts: counters(arm(200_000, 1200), arm(200_000, 1000, 2000)), now: MIN - 1, outcome: 'inconclusive-continue', rule: 'waiting' },
     { desc: 'two clean arms pass on the absolute tolerance', step: step(0.25), counts: counters(arm(10_000, 0), arm(30_000, 0)), now: MIN, outcome: 'pass', rule: 'no-worse' },
     { desc: 'low traffic at max-step: inconclusive, not worse', step: step(0.05), counts: counters(arm(6, 0), arm(114, 1)), now: 10 * MIN, outcome: 'inconclusive-timeout', rule: 'max-step' },
     { desc: 'slow requests 10× the baseline', step: step(0.5), counts: counters(arm(2000, 0, 200), arm(2000, 0, 20)), now: 1000, outcome: 'worse', rule: 'latency-worse' },
@@ -41,18 +43,20 @@ t.test('outcomes from exact counts', async t => {
 })
 
 t.test('the verdict carries the numbers behind it', async t => {
-  const v = judge(step(0.05), counters(arm(2, 2), arm(38, 0)), 1000)
-  t.same(v.canary, { requests: 2, errors: 2, timed: 2, slow: 0 })
-  t.same(v.baseline, { requests: 38, errors: 0, timed: 38, slow: 0 })
-  t.equal(v.rho, 0.05)
-  t.equal(v.errors.rhoDelta?.toFixed(6), (0.075 / 1.025).toFixed(6))
-  t.equal(v.errors.worse.level, 0.025, 'α split over errors and latency')
-  t.equal(v.errors.worse.bayesFactor.toFixed(3), Math.exp(4.206901344750522).toFixed(3), 'mpmath\'s value')
+  const v = judge(step(0.05), counters(arm(10, 10), arm(190, 0)), 1000)
+  t.same(v.canary, { requests: 10, errors: 10, timed: 10, slow: 0 })
+  t.same(v.baseline, { requests: 190, errors: 0, timed: 190, slow: 0 })
+  t.same([v.rho, v.errors.rho, v.errors.delta, v.alpha], [0.05, 0.05, 0.5, 0.05])
+  t.equal(v.errors.rhoDelta?.toFixed(9), (0.075 / 1.025).toFixed(9))
+  t.equal(v.errors.worse.level.toFixed(12), '0.022500000000', 'α split over errors and latency, a tenth of each for the bound on ρ')
+  // mpmath, independently: ρ⁺ = 0.1303195 at level 0.0025, ρ⁺_δ = 0.1835211, ln BF = 14.7591158
+  t.equal(v.errors.rhoUpper?.toFixed(6), '0.130320')
+  t.equal(v.errors.worseShare?.toFixed(6), '0.183521')
+  t.equal(Math.log(v.errors.worse.bayesFactor).toFixed(4), '14.7591', 'to the bound\'s resolution')
+  t.ok(v.errors.rhoLower !== undefined && v.errors.rhoLower < 0.05 && v.errors.rhoUpper !== undefined && v.errors.rhoUpper > 0.05)
   t.equal(v.errors.worse.pValue.toPrecision(12), (1 / v.errors.worse.bayesFactor).toPrecision(12))
-  t.equal(v.errors.delta, 0.5)
-  t.equal(v.alpha, 0.05)
   t.same(v.threshold, { seconds: 0.05, source: 'baseline', from: 0.05 * 9900 / 9950 })
-  t.equal(v.reason, "errors worse than 1.5× the baseline's: canary 2 of 2 (100 %), baseline 0 of 38 (0 %), canary share 5 % (p 0.01489 ≤ 0.025)")
+  t.equal(v.reason, "errors worse than 1.5× the baseline's: canary 10 of 10 (100 %), baseline 0 of 190 (0 %), canary share 5 % (p 3.892e-7 ≤ 0.0225)")
   t.equal(v.evidence['errors.worse'], v.errors.worse.pValue)
   t.same(JSON.parse(JSON.stringify(v)).errors.worse, v.errors.worse, 'serializes without losing numbers')
 })

@@ -116,7 +116,7 @@ t.test('shareUpperBound: the smallest rejected θ0, undefined without events in 
     const u = shareUpperBound(k, m, 0.05)
     if (u === undefined) return false
     const bar = Math.log(20)
-    return u >= k / (k + m) && lnBayesFactorBelow(k, m, u) >= bar - 1e-6 && lnBayesFactorBelow(k, m, u * (1 - 1e-6)) < bar + 1e-6
+    return u >= k / (k + m) && lnBayesFactorBelow(k, m, u) >= bar - 1e-6 && lnBayesFactorBelow(k, m, u * (1 - 1e-4)) < bar
   }), { numRuns: 200 })
 })
 
