@@ -54,8 +54,9 @@ function lnMixture (k: number, m: number, theta0: number, prior: BetaPrior, tail
 
 /**
  * ln of the Bayes factor for "θ > θ0" against H0 "θ ≤ θ0". 0 (no evidence)
- * without events, or when θ0 ≥ 1, where H0 holds whatever happens; at θ0 ≤ 0 one canary event
- * refutes H0 (+∞) and none gives the prior's average of (1−θ)^m.
+ * without events, or when θ0 ≥ 1, where H0 holds whatever happens; at
+ * θ0 ≤ 0 one canary event refutes H0 (+∞) and none gives the prior's
+ * average of (1−θ)^m.
  */
 export function lnBayesFactorAbove (k: number, m: number, theta0: number, prior: BetaPrior = UNIFORM_PRIOR): number {
   if (!(theta0 < 1) || k + m === 0) return 0

@@ -33,6 +33,8 @@ t.test('outcomes from exact counts', async t => {
     { desc: 'slow requests 10× the baseline', step: step(0.5), counts: counters(arm(2000, 0, 200), arm(2000, 0, 20)), now: 1000, outcome: 'worse', rule: 'latency-worse' },
     { desc: 'latency judged only with a threshold', step: step(0.5, {}, false), counts: counters(arm(2000, 0, 200), arm(2000, 0, 20)), now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
     { desc: 'the canary gets 20 % at weight 5 %', step: step(0.05), counts: counters(arm(2000, 0), arm(8000, 0)), now: 1000, outcome: 'srm', rule: 'sample-ratio' },
+    { desc: 'two errors in three requests do not trip a 5 % guardrail', step: step(0.5, { maxErrorRate: 0.05 }), counts: counters(arm(3, 2), arm(3, 2)), now: 1000, outcome: 'inconclusive-continue', rule: 'waiting' },
+    { desc: 'a canary failing its first two requests does', step: step(0.5, { maxErrorRate: 0.05 }), counts: counters(arm(2, 2), arm(2, 0)), now: 1000, outcome: 'critical', rule: 'guardrail-error-rate' },
     { desc: 'a canary as bad as the baseline still breaks the guardrail', step: step(0.5, { maxErrorRate: 0.05 }), counts: counters(arm(1000, 100), arm(1000, 100)), now: 1000, outcome: 'critical', rule: 'guardrail-error-rate' },
     { desc: 'the latency guardrail counts over the bound ≥ its limit', step: step(0.5, { maxLatencySeconds: 0.2 }), counts: counters(arm(1000, 0, 100), arm(1000, 0, 100)), now: 1000, outcome: 'critical', rule: 'guardrail-latency' }
   ]
