@@ -24,7 +24,7 @@ export function splitmix32 (seed: number): Rand {
 }
 
 /** A standard normal draw (Box–Muller). */
-export function gaussian (rand: Rand): number {
+function gaussian (rand: Rand): number {
   const u = 1 - rand() // (0, 1]: the log is finite
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand())
 }

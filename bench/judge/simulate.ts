@@ -120,7 +120,7 @@ export function simulateRun (s: Scenario, seed: number): RunResult {
 }
 
 /** The seed of run `i` of a cell: every run independent, every cell reproducible on its own. */
-export function runSeed (cellSeed: number, i: number): number {
+function runSeed (cellSeed: number, i: number): number {
   return (cellSeed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0
 }
 

@@ -116,17 +116,9 @@ function betaContinuedFraction (x: number, a: number, b: number): number {
 }
 
 /** ln(1 − e^v) for v ≤ 0, accurate at both ends (Mächler, "Accurately computing log(1 − exp(−|a|))", 2012). */
-export function log1mExp (v: number): number {
+function log1mExp (v: number): number {
   if (v >= 0) return -Infinity
   return v > -Math.LN2 ? Math.log(-Math.expm1(v)) : Math.log1p(-Math.exp(v))
-}
-
-/** ln(e^u + e^v) without overflow. */
-export function logAddExp (u: number, v: number): number {
-  if (u === -Infinity) return v
-  if (v === -Infinity) return u
-  const m = Math.max(u, v)
-  return m + Math.log1p(Math.exp(-Math.abs(u - v)))
 }
 
 export interface BetaTails {

@@ -30,7 +30,7 @@ export interface Counters {
 }
 
 /** A count from outside: NaN, negative or fractional readings become the nearest sane integer. */
-export function sane (x: number | undefined): number {
+function sane (x: number | undefined): number {
   return x !== undefined && Number.isFinite(x) && x > 0 ? Math.floor(x) : 0
 }
 
