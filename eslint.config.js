@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint'
  * Folder map of src/, from the bottom up. Imports go one way: a folder may
  * import only the folders LAYERS lists for it (and errors.ts, open to all).
  *
- *   util, testpage   leaves: import nothing of src/ (testpage: the demo backend)
+ *   util, testpage,  leaves: import nothing of src/ (testpage: the demo backend;
+ *   judge            judge: the rollout judge, pure)
  *   config           the config document: schema, parsing with locations, validation, text edits, summaries
  *   routing          compiled routing table, decide(), explain(), traffic diff, text -> table (build.ts)
  *   proxy            the data path: HTTP server, Exchange, active config with its pools, health checks  | data
@@ -27,16 +28,17 @@ import tseslint from 'typescript-eslint'
 const LAYERS = {
   util: [],
   testpage: [],
+  judge: [],
   config: ['util'],
   routing: ['config', 'util'],
   proxy: ['routing', 'config', 'util'],
   observability: ['proxy', 'routing', 'config', 'util'],
   dataplane: ['proxy', 'routing', 'config', 'util'],
   link: ['dataplane', 'routing', 'config', 'util'],
-  control: ['link', 'routing', 'config', 'util'],
+  control: ['link', 'routing', 'config', 'judge', 'util'],
   admin: ['control', 'link', 'observability', 'routing', 'config', 'util'],
-  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'routing', 'config', 'testpage', 'util'],
-  commands: ['app', 'admin', 'control', 'link', 'routing', 'config', 'testpage', 'util'],
+  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'routing', 'config', 'testpage', 'judge', 'util'],
+  commands: ['app', 'admin', 'control', 'link', 'routing', 'config', 'testpage', 'judge', 'util'],
   demo: ['commands', 'testpage', 'config', 'util']
 }
 /** The control plane sees the plane link's interface, not how it is carried. */
