@@ -45,7 +45,7 @@ export const etagOf = (revision: number): string => `"${revision}"`
  * compare weakly here) → the revisions the client read; undefined for none
  * or `*`. A tag that names no revision matches nothing.
  */
-export function expectedRevisions (header: string | undefined): readonly number[] | undefined {
+function expectedRevisions (header: string | undefined): readonly number[] | undefined {
   if (header === undefined) return undefined
   const tags = header.split(',').map(s => s.trim().replace(/^W\//, ''))
   if (tags.includes('*')) return undefined

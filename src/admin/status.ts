@@ -6,7 +6,7 @@ import type { LiveConfig } from '../control/live-config.js'
 import type { TargetState } from '../link/link.js'
 import { formatDuration } from '../util/duration.js'
 
-export function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
+function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
   if (d.kind === 'to') return { to: d.backend.name, percent: { [d.backend.name]: 100 } }
   const weights = d.split.weights.map(w => ({ name: w.backend.name, weight: w.weight }))
   return { weights: Object.fromEntries(weights.map(w => [w.name, w.weight])), percent: percentages(weights) }

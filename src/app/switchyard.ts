@@ -77,7 +77,7 @@ export interface Switchyard {
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
-export async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<Testpage[]> {
+async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<Testpage[]> {
   const pages: Testpage[] = []
   for (const b of table.backends) {
     for (const t of b.targets) {
