@@ -37,8 +37,8 @@ export interface EtcdCluster {
   kill (index: number): Promise<void>
   /** SIGTERM, then wait for the process to exit. */
   stop (index: number): Promise<void>
-  /** Start a stopped member again on its data dir and ports, and wait until it serves. */
-  restart (index: number): Promise<void>
+  /** Start stopped members again on their data dirs and ports, and wait until they serve (all together: one alone has no quorum). */
+  restart (...indices: number[]): Promise<void>
   /** Resolves when every running member answers /health with true. */
   healthy (timeoutMs?: number): Promise<void>
   close (): Promise<void>
@@ -185,11 +185,14 @@ export async function startEtcdCluster (size = 3): Promise<EtcdCluster> {
     hosts: slots.map(s => `127.0.0.1:${s.clientPort}`).join(','),
     kill: i => halt(i, 'SIGKILL'),
     stop: i => halt(i, 'SIGTERM'),
-    restart: async i => {
-      const s = slot(i)
-      if (s.proc !== undefined) throw new Error(`etcd ${s.name} is running`)
-      launch(s)
-      await healthyOne(s, Date.now() + 20_000)
+    restart: async (...indices) => {
+      const started = indices.map(slot)
+      for (const s of started) {
+        if (s.proc !== undefined) throw new Error(`etcd ${s.name} is running`)
+        launch(s)
+      }
+      const deadline = Date.now() + 20_000
+      await Promise.all(started.map(s => healthyOne(s, deadline)))
     },
     healthy: async (timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs
