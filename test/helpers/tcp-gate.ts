@@ -23,12 +23,18 @@ export async function startTcpGate (targetHost: string, targetPort: number): Pro
       return
     }
     const upstream = connect(targetPort, targetHost)
+    // Either side ending ends both, by destroy rather than pipe's end(): a
+    // half-closed socket whose shutdown waits on a peer that no longer reads
+    // keeps Node spinning at exit.
+    const both = (): void => { client.destroy(); upstream.destroy() }
     for (const s of [client, upstream]) {
       sockets.add(s)
-      s.on('close', () => sockets.delete(s))
-      s.on('error', () => { client.destroy(); upstream.destroy() })
+      s.on('close', () => { sockets.delete(s); both() })
+      s.on('end', both)
+      s.on('error', both)
     }
-    client.pipe(upstream).pipe(client)
+    client.pipe(upstream, { end: false })
+    upstream.pipe(client, { end: false })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
