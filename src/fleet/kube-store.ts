@@ -34,10 +34,14 @@ export interface KubeStoreOptions {
   readonly leader?: LeaderTiming
 }
 
-/** The ServiceAccount in a pod, the user's kubeconfig elsewhere. */
-export function defaultKubeConfig (env: NodeJS.ProcessEnv = process.env): KubeConfig {
+/**
+ * The ServiceAccount in a pod (KUBERNETES_SERVICE_HOST is set; token, CA and
+ * namespace under /var/run/secrets/kubernetes.io/serviceaccount, or under
+ * `root` for tests), the user's kubeconfig elsewhere.
+ */
+export function defaultKubeConfig (root = ''): KubeConfig {
   const kc = new KubeConfig()
-  if (env.KUBERNETES_SERVICE_HOST !== undefined) kc.loadFromCluster()
+  if (process.env.KUBERNETES_SERVICE_HOST !== undefined) kc.loadFromCluster(root)
   else kc.loadFromDefault()
   return kc
 }
