@@ -13,8 +13,7 @@
  */
 import type { Lease, Namespace, Watcher } from 'etcd3'
 import { Backoff, type BackoffPolicy } from './backoff.js'
-import type { Halting } from './etcd-members.js'
-import type { Candidacy, LeaderHandlers } from './store.js'
+import type { Candidacy, Halting, LeaderHandlers } from './store.js'
 
 export function campaignEtcd (ns: Namespace, prefix: string, identity: string, handlers: LeaderHandlers, ttlSeconds: number, policy: BackoffPolicy): Candidacy & Halting {
   const backoff = new Backoff(policy)

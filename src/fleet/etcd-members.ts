@@ -6,10 +6,8 @@
  */
 import type { Lease, Namespace } from 'etcd3'
 import { Backoff, type BackoffPolicy } from './backoff.js'
-import type { MemberInfo, Registration } from './store.js'
+import type { Halting, MemberInfo, Registration } from './store.js'
 import type { SyncTracker } from './sync-tracker.js'
-
-export interface Halting { halt (): void }
 
 export function registerEtcd (ns: Namespace, prefix: string, member: MemberInfo, ttlSeconds: number, tracker: SyncTracker, policy: BackoffPolicy): Registration & Halting {
   const key = prefix + member.id

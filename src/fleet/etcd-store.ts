@@ -16,11 +16,11 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import { parseHistoryEntry, parseMeta, sha256, storedConfig, type DocumentMeta } from './document.js'
 import { CONFIG_KEY, ELECTION_PREFIX, HISTORY_PREFIX, META_KEY, MEMBERS_PREFIX, historyKey } from './etcd-keys.js'
 import { campaignEtcd } from './etcd-election.js'
-import { registerEtcd, type Halting } from './etcd-members.js'
+import { registerEtcd } from './etcd-members.js'
 import { JitterBackoff, watchEtcd } from './etcd-watch.js'
 import { Prober } from './prober.js'
 import { unavailable } from './store-error.js'
-import type { Candidacy, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
+import type { Candidacy, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
 import { SyncTracker } from './sync-tracker.js'
 
 export interface EtcdStoreOptions {

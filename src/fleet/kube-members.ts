@@ -6,9 +6,8 @@
  */
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node'
 import { Backoff, type BackoffPolicy } from './backoff.js'
-import type { Halting } from './etcd-members.js'
 import { httpStatus, MANAGED_BY, MEMBER_LABEL, memberLeaseName, microTime } from './kube-objects.js'
-import type { MemberInfo, Registration } from './store.js'
+import type { Halting, MemberInfo, Registration } from './store.js'
 import type { SyncTracker } from './sync-tracker.js'
 
 const ADMIN_URL = 'switchyard.io/admin-url'

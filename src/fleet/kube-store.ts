@@ -10,14 +10,13 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import { parseHistoryEntry, storedConfig } from './document.js'
-import type { Halting } from './etcd-members.js'
 import { liveMembers, registerKube } from './kube-members.js'
 import { HISTORY_LABEL, historyName, httpStatus, MANAGED_BY, MEMBER_LABEL, metaAnnotations, metaOf } from './kube-objects.js'
 import { watchKube } from './kube-watch.js'
 import { DEFAULT_LEADER_TIMING, electWithLease, type LeaderTiming } from './lease-elector.js'
 import { Prober } from './prober.js'
 import { unavailable } from './store-error.js'
-import type { Candidacy, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
+import type { Candidacy, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
 import { SyncTracker } from './sync-tracker.js'
 
 export interface KubeStoreOptions {

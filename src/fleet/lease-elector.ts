@@ -11,9 +11,8 @@
  * are conditioned on the routing revision.
  */
 import type { CoordinationV1Api, V1Lease, V1LeaseSpec } from '@kubernetes/client-node'
-import type { Halting } from './etcd-members.js'
 import { httpStatus, MANAGED_BY, microTime } from './kube-objects.js'
-import type { Candidacy, LeaderHandlers } from './store.js'
+import type { Candidacy, Halting, LeaderHandlers } from './store.js'
 
 export interface LeaderTiming {
   readonly leaseDurationMs: number

@@ -113,6 +113,11 @@ export interface Stopper {
   stop (): Promise<void>
 }
 
+/** Inside the stores: stops a loop without telling the store, as if the process had died (close() uses it). */
+export interface Halting {
+  halt (): void
+}
+
 export interface RoutingStore {
   /** What the URL names, for logs and status: `etcd://…/switchyard`, `kubernetes://ns/name`. */
   readonly description: string
