@@ -1,4 +1,7 @@
 /** Calls the admin API of a running switchyard. */
+import { once } from 'node:events'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 
 export interface AdminResponse<T = Record<string, unknown>> {
@@ -23,4 +26,28 @@ export async function admin<T = Record<string, unknown>> (base: string, method: 
   let parsed: unknown = {}
   try { parsed = JSON.parse(text) } catch { parsed = { text } }
   return { status: res.statusCode, etag: typeof res.headers.etag === 'string' ? res.headers.etag : undefined, body: parsed as T, text }
+}
+
+/**
+ * A real HTTP hop in front of an admin API that runs `beforeWrite` before
+ * passing each write (any method but GET) on: a client that read the
+ * status sees another operator's change land between its read and its
+ * write — the race If-Match exists for, made deterministic.
+ */
+export async function interposeWrites (adminUrl: string, beforeWrite: () => Promise<unknown>): Promise<{ url: string, close: () => void }> {
+  const target = new URL(adminUrl)
+  const front = createServer((req, res) => {
+    const forward = (): void => {
+      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, upRes => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+        upRes.pipe(res)
+      })
+      req.pipe(up)
+    }
+    if (req.method === 'GET') return forward()
+    beforeWrite().then(forward, forward)
+  })
+  front.listen(0, '127.0.0.1')
+  await once(front, 'listening')
+  return { url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, close: () => { front.close(); front.closeAllConnections() } }
 }
