@@ -1,7 +1,12 @@
-/** Calls the admin API of a running switchyard. */
+/**
+ * Calls the admin API of a running switchyard: through a socket at its URL,
+ * or in process through Fastify's inject() on its admin app (the same
+ * routes, hooks and serializers; no listener, no connection).
+ */
 import { once } from 'node:events'
 import { createServer, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
 
 export interface AdminResponse<T = Record<string, unknown>> {
@@ -11,7 +16,18 @@ export interface AdminResponse<T = Record<string, unknown>> {
   text: string
 }
 
-export async function admin<T = Record<string, unknown>> (base: string, method: 'GET' | 'PUT' | 'POST', path: string, opts: { body?: unknown, raw?: string | Buffer, contentType?: string, headers?: Record<string, string> } = {}): Promise<AdminResponse<T>> {
+type Method = 'GET' | 'PUT' | 'POST'
+
+async function send (target: string | FastifyInstance, method: Method, path: string, headers: Record<string, string>, body: string | Buffer | undefined): Promise<{ status: number, etag: unknown, text: string }> {
+  if (typeof target !== 'string') {
+    const res = await target.inject({ method, url: path, headers, ...(body === undefined ? {} : { payload: body }) })
+    return { status: res.statusCode, etag: res.headers.etag, text: res.body }
+  }
+  const res = await request(target + path, { method, headers, body })
+  return { status: res.statusCode, etag: res.headers.etag, text: await res.body.text() }
+}
+
+export async function admin<T = Record<string, unknown>> (target: string | FastifyInstance, method: Method, path: string, opts: { body?: unknown, raw?: string | Buffer, contentType?: string, headers?: Record<string, string> } = {}): Promise<AdminResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers }
   let body: string | Buffer | undefined
   if (opts.raw !== undefined) {
@@ -21,11 +37,10 @@ export async function admin<T = Record<string, unknown>> (base: string, method: 
     body = JSON.stringify(opts.body)
     headers['content-type'] = 'application/json'
   }
-  const res = await request(base + path, { method, headers, body })
-  const text = await res.body.text()
+  const res = await send(target, method, path, headers, body)
   let parsed: unknown = {}
-  try { parsed = JSON.parse(text) } catch { parsed = { text } }
-  return { status: res.statusCode, etag: typeof res.headers.etag === 'string' ? res.headers.etag : undefined, body: parsed as T, text }
+  try { parsed = JSON.parse(res.text) } catch { parsed = { text: res.text } }
+  return { status: res.status, etag: typeof res.etag === 'string' ? res.etag : undefined, body: parsed as T, text: res.text }
 }
 
 /**
