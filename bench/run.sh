@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer benchmark: one fixed backend, then direct, nginx, bare fastify, the raw
 # undici proxy and switchyard, all loaded by wrk in the same run, interleaved
-# and rotated; prints medians, ratios and peak RSS (README "Performance").
+# and rotated; prints medians, ratios and peak RSS (bench/README.md).
 # Adapted from the team's shared harness (/work/shared/bench): same CPU/noise
 # accounting, rotation, medians and RSS measurement.
 #
