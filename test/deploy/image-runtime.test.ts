@@ -54,7 +54,9 @@ t.test('a production-only install of the build output serves through the proxy',
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     backends: { app: { version: '0.5', targets: [page.url] } },
-    routes: [{ name: 'all', to: 'app' }]
+    routes: [{ name: 'all', to: 'app' }],
+    // SIGTERM still drains, briefly (test/proxy/shutdown.test.ts is about the drain itself).
+    shutdown: { drainDelay: '100ms' }
   }))
   // The image's own command line, with only the config file swapped for one
   // on free ports. (tap's coverage hook rides along in every child process;
