@@ -7,6 +7,7 @@ import tseslint from 'typescript-eslint'
  *
  *   util, testpage,  leaves: import nothing of src/ (testpage: the demo backend;
  *   judge            judge: the rollout judge, pure)
+ *   fleet            the fleet's routing stores (etcd, Kubernetes API): util only
  *   config           the config document: schema, parsing with locations, validation, text edits, summaries
  *   routing          compiled routing table, decide(), explain(), traffic diff, text -> table (build.ts)
  *   proxy            the data path: HTTP server, Exchange, active config with its pools, health checks  | data
@@ -29,16 +30,17 @@ const LAYERS = {
   util: [],
   testpage: [],
   judge: [],
+  fleet: ['util'],
   config: ['util'],
   routing: ['config', 'util'],
   proxy: ['routing', 'config', 'util'],
   observability: ['proxy', 'routing', 'config', 'util'],
   dataplane: ['proxy', 'routing', 'config', 'util'],
   link: ['dataplane', 'routing', 'config', 'util'],
-  control: ['link', 'routing', 'config', 'judge', 'util'],
+  control: ['link', 'routing', 'config', 'judge', 'fleet', 'util'],
   admin: ['control', 'link', 'observability', 'routing', 'config', 'util'],
-  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'routing', 'config', 'testpage', 'judge', 'util'],
-  commands: ['app', 'admin', 'control', 'link', 'routing', 'config', 'testpage', 'judge', 'util'],
+  app: ['admin', 'control', 'link', 'dataplane', 'observability', 'routing', 'config', 'testpage', 'judge', 'fleet', 'util'],
+  commands: ['app', 'admin', 'control', 'link', 'routing', 'config', 'testpage', 'judge', 'fleet', 'util'],
   demo: ['commands', 'testpage', 'config', 'util']
 }
 /** The control plane sees the plane link's interface, not how it is carried. */
@@ -69,5 +71,14 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }]
     }
   },
-  ...folderRules
+  ...folderRules,
+  {
+    // Commands print through output(), so runProgram()'s caller (a test) receives what they print.
+    files: ['src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'process', property: 'stdout', message: 'write through output() from src/commands/output.ts' },
+        { object: 'process', property: 'stderr', message: 'write through output() from src/commands/output.ts' }]
+    }
+  }
 )

@@ -9,6 +9,7 @@ import { ConfigError, formatProblem } from '../errors.js'
 import type { RoutingTable } from '../routing/types.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
 import { changeOffline } from './offline-edit.js'
+import { output } from './output.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
 
 export interface CommonOptions { admin?: string, json?: boolean }
@@ -21,7 +22,7 @@ export interface EditOptions extends CommonOptions {
   force?: boolean
 }
 
-const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n') }
+const out = (s: string): void => { output().out(s.endsWith('\n') ? s : s + '\n') }
 
 function printChange (reply: ChangeReply, opts: CommonOptions): void {
   if (opts.json === true) return out(JSON.stringify(reply, null, 2))

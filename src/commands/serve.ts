@@ -1,6 +1,7 @@
 /** `switchyard serve`: run until SIGTERM/SIGINT; SIGHUP re-reads the config. */
 import { createSwitchyard, type Switchyard } from '../app/switchyard.js'
 import { ConfigError, formatProblem } from '../errors.js'
+import { output } from './output.js'
 
 export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: number }
 
@@ -11,15 +12,15 @@ export async function serveCommand (opts: ServeOptions): Promise<number> {
     sy = await createSwitchyard({ configPath, workers: opts.workers, demo: opts.demo === true, stateDir: opts.stateDir })
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const p of err.problems) process.stderr.write(formatProblem(p, err.file) + '\n')
-      process.stderr.write(`switchyard: not started, the config is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`)
+      for (const p of err.problems) output().err(formatProblem(p, err.file) + '\n')
+      output().err(`switchyard: not started, the config is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`)
       return 2
     }
-    process.stderr.write(`switchyard: not started: ${(err as Error).message}\n`)
+    output().err(`switchyard: not started: ${(err as Error).message}\n`)
     return 1
   }
   if (opts.demo === true) {
-    process.stdout.write([
+    output().out([
       '',
       `switchyard is up: proxy ${sy.proxyUrl}, admin ${sy.adminUrl}`,
       'try:',

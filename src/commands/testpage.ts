@@ -4,6 +4,7 @@
  * image (no third-party image to trust or keep in sync with the demo).
  */
 import { startTestpage } from '../testpage/testpage.js'
+import { output } from './output.js'
 
 export interface TestpageOptions { host?: string, port?: number }
 
@@ -12,7 +13,7 @@ const DRAIN_MS = 10_000
 
 export async function testpageCommand (version: string, opts: TestpageOptions): Promise<number> {
   const page = await startTestpage(version, opts.port ?? 8080, opts.host ?? '0.0.0.0')
-  process.stdout.write(`testpage ${version} listening on ${page.url}\n`)
+  output().out(`testpage ${version} listening on ${page.url}\n`)
   // Node as PID 1 in a container gets no default SIGTERM action, so without
   // this handler the pod would wait out its whole grace period.
   const stop = (): void => {
