@@ -2,6 +2,10 @@
  * Coded errors. Every error switchyard reports to an operator carries a
  * stable `code` (documented in README.md, checked by test/errors.test.ts) so
  * scripts and tests match on codes, never on message text.
+ *
+ * These are domain errors: they say what went wrong, not how an adapter
+ * answers it. The admin API maps a code to an HTTP status
+ * (src/admin/http-errors.ts), the CLI to an exit code.
  */
 
 export const ErrorCodes = {
@@ -49,6 +53,8 @@ export const ErrorCodes = {
   SY_ERR_ADMIN_PRECONDITION: 'the config changed since it was read',
   /** The config file cannot be written (a read-only ConfigMap mount). */
   SY_ERR_ADMIN_READONLY: 'the config file is read-only',
+  /** The config file on disk is not the running revision (a hand edit that failed validation): an edit would overwrite it; `force` does. */
+  SY_ERR_ADMIN_FILE_CHANGED: 'the config file differs from the running revision',
   /** No route with that name. */
   SY_ERR_ADMIN_UNKNOWN_ROUTE: 'no route with that name',
   /** No revision with that number in the history. */
@@ -58,16 +64,20 @@ export const ErrorCodes = {
   /** An unknown admin path. */
   SY_ERR_ADMIN_NOT_FOUND: 'no such admin endpoint',
   /** A bug: the admin request failed unexpectedly (details in the log). */
-  SY_ERR_INTERNAL: 'internal error'
+  SY_ERR_INTERNAL: 'internal error',
+  /** A `--store` URL that does not parse: scheme, hosts, prefix, namespace or ConfigMap name. */
+  SY_ERR_STORE_URL: 'the store URL is invalid',
+  /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
+  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached'
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
 
-/** An error that answers an admin request: a code from the list above and an HTTP status. */
-export class AdminError extends Error {
-  constructor (readonly code: ErrorCode, message: string, readonly status: number, readonly details?: Record<string, unknown>) {
+/** An error with a code from the list above; `details` are machine-readable extras (e.g. `problems`, `revision`). */
+export class SwitchyardError extends Error {
+  constructor (readonly code: ErrorCode, message: string, readonly details?: Readonly<Record<string, unknown>>) {
     super(message)
-    this.name = 'AdminError'
+    this.name = 'SwitchyardError'
   }
 }
 
@@ -93,8 +103,7 @@ export function formatProblem (p: ConfigProblem, file?: string): string {
 }
 
 /** Thrown when a config is rejected; carries every problem found. */
-export class ConfigError extends Error {
-  readonly code: ErrorCode = 'SY_ERR_CONFIG_INVALID'
+export class ConfigError extends SwitchyardError {
   readonly problems: readonly ConfigProblem[]
   readonly file: string | undefined
 
@@ -102,7 +111,7 @@ export class ConfigError extends Error {
     const first = problems[0]
     const summary = first === undefined ? 'invalid config' : formatProblem(first, file)
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
-    super(summary + more)
+    super('SY_ERR_CONFIG_INVALID', summary + more, { problems })
     this.name = 'ConfigError'
     this.problems = problems
     this.file = file

@@ -5,7 +5,7 @@
  * (switchyard or Node manage those; changing them would corrupt the
  * exchange), and one block must not name a header twice.
  */
-import type { RawConfig, RawHeaderChanges, RawHeaderRules, RawRoute } from './schema.js'
+import { items, mapping, text, type Loose } from './loose.js'
 import type { ErrorCode } from '../errors.js'
 
 type Path = readonly (string | number)[]
@@ -27,7 +27,7 @@ function refusal (direction: 'request' | 'response', op: 'set' | 'add' | 'remove
   return undefined
 }
 
-function checkChanges (problems: ProblemSink, path: Path, direction: 'request' | 'response', changes: RawHeaderChanges): void {
+function checkChanges (problems: ProblemSink, path: Path, direction: 'request' | 'response', changes: Loose): void {
   const seen = new Map<string, string>()
   const named = (op: 'set' | 'add' | 'remove', name: string, at: Path): void => {
     const lower = name.toLowerCase()
@@ -37,27 +37,31 @@ function checkChanges (problems: ProblemSink, path: Path, direction: 'request' |
     if (before !== undefined) problems.add('SY_ERR_CONFIG_REWRITE', at, `${JSON.stringify(lower)} is already named in \`${before}\`; name each header once per direction`)
     else seen.set(lower, op)
   }
-  for (const name of Object.keys(changes.set ?? {})) named('set', name, [...path, 'set', name])
-  for (const name of Object.keys(changes.add ?? {})) named('add', name, [...path, 'add', name])
-  changes.remove?.forEach((name, i) => named('remove', name, [...path, 'remove', i]))
+  for (const name of Object.keys(mapping(changes.set) ?? {})) named('set', name, [...path, 'set', name])
+  for (const name of Object.keys(mapping(changes.add) ?? {})) named('add', name, [...path, 'add', name])
+  items(changes.remove).forEach((name, i) => { if (typeof name === 'string') named('remove', name, [...path, 'remove', i]) })
 }
 
-export function checkHeaderRules (problems: ProblemSink, path: Path, rules: RawHeaderRules | undefined): void {
-  if (rules?.request !== undefined) checkChanges(problems, [...path, 'request'], 'request', rules.request)
-  if (rules?.response !== undefined) checkChanges(problems, [...path, 'response'], 'response', rules.response)
+/** Header rules (`routes[].headers`, `backends.*.headers`); parts of another shape are the schema's problem. */
+export function checkHeaderRules (problems: ProblemSink, path: Path, value: unknown): void {
+  const rules = mapping(value)
+  const request = mapping(rules?.request)
+  const response = mapping(rules?.response)
+  if (request !== undefined) checkChanges(problems, [...path, 'request'], 'request', request)
+  if (response !== undefined) checkChanges(problems, [...path, 'response'], 'response', response)
 }
 
 /** A `stripPrefix` that the route's own path prefix does not start with would never apply. */
-export function checkStripPrefix (problems: ProblemSink, path: Path, route: RawRoute): void {
-  const strip = route.stripPrefix
-  const prefix = route.match?.path?.prefix
+export function checkStripPrefix (problems: ProblemSink, path: Path, route: Loose): void {
+  const strip = text(route.stripPrefix)
+  const prefix = text(mapping(mapping(route.match)?.path)?.prefix)
   if (strip === undefined || prefix === undefined) return
   if (prefix === strip || prefix.startsWith(strip + '/')) return
   problems.add('SY_ERR_CONFIG_REWRITE', [...path, 'stripPrefix'], `${JSON.stringify(strip)} is not a leading segment of the route's path prefix ${JSON.stringify(prefix)}: it would never be stripped`)
 }
 
-export function checkRequestIdHeader (problems: ProblemSink, config: RawConfig): void {
-  const name = config.proxy?.requestId?.header?.toLowerCase()
+export function checkRequestIdHeader (problems: ProblemSink, config: Loose): void {
+  const name = text(mapping(mapping(config.proxy)?.requestId)?.header)?.toLowerCase()
   if (name === undefined) return
   const why = FRAMING.has(name) || REQUEST_ONLY.has(name) || name === 'host' ? `${JSON.stringify(name)} cannot carry a request ID` : undefined
   if (why !== undefined) problems.add('SY_ERR_CONFIG_REWRITE', ['proxy', 'requestId', 'header'], why)

@@ -28,7 +28,7 @@ import type { ProxyListener } from '../proxy/forward.js'
 import type { Rejection } from '../proxy/rejection.js'
 import { bytesOfRequest } from '../proxy/request-info.js'
 import type { AccessLogSettings } from '../routing/types.js'
-import type { ConfigStore } from '../runtime/config-store.js'
+import type { ConfigStore } from '../proxy/config-store.js'
 import { openLogStream, type LogStream } from './log-streams.js'
 import { dirname, resolve } from 'node:path'
 

@@ -10,10 +10,9 @@
  * data path never calls prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
-import type { ConfigStore } from '../runtime/config-store.js'
-import type { LiveConfig } from '../runtime/live-config.js'
+import type { ConfigStore } from '../proxy/config-store.js'
 import { CellHistogram } from './cell-histogram.js'
-import { ConfigMetrics } from './config-metrics.js'
+import { ConfigMetrics, type ReloadResult } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'
 import type { Upstream, UpstreamRegistry } from '../proxy/upstreams.js'
 import { METHODS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
@@ -25,7 +24,9 @@ export interface Metrics {
   /** The proxy's ExchangeListener. */
   readonly requests: RequestMetrics
   /** Keeps the metrics in step with the running config and the targets' health. */
-  follow (store: ConfigStore, live?: LiveConfig, upstreams?: UpstreamRegistry): void
+  follow (store: ConfigStore, upstreams?: UpstreamRegistry): void
+  /** Counts a reload of the control plane (file change, SIGHUP, admin API). */
+  reloaded (outcome: ReloadResult, origin: string): void
 }
 
 /** Hands what a tally counted since the last scrape to its counter child. */
@@ -227,18 +228,20 @@ export function createMetrics (registry: Registry): Metrics {
   return {
     registry,
     requests,
-    follow (store, live, upstreams) {
+    follow (store, upstreams) {
       current = store
       upstreams?.on('health', up => { if (up.ejected) ejections.inc({ target: up.origin }) })
       store.on('swap', next => {
         requests.follow(next.table)
         config.applied(next)
       })
-      live?.on('reload', (outcome, origin) => config.reloaded(outcome, origin))
       if (store.loaded) {
         requests.follow(store.current.table)
         config.applied(store.current)
       }
+    },
+    reloaded (outcome, origin) {
+      config.reloaded(outcome, origin)
     }
   }
 }

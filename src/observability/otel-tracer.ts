@@ -22,7 +22,7 @@ import type { Logger } from 'pino'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
 import type { RequestInfo } from '../proxy/request-info.js'
 import type { Decision, TracingSettings } from '../routing/types.js'
-import type { RequestTracer } from './tracing.js'
+import type { RequestTracer } from '../proxy/tracer.js'
 
 const headerGetter: TextMapGetter<IncomingMessage['headers']> = {
   keys: carrier => Object.keys(carrier),

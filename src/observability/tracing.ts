@@ -10,20 +10,12 @@
  * settings starts a new tracer; the old one exports what it holds and
  * stops.
  */
-import type { IncomingMessage } from 'node:http'
 import type { Logger } from 'pino'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
 import type { ProxyListener } from '../proxy/forward.js'
-import type { RequestInfo } from '../proxy/request-info.js'
-import type { Decision, TracingSettings } from '../routing/types.js'
-import type { ConfigStore } from '../runtime/config-store.js'
-
-export interface RequestTracer {
-  /** Starts the request's span (on `info.trace`) and puts the upstream's traceparent/tracestate in `upstreamHeaders`. */
-  start (info: RequestInfo, req: IncomingMessage, decision: Decision, upstreamHeaders: string[]): void
-  /** Exports the spans still held, then stops. */
-  shutdown (): Promise<void>
-}
+import type { RequestTracer } from '../proxy/tracer.js'
+import type { TracingSettings } from '../routing/types.js'
+import type { ConfigStore } from '../proxy/config-store.js'
 
 function sameSettings (a: TracingSettings, b: TracingSettings): boolean {
   return a.enabled === b.enabled && a.endpoint === b.endpoint && a.serviceName === b.serviceName && a.sampleRatio === b.sampleRatio

@@ -5,6 +5,8 @@
  * is frozen; a config change builds a new table and swaps it in whole.
  */
 import type { RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import { serialize as serializeCookie } from 'cookie'
+import { cookieOptions } from '../config/sticky-cookie.js'
 import { parseDuration } from '../util/duration.js'
 import { buildWeightTable } from './weighted.js'
 import { compileRoutePlans } from './header-plans.js'
@@ -144,11 +146,10 @@ function compileRule (byName: ReadonlyMap<string, Backend>, rule: RawRule): Rule
 function compileSticky (s: RawSticky | undefined): Sticky | undefined {
   if (s === undefined) return undefined
   if (s.header !== undefined) return Object.freeze({ source: 'header', name: s.header.toLowerCase(), cookieAttributes: '' })
-  const maxAgeSeconds = Math.floor(parseDuration(s.maxAge ?? DEFAULTS.stickyMaxAge) / 1000)
-  let attrs = `; Path=${s.path ?? '/'}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax`
-  if (s.domain !== undefined) attrs += `; Domain=${s.domain}`
-  if (s.secure === true) attrs += '; Secure'
-  return Object.freeze({ source: 'cookie', name: s.cookie ?? 'sy_id', cookieAttributes: attrs })
+  const name = s.cookie ?? 'sy_id'
+  // Written by `cookie` once per config; the data path appends them to `name=id`. validate() refused what it would not write.
+  const attrs = serializeCookie(name, '', cookieOptions(s, Math.floor(parseDuration(s.maxAge ?? DEFAULTS.stickyMaxAge) / 1000))).slice(name.length + 1)
+  return Object.freeze({ source: 'cookie', name, cookieAttributes: attrs })
 }
 
 function compileRouteMatch (route: RawRoute): Predicate | undefined {

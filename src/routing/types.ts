@@ -100,7 +100,7 @@ export interface Sticky {
   readonly source: 'cookie' | 'header'
   /** Cookie name as configured, or header name lowercased. */
   readonly name: string
-  /** `; Path=/; Max-Age=…; HttpOnly; SameSite=Lax` — appended to `name=id`. */
+  /** `; Max-Age=…; Path=/; HttpOnly; SameSite=Lax` — appended to `name=id`. */
   readonly cookieAttributes: string
 }
 

@@ -1,4 +1,7 @@
-/** `switchyard validate` and `switchyard serve` as processes. */
+/**
+ * `switchyard validate` (in process), and `switchyard serve` as a real
+ * process: exit codes of the binary, signals, one start log line.
+ */
 import t from 'tap'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,7 +10,7 @@ import { once } from 'node:events'
 import { stringify } from 'yaml'
 import { request } from 'undici'
 import { fileURLToPath } from 'node:url'
-import { runCli, startCli } from '../helpers/cli.js'
+import { runCli, spawnCli, startCli } from '../helpers/cli.js'
 import { startBackend } from '../helpers/backends.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
@@ -28,7 +31,10 @@ t.test('validate: an invalid file lists every problem with its location and exit
   t.same(r.stderr.trimEnd().split('\n'), [
     `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, headers, stripPrefix, rewriteLocation, maxBodyBytes) [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:19:14: routes[0].split.stable: must be >= 0 [SY_ERR_CONFIG_SCHEMA]`,
-    `${file}: invalid — 2 problems`
+    `${file}:8:16: backends.canary.targets[0]: scheme must be http or https, not ftp [SY_ERR_CONFIG_TARGET_URL]`,
+    `${file}:15:9: routes[0].rules[0].to: unknown backend "canry" (did you mean "canary"?) [SY_ERR_CONFIG_UNKNOWN_BACKEND]`,
+    `${file}:17:30: routes[0].rules[1].when.userAgent.regex: invalid regular expression: Invalid regular expression: /Android(/: Unterminated group [SY_ERR_CONFIG_REGEX]`,
+    `${file}: invalid — 5 problems`
   ])
 })
 
@@ -41,10 +47,10 @@ t.test('validate --json', async t => {
 })
 
 t.test('serve: an invalid config is a clear error and a non-zero exit', async t => {
-  const r = await runCli(['serve', '--config', fixture('bad-many.yaml')])
+  const r = await spawnCli(['serve', '--config', fixture('bad-many.yaml')])
   t.equal(r.code, 2)
   t.match(r.stderr, /routes\[0\]\.splt: unknown field/)
-  t.match(r.stderr, /switchyard: not started, the config is invalid \(2 problems\)/)
+  t.match(r.stderr, /switchyard: not started, the config is invalid \(5 problems\)/)
 })
 
 t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exits 0', async t => {
@@ -57,7 +63,9 @@ t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exi
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     backends: { a: { targets: [a.url] }, b: { targets: [b.url] } },
-    routes: [{ name: 'r', to }]
+    routes: [{ name: 'r', to }],
+    // Drain is proxy/shutdown.test.ts's subject; here SIGTERM only has to end the process with 0.
+    shutdown: { drainDelay: '0s' }
   })
   await writeFile(file, config('a'))
   const { child, lines, match } = await startCli(['serve'], /"msg":"switchyard started"/, { env: { SWITCHYARD_CONFIG: file } })
@@ -85,6 +93,7 @@ t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exi
   // The line is written once the revision is recorded, just after the swap.
   for (let i = 0; i < 200 && !lines.some(l => l.includes('"msg":"config reloaded"')); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(lines.filter(l => l.includes('"msg":"config reloaded"')).length, 1, 'one log line per reload')
+  t.equal(lines.filter(l => l.includes('"signal":"SIGHUP"')).length, 1, 'the SIGHUP is logged')
   t.notOk(lines.some(l => l.includes('"url"') || l.includes('"req"')), 'no per-request log lines')
 
   child.kill('SIGTERM')
@@ -112,7 +121,8 @@ t.test('serve --demo on the default config: demo backends answer through the pro
   const versions = new Set<string>()
   for (let i = 0; i < 200; i++) versions.add(/version is: (\S+)/.exec(await say())?.[1] ?? '')
   t.same([...versions].sort(), ['0.5', '0.6'], 'the 90/10 default split reaches both versions')
-  child.kill('SIGTERM')
+  // Ctrl-C, as a user of --demo stops it: at once, no drain.
+  child.kill('SIGINT')
   await once(child, 'exit')
 })
 
@@ -133,7 +143,7 @@ t.test('serve: a port in use is a clear error and the process exits', async t =>
       backends: { a: { targets: [a.url] } },
       routes: [{ name: 'r', to: 'a' }]
     }))
-    const r = await runCli(['serve', '--config', file])
+    const r = await spawnCli(['serve', '--config', file])
     t.equal(r.code, 1, `${which} port taken: exit 1`)
     t.match(r.stderr, /switchyard: not started: .*EADDRINUSE/, `${which} port taken: says why`)
   }

@@ -4,7 +4,7 @@
  * located errors for bad values.
  */
 import t from 'tap'
-import { buildFromText } from '../../src/config/pipeline.js'
+import { buildFromText } from '../../src/routing/build.js'
 
 const minimal = `backends:
   app:

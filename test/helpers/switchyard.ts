@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { Agent, request, type Dispatcher } from 'undici'
 import { pino, type Logger } from 'pino'
-import { startSwitchyard, type Switchyard } from '../../src/serve.js'
+import { createSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
 import type { Entropy } from '../../src/routing/types.js'
 
 export interface Running {
@@ -51,7 +51,7 @@ export async function startWith (config: Record<string, unknown> | string, opts:
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'switchyard-test-'))
   const configPath = join(dir, 'switchyard.yaml')
   await writeFile(configPath, typeof config === 'string' ? config : stringify(withTestDefaults(config)))
-  const sy = await startSwitchyard({ configPath, logger: opts.logger ?? pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
+  const sy = await createSwitchyard({ configPath, logger: opts.logger ?? pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
   const client = new Agent({ keepAliveTimeout: 10_000, connections: 16 })
   const send: Running['send'] = async (o) => {
     const res = await request(sy.proxyUrl + o.path, { method: o.method ?? 'GET', headers: o.headers, body: o.body, dispatcher: client })

@@ -48,7 +48,7 @@ t.test('OPTIONS *, GET *, CONNECT, a 20 KB URL and Upgrade: h2c', async t => {
   // curl --http2 on a cleartext URL sends exactly this.
   const h2c = await rawRequest(proxy, 'GET /h2c?x=1 HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n')
   t.equal(h2c.status, 200, 'served as HTTP/1.1, not switched')
-  t.match(h2c.headers['set-cookie'], /^sy_id=[^;]+; Path=\//, 'with its sticky cookie')
+  t.match(h2c.headers['set-cookie'], /^sy_id=[^;]+;.*\bPath=\//, 'with its sticky cookie')
   const seen = JSON.parse(h2c.body) as EchoReply
   t.equal(seen.url, '/h2c?x=1')
   t.equal(seen.headers.upgrade, undefined, 'the upgrade is not forwarded')
