@@ -109,6 +109,8 @@ export class Operations {
 
   async #change (opts: ChangeOptions, edit: (runningText: string) => Edit): Promise<ChangeResult> {
     const outcome = await this.live.exclusive(async () => {
+      // A fleet's history is shared: rollback and undo read it as every replica does.
+      await this.live.history.refresh()
       const running = this.live.current
       if (opts.expected !== undefined && !opts.expected.includes(running.revision)) {
         const read = opts.expected.length === 0 ? 'none that exists' : opts.expected.join(' or ')
