@@ -204,7 +204,7 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
         // Every replica tries; the loser serves the winner's revision when its watch brings it.
         const adopted = await this.#adopt(read.text, read).catch((err: unknown) => { this.logger.warn({ err }, 'cannot adopt the outside edit yet') })
         if (adopted === undefined) return this.#report({ result: 'unchanged', active: this.current }, origin)
-        return await this.#apply(built, origin, 'edited in the store outside switchyard: ', adopted)
+        return await this.#apply(built, origin, 'edited in the store outside switchyard: ', adopted, true)
       }
       return await this.#apply(built, origin, '', read.revision)
     })

@@ -22,6 +22,7 @@ import { admin } from '../helpers/admin.js'
 import { startBackends } from '../helpers/backends.js'
 import { runCli } from '../helpers/cli.js'
 import { startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
+import { stringify } from 'yaml'
 import type { FleetStatus } from '../../src/admin/status.js'
 
 export interface FleetSuiteOptions {
@@ -193,12 +194,30 @@ export function fleetSuite (t: Test, makeHarness: () => Promise<FleetHarness>, o
     t.ok(afterUndo.every(x => JSON.stringify(x) === JSON.stringify(afterUndo[0])), 'history after the undo: the same from every replica')
     t.match(JSON.stringify(afterUndo[0]), `undo to revision ${undoTo}`, 'the undo is in the shared history, with its summary')
 
+    // An edit outside switchyard (kubectl edit, etcdctl put): validated, then adopted as the next revision, once.
+    const outside = stringify({ ...routing, routes: [{ name: 'web', split: { stable: 67, canary: 33 } }] })
+    await h.editExternally(scope, outside)
+    const adopted = undo.body.revision + 1
+    await allAt('after an edit outside switchyard', adopted)
+    const adoptedEntries = ((await admin<{ entries: Array<{ revision: number, summary: string }> }>(a.sy.adminUrl, 'GET', '/admin/history')).body.entries).filter(e => e.revision === adopted)
+    t.match(adoptedEntries, [{ summary: /^edited in the store outside switchyard: web: .*canary \d+→33/ }], 'adopted by one replica, recorded once')
+    t.equal(adoptedEntries.length, 1)
+    // An invalid one is rejected everywhere; the last good revision keeps serving.
+    await h.editExternally(scope, 'routes: []\n')
+    for (const r of replicas) {
+      await until(`${r.name} rejects the invalid outside edit`, async () => (await admin<{ lastReloadError: unknown }>(r.sy.adminUrl, 'GET', '/admin/status')).body.lastReloadError !== null)
+    }
+    t.same(replicas.map(at), replicas.map(() => adopted), 'an invalid outside edit changes nothing')
+    const repaired = await setWeight(a, 6)
+    t.equal(repaired.status, 200, 'an edit through switchyard replaces the invalid text')
+    await allAt('after the repair', repaired.body.revision)
+
     // The CLI on the store itself, with no replica involved: every replica applies it.
     const cli = await runCli(['set-weight', 'web', 'canary=5', '--store', h.url(scope)], { env: h.env })
     t.equal(cli.code, 0, `set-weight --store: ${cli.stderr}`)
-    t.match(cli.stdout, `revision ${undo.body.revision + 1}: web: `, 'the CLI reports the revision it wrote')
-    await allAt('after set-weight --store', undo.body.revision + 1)
-    const last = undo.body.revision + 1
+    const last = repaired.body.revision + 1
+    t.match(cli.stdout, `revision ${last}: web: `, 'the CLI reports the revision it wrote')
+    await allAt('after set-weight --store', last)
 
     // The whole store goes away: serve the last revision, stay ready, report stale.
     await h.outage()
@@ -210,6 +229,7 @@ export function fleetSuite (t: Test, makeHarness: () => Promise<FleetHarness>, o
     const metrics = await Promise.all(replicas.map(async r => (await admin(r.sy.adminUrl, 'GET', '/metrics')).text))
     t.ok(metrics.every(m => /\nswitchyard_config_store_connected 0\n/.test(m) && new RegExp(`switchyard_config_info\\{revision="${last}"`).test(m)),
       'the metrics say stale (store_connected 0) and the revision served')
+    t.ok(replicas.every(r => r.logs.some(l => l.includes('"level":40') && l.includes('routing store out of reach'))), 'each replica logged a warning that it is stale')
     const refused = await setWeight(a, 50)
     t.equal(refused.status, 503, 'an edit while the store is out of reach is refused (503), not applied on one replica')
     t.same(replicas.map(at), replicas.map(() => last), 'every replica still serves the last revision')
@@ -222,6 +242,7 @@ export function fleetSuite (t: Test, makeHarness: () => Promise<FleetHarness>, o
     replicas.push(c2)
     const c2status = (await admin<StatusBody>(c2.sy.adminUrl, 'GET', '/admin/status')).body
     t.same([c2status.revision, c2status.store.startedFromLocalCopy?.revision, c2status.store.stale], [last, last, true], 'restarted while the store is down: it serves the revision saved locally and says so')
+    t.ok(c2.logs.some(l => l.includes('started from the revision saved locally')), 'and logs it')
 
     // The store back: everyone catches up without a restart.
     await h.recover()

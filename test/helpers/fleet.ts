@@ -8,7 +8,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { KubeConfig } from '@kubernetes/client-node'
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
+import { Etcd3 } from 'etcd3'
 import { pino } from 'pino'
 import { stringify } from 'yaml'
 import { createSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
@@ -28,6 +29,8 @@ export interface FleetHarness {
   open (scope: string): RoutingStore
   /** Breaks one part of the store that a healthy store survives (etcd: one member killed; Kubernetes: every watch stream dropped). */
   disruptOne (): Promise<void>
+  /** Replaces the routing text behind switchyard's back (etcdctl put, kubectl edit). */
+  editExternally (scope: string, text: string): Promise<void>
   /** Undoes disruptOne (the etcd member restarted). */
   repairOne (): Promise<void>
   /** The whole store out of reach (every etcd member stopped; the API server down), and back. */
@@ -45,6 +48,14 @@ export async function etcdHarness (): Promise<FleetHarness> {
     url: scope => `etcd://${cluster.hosts}/fleet-${scope}`,
     env: {},
     open: scope => new EtcdStore({ hosts: cluster.members.map(m => m.clientUrl), prefix: `/fleet-${scope}`, ...TIMINGS, leaseDurationMs: 2000 }),
+    editExternally: async (scope, text) => {
+      const raw = new Etcd3({ hosts: cluster.members.filter(m => m.running).map(m => m.clientUrl) })
+      try {
+        await raw.put(`/fleet-${scope}/config`).value(text)
+      } finally {
+        raw.close()
+      }
+    },
     disruptOne: () => cluster.kill(0),
     repairOne: () => cluster.restart(0),
     outage: async () => { await Promise.all(cluster.members.map((_, i) => cluster.stop(i))) },
@@ -67,6 +78,13 @@ export async function kubeHarness (): Promise<FleetHarness> {
       kc.loadFromString(fake.kubeconfig('fleet'))
       return new KubeStore({ namespace: 'fleet', configMap: `routes-${scope}`, key: 'switchyard.yaml', kubeConfig: kc, ...TIMINGS, leader: { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 200 } })
     },
+    editExternally: async (scope, text) => {
+      const kc = new KubeConfig()
+      kc.loadFromString(fake.kubeconfig('fleet'))
+      const api = kc.makeApiClient(CoreV1Api)
+      const cm = await api.readNamespacedConfigMap({ namespace: 'fleet', name: `routes-${scope}` })
+      await api.replaceNamespacedConfigMap({ namespace: 'fleet', name: `routes-${scope}`, body: { ...cm, data: { ...cm.data, 'switchyard.yaml': text } } })
+    },
     disruptOne: async () => { fake.dropWatches() },
     repairOne: async () => {},
     outage: () => fake.stop(),
@@ -84,6 +102,8 @@ export interface Replica {
   readonly sy: Switchyard
   /** When each revision went live here (epoch ms). */
   readonly appliedAt: Map<number, number>
+  /** Its log lines (JSON), info and up. */
+  readonly logs: string[]
   close (): Promise<void>
 }
 
@@ -97,7 +117,9 @@ export async function startReplica (h: FleetHarness, scope: string, name: string
   const home = dir ?? await mkdtemp(join(tmpdir(), `switchyard-${name}-`))
   const configPath = join(home, 'switchyard.yaml')
   await writeFile(configPath, replicaConfig(routing))
-  const sy = await createSwitchyard({ configPath, store: h.open(scope), identity: name, stateDir: home, logger: pino({ level: 'silent' }) })
+  const logs: string[] = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(line) } })
+  const sy = await createSwitchyard({ configPath, store: h.open(scope), identity: name, stateDir: home, logger })
   const appliedAt = new Map<number, number>([[sy.live.current.revision, Date.now()]])
   sy.live.on('reload', outcome => { if (outcome.result === 'success') appliedAt.set(outcome.active.revision, Date.now()) })
   return {
@@ -105,6 +127,7 @@ export async function startReplica (h: FleetHarness, scope: string, name: string
     dir: home,
     sy,
     appliedAt,
+    logs,
     close: async () => { await sy.close() }
   }
 }
