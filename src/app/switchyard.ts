@@ -34,6 +34,7 @@ import { loggerFor } from '../observability/logger.js'
 import { createMetrics, type Metrics } from '../observability/metrics.js'
 import { registerMetricsRoute, type MetricsSource } from '../observability/metrics-route.js'
 import type { RoutingStore } from '../fleet/store.js'
+import { parseStoreUrl } from '../fleet/store-url.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
 import { startFleet, type Fleet } from './fleet.js'
@@ -129,6 +130,8 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   }
   const configPath = resolvePath(opts.configPath)
   const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR
+  // Parsed first: `--store FILE` is a mistake (a store URL names etcd or Kubernetes), not a file source.
+  if (typeof opts.store === 'string') parseStoreUrl(opts.store)
   const source = opts.store === undefined
     ? await openSource(configPath, { stateDir })
     : typeof opts.store === 'string'

@@ -15,6 +15,7 @@ import { Operations, type ChangeResult } from '../control/operations.js'
 import type { ConfigSource } from '../control/source.js'
 import { MemorySource } from '../control/sources/memory.js'
 import { fleetSide } from '../control/sources/fleet-source.js'
+import { parseStoreUrl } from '../fleet/store-url.js'
 import { openSource } from '../control/sources/open.js'
 import { ConfigError, formatProblem, SwitchyardError } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'
@@ -94,7 +95,10 @@ async function changeSource (source: ConfigSource, where: string, fix: string, c
  * store's history, and every replica applies it from its watch.
  */
 export async function changeInStore (url: string, change: (ops: Operations) => Promise<ChangeResult>): Promise<OfflineResult> {
-  const source = await openSource(url, {}).catch((err: unknown) => {
+  const source = await (async () => {
+    parseStoreUrl(url)
+    return await openSource(url, {})
+  })().catch((err: unknown) => {
     throw new CliError((err as Error).message, 1)
   })
   try {
