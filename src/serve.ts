@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from './admin/auth.js'
+import { registerConsole } from './admin/console.js'
 import { buildAdminApp } from './admin/server.js'
 import { buildFromFile } from './config/pipeline.js'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './config/defaults.js'
@@ -98,15 +99,17 @@ export async function startSwitchyard (opts: StartOptions): Promise<Switchyard> 
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
+  const auth = { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) }
   const admin = buildAdminApp({
     logger,
-    api: { live, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, auth },
     readiness: {
       ready: () => store.loaded && plane.listening && !plane.draining,
       reason: () => plane.draining ? 'draining' : !plane.listening ? 'starting' : 'no config'
     }
   })
   registerMetricsRoute(admin, metrics.registry)
+  registerConsole(admin, { auth, cells: metrics.requests })
 
   const listen = { ...DEFAULT_LISTEN, ...config.listen }
   try {
