@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AdminError } from '../errors.js'
 import { TimeseriesSampler, type CellSource, type SamplerOptions } from '../observability/timeseries.js'
 import type { AdminAuth } from './auth.js'
+import { closeUnusedConnections } from './idle-sockets.js'
 import { registerTimeseries } from './timeseries.js'
 
 /**
@@ -107,6 +108,7 @@ export function registerConsole (app: FastifyInstance, opts: ConsoleOptions): Ti
   const sampler = new TimeseriesSampler(opts.cells, opts.sampler)
   sampler.start()
   app.addHook('onClose', async () => { sampler.stop() })
+  closeUnusedConnections(app)
   registerTimeseries(app, sampler, opts.auth)
 
   let assets: Promise<Map<string, Asset>> | undefined
