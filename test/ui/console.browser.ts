@@ -5,7 +5,7 @@
  *   traffic sent;
  * - explain in the page gives the answer `switchyard explain` gives;
  * - a weight set in the form is a revision `switchyard history` lists; undo
- *   in the page restores the previous weights;
+ *   in the page restores the previous weights; promote and roll back work;
  * - a change made with the CLI while the page is open makes the page's next
  *   change fail with a conflict naming the new revision, and the CLI's
  *   change stands;
@@ -23,7 +23,7 @@ import { runCli } from '../helpers/cli.js'
 import { foreignRequests, launchBrowser, type RecordedPage } from '../helpers/browser.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 
-interface StatusBody { revision: number, routes: Array<{ name: string, default: { weights?: Record<string, number> } }> }
+interface StatusBody { revision: number, routes: Array<{ name: string, default: { to?: string, weights?: Record<string, number>, percent: Record<string, number> } }> }
 interface HistoryBody { revision: number, entries: Array<{ revision: number, source: string, summary: string }> }
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
@@ -241,6 +241,28 @@ t.test('on loopback', async t => {
     await page.locator('table.diff tr.add', { hasText: 'stable: 75' }).waitFor({ timeout: 10_000 })
     t.match(await page.locator('table.diff tr.add').allTextContents(), [/stable: 75$/, /canary: 25$/], 'revision 1 → the 75/25 revision')
     await rec.screenshot('history')
+    clean(t, rec, origin)
+  })
+
+  t.test('change: promote, then roll back, each a revision the page names', async t => {
+    const rec = await open(t)
+    const { page } = rec
+    await page.goto(`${A}/ui/#/change/web`)
+    const before = (await history(A)).revision
+    await page.locator('select[name="promote"]').selectOption('canary')
+    await page.locator('form:has(select[name="promote"]) button[type="submit"]').click()
+    const done = page.locator(`.notice.ok[data-revision="${before + 1}"]`)
+    await done.waitFor({ timeout: 10_000 })
+    t.match(await done.textContent(), `promote canary on web: created revision ${before + 1}`)
+    const promoted = (await admin<StatusBody>(A, 'GET', '/admin/status')).body.routes.find(r => r.name === 'web')?.default
+    t.same(promoted, { to: 'canary', percent: { canary: 100 } }, 'everyone to canary')
+
+    await page.locator('form:has(> span) button[type="submit"]', { hasText: 'Roll back' }).click()
+    const back = page.locator(`.notice.ok[data-revision="${before + 2}"]`)
+    await back.waitFor({ timeout: 10_000 })
+    t.match(await back.textContent(), `rollback: created revision ${before + 2}`)
+    t.same(await weightsOf(A, 'web'), { stable: 60, canary: 40 }, 'the weights before the promotion')
+    t.match((await history(A)).entries.at(-1)?.summary, `rollback to revision ${before}`)
     clean(t, rec, origin)
   })
 })

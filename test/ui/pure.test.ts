@@ -33,6 +33,7 @@ t.test('formats', async t => {
     [fmtSeconds(0.12), '120 ms', 'tens of milliseconds'],
     [fmtSeconds(1.254), '1.25 s', 'seconds'],
     [fmtSeconds(null), '–', 'no latency'],
+    [fmtSeconds(0), '0', 'zero (an axis)'],
     [fmtCount(1234567), '1\u202f234\u202f567', 'thousands separated'],
     [fmtCount(42), '42', 'small count'],
     [fmtAgo('2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:00:03Z')), 'just now', 'just now'],

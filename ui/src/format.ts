@@ -27,6 +27,7 @@ export function fmtRate (r: number | null | undefined): string {
 /** A duration in seconds: "850 µs", "3.2 ms", "120 ms", "1.25 s". */
 export function fmtSeconds (s: number | null | undefined): string {
   if (!finite(s)) return DASH
+  if (s === 0) return '0'
   if (s < 0.001) return `${Math.round(s * 1e6)} µs`
   if (s < 0.01) return `${Number((s * 1000).toFixed(1))} ms`
   if (s < 1) return `${Math.round(s * 1000)} ms`
