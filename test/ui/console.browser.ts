@@ -255,7 +255,7 @@ t.test('on loopback', async t => {
     await done.waitFor({ timeout: 10_000 })
     t.match(await done.textContent(), `promote canary on web: created revision ${before + 1}`)
     const promoted = (await admin<StatusBody>(A, 'GET', '/admin/status')).body.routes.find(r => r.name === 'web')?.default
-    t.same(promoted, { to: 'canary', percent: { canary: 100 } }, 'everyone to canary')
+    t.same(promoted, { weights: { stable: 0, canary: 100 }, percent: { stable: 0, canary: 100 } }, 'everyone to canary')
 
     await page.locator('form:has(> span) button[type="submit"]', { hasText: 'Roll back' }).click()
     const back = page.locator(`.notice.ok[data-revision="${before + 2}"]`)
