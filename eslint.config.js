@@ -15,5 +15,14 @@ export default tseslint.config(
       'no-console': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }]
     }
+  },
+  {
+    // Commands print through output(), so runProgram()'s caller (a test) receives what they print.
+    files: ['src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'process', property: 'stdout', message: 'write through output() from src/commands/output.ts' },
+        { object: 'process', property: 'stderr', message: 'write through output() from src/commands/output.ts' }]
+    }
   }
 )

@@ -56,7 +56,11 @@ export const ErrorCodes = {
   /** An unknown admin path. */
   SY_ERR_ADMIN_NOT_FOUND: 'no such admin endpoint',
   /** A bug: the admin request failed unexpectedly (details in the log). */
-  SY_ERR_INTERNAL: 'internal error'
+  SY_ERR_INTERNAL: 'internal error',
+  /** A `--store` URL that does not parse: scheme, hosts, prefix, namespace or ConfigMap name. */
+  SY_ERR_STORE_URL: 'the store URL is invalid',
+  /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
+  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached'
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

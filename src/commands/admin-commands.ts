@@ -7,12 +7,13 @@ import { readFile } from 'node:fs/promises'
 import { promoteBackend, setRouteWeights } from '../config/edit.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
 import { editFileOffline } from './offline-edit.js'
+import { output } from './output.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
 
 export interface CommonOptions { admin?: string, json?: boolean }
 export interface EditOptions extends CommonOptions { file?: string, key?: string }
 
-const out = (s: string): void => { process.stdout.write(s.endsWith('\n') ? s : s + '\n') }
+const out = (s: string): void => { output().out(s.endsWith('\n') ? s : s + '\n') }
 
 function printChange (reply: ChangeReply, opts: CommonOptions): void {
   if (opts.json === true) return out(JSON.stringify(reply, null, 2))

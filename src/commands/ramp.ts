@@ -20,6 +20,7 @@ import { formatDuration, parseDuration } from '../util/duration.js'
 import { AdminClient, CliError } from './admin-client.js'
 import { putWeights } from './admin-commands.js'
 import type { ChangeReply, StatusReply } from './format.js'
+import { output } from './output.js'
 
 export interface RampOptions {
   admin?: string
@@ -198,7 +199,7 @@ function describe (delta: Responses, verdict: Verdict): string {
   return `${counted}, ${pct(verdict.errorPercent)} ${errorKind(delta)}${verdict.p99 === undefined ? '' : `, p99 ${seconds(verdict.p99)}`}`
 }
 
-const say = (line: string): void => { process.stdout.write(line + '\n') }
+const say = (line: string): void => { output().out(line + '\n') }
 /** Elapsed time to a tenth of a second: `10.1s`, `300ms`. */
 const roughly = (ms: number): string => formatDuration(ms < 1000 ? Math.round(ms) : Math.round(ms / 100) * 100)
 
@@ -244,7 +245,7 @@ export async function rampCommand (route: string, backend: string, opts: RampOpt
   // Ctrl-C (or a SIGTERM from a pipeline's timeout) stops the ramp where it is and says how to go back.
   let current = 'its starting share'
   const interrupted = (signal: NodeJS.Signals): void => {
-    process.stderr.write(`switchyard: ramp interrupted (${signal}) with ${backend} at ${current}; routing is left as it is: \`switchyard undo --to-revision ${startRevision}\` restores the start\n`)
+    output().err(`switchyard: ramp interrupted (${signal}) with ${backend} at ${current}; routing is left as it is: \`switchyard undo --to-revision ${startRevision}\` restores the start\n`)
     process.exit(130)
   }
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted)

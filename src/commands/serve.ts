@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { startPrimary } from '../cluster.js'
 import { ConfigError, formatProblem } from '../errors.js'
 import { startSwitchyard } from '../serve.js'
+import { output } from './output.js'
 
 export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: string }
 
@@ -39,7 +40,7 @@ export async function serveCommand (opts: ServeOptions): Promise<number> {
   const configPath = opts.config ?? process.env.SWITCHYARD_CONFIG ?? 'config/switchyard.yaml'
   const workers = parseWorkers(opts.workers)
   if (workers === undefined) {
-    process.stderr.write(`switchyard: --workers takes a number from 1 to 256 or \`auto\`, not ${JSON.stringify(opts.workers)}\n`)
+    output().err(`switchyard: --workers takes a number from 1 to 256 or \`auto\`, not ${JSON.stringify(opts.workers)}\n`)
     return 1
   }
   let sy: Running
@@ -47,15 +48,15 @@ export async function serveCommand (opts: ServeOptions): Promise<number> {
     sy = await start(configPath, opts, workers)
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const p of err.problems) process.stderr.write(formatProblem(p, err.file) + '\n')
-      process.stderr.write(`switchyard: not started, the config is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`)
+      for (const p of err.problems) output().err(formatProblem(p, err.file) + '\n')
+      output().err(`switchyard: not started, the config is invalid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`)
       return 2
     }
-    process.stderr.write(`switchyard: not started: ${(err as Error).message}\n`)
+    output().err(`switchyard: not started: ${(err as Error).message}\n`)
     return 1
   }
   if (opts.demo === true) {
-    process.stdout.write([
+    output().out([
       '',
       `switchyard is up: proxy ${sy.proxyUrl}, admin ${sy.adminUrl}`,
       'try:',

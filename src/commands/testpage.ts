@@ -4,6 +4,7 @@
  * image (no third-party image to trust or keep in sync with the demo).
  */
 import { startTestpage } from '../demo/testpage.js'
+import { output } from './output.js'
 
 export interface TestpageOptions { host?: string, port?: string }
 
@@ -13,11 +14,11 @@ const DRAIN_MS = 10_000
 export async function testpageCommand (version: string, opts: TestpageOptions): Promise<number> {
   const port = Number(opts.port ?? 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`switchyard testpage: --port must be 0..65535, not ${JSON.stringify(opts.port)}\n`)
+    output().err(`switchyard testpage: --port must be 0..65535, not ${JSON.stringify(opts.port)}\n`)
     return 1
   }
   const page = await startTestpage(version, port, opts.host ?? '0.0.0.0')
-  process.stdout.write(`testpage ${version} listening on ${page.url}\n`)
+  output().out(`testpage ${version} listening on ${page.url}\n`)
   // Node as PID 1 in a container gets no default SIGTERM action, so without
   // this handler the pod would wait out its whole grace period.
   const stop = (): void => {

@@ -2,6 +2,7 @@
 import { buildFromFile } from '../config/pipeline.js'
 import { formatProblem } from '../errors.js'
 import type { RoutingTable } from '../routing/types.js'
+import { output } from './output.js'
 
 export function summarise (table: RoutingTable): string {
   const routes = table.routes.map(r => r.name).join(', ')
@@ -16,14 +17,14 @@ export async function validateCommand (file: string, opts: { json?: boolean }): 
     const out = built.ok
       ? { ok: true, file, sha256: built.table.sha256, routes: built.table.routes.map(r => r.name), backends: built.table.backends.map(b => b.name) }
       : { ok: false, file, problems: built.problems }
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    output().out(JSON.stringify(out, null, 2) + '\n')
     return built.ok ? 0 : 1
   }
   if (built.ok) {
-    process.stdout.write(`${file}: ok — ${summarise(built.table)}\n`)
+    output().out(`${file}: ok — ${summarise(built.table)}\n`)
     return 0
   }
-  for (const p of built.problems) process.stderr.write(formatProblem(p, file) + '\n')
-  process.stderr.write(`${file}: invalid — ${built.problems.length} problem${built.problems.length === 1 ? '' : 's'}\n`)
+  for (const p of built.problems) output().err(formatProblem(p, file) + '\n')
+  output().err(`${file}: invalid — ${built.problems.length} problem${built.problems.length === 1 ? '' : 's'}\n`)
   return 1
 }

@@ -21,6 +21,8 @@ export function rolloutConfig (backends: DemoBackends, percentNext: number): str
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
+    // Nothing balances traffic onto this one-machine demo, so its SIGTERM at the end needs no drain.
+    shutdown: { drainDelay: '0s' },
     backends: {
       stable: { version: '0.5', targets: [...backends.stable] },
       next: { version: '0.6', targets: [...backends.next] }

@@ -82,7 +82,10 @@ export function createDataPlane (opts: DataPlaneOptions): DataPlane {
         const proxyClosed = listening ? new Promise<void>(resolve => proxy.close(() => resolve())) : Promise.resolve()
         proxy.closeIdleConnections()
         const tunnelsClosed = tunnels.closeAll(Math.min(1000, settings.shutdownTimeoutMs))
-        const finished = await Promise.race([proxyClosed.then(() => true), sleep(settings.shutdownTimeoutMs).then(() => false)])
+        // The timeout must not outlive a stop that finished in time: it would hold the process up to shutdownTimeoutMs.
+        let timeout: NodeJS.Timeout | undefined
+        const finished = await Promise.race([proxyClosed.then(() => true), new Promise<false>(resolve => { timeout = setTimeout(() => resolve(false), settings.shutdownTimeoutMs) })])
+        clearTimeout(timeout)
         if (!finished) {
           logger.warn({ shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout; closing their connections')
           proxy.closeAllConnections()

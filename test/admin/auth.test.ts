@@ -2,7 +2,7 @@
  * Who may change routing: with a token, only bearers of it; without one,
  * only local callers of a loopback-bound admin listener. Probes and metrics
  * never need it. And a read-only config file (a ConfigMap mount) is a clear
- * error that changes nothing.
+ * error that changes nothing. (Admin calls through Fastify's inject().)
  */
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
@@ -28,7 +28,7 @@ const weights = { body: { weights: { canary: 20 } } }
 t.test('non-loopback listener without a token: reads work, mutations are disabled', async t => {
   const p = await startWith(config('0.0.0.0'))
   t.teardown(() => p.close())
-  const A = p.sy.adminUrl
+  const A = p.sy.admin
   t.equal((await admin(A, 'GET', '/healthz')).status, 200)
   t.equal((await admin(A, 'GET', '/readyz')).status, 200)
   t.equal((await admin(A, 'GET', '/admin/status')).status, 200)
@@ -49,7 +49,7 @@ t.test('non-loopback listener without a token: reads work, mutations are disable
 t.test('non-loopback listener with a token: every /admin request needs it', async t => {
   const p = await startWith(config('0.0.0.0'), { adminToken: 's3cret-token' })
   t.teardown(() => p.close())
-  const A = p.sy.adminUrl
+  const A = p.sy.admin
   t.equal((await admin(A, 'GET', '/healthz')).status, 200, 'probes need no token')
   t.equal((await admin(A, 'GET', '/readyz')).status, 200)
   const anon = await admin(A, 'GET', '/admin/status')
@@ -69,10 +69,10 @@ t.test('non-loopback listener with a token: every /admin request needs it', asyn
 t.test('loopback listener: mutations without a token; with a token configured it is required', async t => {
   const open = await startWith(config('127.0.0.1'))
   t.teardown(() => open.close())
-  t.equal((await admin(open.sy.adminUrl, 'PUT', '/admin/routes/web/weights', weights)).status, 200)
+  t.equal((await admin(open.sy.admin, 'PUT', '/admin/routes/web/weights', weights)).status, 200)
   const locked = await startWith(config('127.0.0.1'), { adminToken: 'tkn' })
   t.teardown(() => locked.close())
-  t.equal((await admin(locked.sy.adminUrl, 'PUT', '/admin/routes/web/weights', weights)).status, 401)
+  t.equal((await admin(locked.sy.admin, 'PUT', '/admin/routes/web/weights', weights)).status, 401)
 })
 
 /** Makes `dir` read-only the way a ConfigMap volume is: a read-only mount, else the immutable attribute. */
@@ -99,7 +99,7 @@ t.test('a read-only config file: a clear 409 pointing to the ConfigMap, nothing 
     await p.close()
     await rm(state, { recursive: true, force: true })
   })
-  const r = await admin(p.sy.adminUrl, 'PUT', '/admin/routes/web/weights', weights)
+  const r = await admin(p.sy.admin, 'PUT', '/admin/routes/web/weights', weights)
   t.equal(r.status, 409)
   t.equal(r.body.error, 'SY_ERR_ADMIN_READONLY')
   t.match(r.body.message, /read-only.*edit the ConfigMap/)

@@ -3,8 +3,6 @@
  * and its offline mode on a config file and a ConfigMap manifest.
  */
 import t from 'tap'
-import { createServer, request as httpRequest } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +10,7 @@ import { stringify } from 'yaml'
 import { startBackend, type Backend } from '../helpers/backends.js'
 import { startWith, withTestDefaults, type Running } from '../helpers/switchyard.js'
 import { runCli } from '../helpers/cli.js'
-import { admin } from '../helpers/admin.js'
+import { admin, interposeWrites } from '../helpers/admin.js'
 
 let stable: Backend
 let canary: Backend
@@ -109,25 +107,11 @@ t.test('failures: non-zero exit and a clear message', async t => {
 })
 
 t.test('the CLI reports a lost race (412) and changes nothing', async t => {
-  // A real HTTP hop in front of the real admin API: it lets the CLI read the
-  // status, then lets another operator change the config before passing the
-  // CLI's write on — the race the If-Match header exists for.
-  const target = new URL(p.sy.adminUrl)
-  const front = createServer((req, res) => {
-    const forward = (): void => {
-      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, upRes => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers)
-        upRes.pipe(res)
-      })
-      req.pipe(up)
-    }
-    if (req.method === 'GET') return forward()
-    admin(p.sy.adminUrl, 'PUT', '/admin/routes/web/weights', { body: { weights: { canary: 33 } } }).then(forward, forward)
-  })
-  await new Promise<void>(resolve => front.listen(0, '127.0.0.1', () => resolve()))
+  // The CLI reads the status; another operator changes the config before its write arrives.
+  const front = await interposeWrites(p.sy.adminUrl, async () => await admin(p.sy.adminUrl, 'PUT', '/admin/routes/web/weights', { body: { weights: { canary: 33 } } }))
   t.teardown(() => front.close())
   const before = p.sy.store.current.revision
-  const r = await runCli(['set-weight', 'web', 'canary=40', '--admin', `http://127.0.0.1:${(front.address() as AddressInfo).port}`])
+  const r = await runCli(['set-weight', 'web', 'canary=40', '--admin', front.url])
   t.equal(r.code, 3)
   t.match(r.stderr, /lost a race: the config changed since it was read/)
   t.equal(p.sy.store.current.revision, before + 1, 'only the other operator\'s change landed')

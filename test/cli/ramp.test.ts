@@ -13,11 +13,12 @@ import { parse } from 'yaml'
 import fc from 'fast-check'
 import { histogramQuantile, judgeStep, parseSteps, responsesOf, type Responses } from '../../src/commands/ramp.js'
 import { parseExposition } from '../../src/observability/exposition.js'
+import { DURATION_BUCKETS } from '../../src/observability/series-cell.js'
 import { CliError } from '../../src/commands/admin-client.js'
 import { deadPort, startBackends } from '../helpers/backends.js'
-import { runCli, startCli } from '../helpers/cli.js'
+import { runCli, startCli, startCliInProcess, type CliResult } from '../helpers/cli.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
-import { admin } from '../helpers/admin.js'
+import { admin, interposeWrites } from '../helpers/admin.js'
 
 /** Responses with every duration in the first bucket (≤ 1 ms). */
 const fast = (total: number, errors: number): Responses => ({ total, errors, failovers: 0, buckets: new Map([[0.001, total], [0.0025, total], [Infinity, total]]) })
@@ -53,6 +54,22 @@ t.test('judgeStep: the p99 limit', async t => {
   t.equal(judgeStep({ ...slowTail, total: 10 }, true, gate).kind, 'wait', 'too few answers to judge')
   const both = judgeStep({ ...slowTail, errors: 50 }, false, { ...gate, maxErrorPercent: 1 })
   t.same(both.reasons, ['5xx 50 % > 1 %', 'p99 450ms > 100ms'])
+})
+
+t.test('a step whose answers all fall in one bucket: p99 is its lower bound plus 99 % of its width', async t => {
+  const gate = { maxErrorPercent: undefined, maxP99Seconds: 0.025, minRequests: 5 }
+  const bounds = [...DURATION_BUCKETS, Infinity]
+  for (let i = 1; i < DURATION_BUCKETS.length; i++) {
+    const lower = bounds[i - 1] as number
+    const upper = bounds[i] as number
+    // 40 answers, all in (lower, upper]: the cumulative counts are 0 up to `lower`, 40 from `upper` on.
+    const buckets = new Map(bounds.map(b => [b, b >= upper ? 40 : 0]))
+    const p99 = judgeStep({ total: 40, errors: 0, failovers: 0, buckets }, false, gate).p99 ?? NaN
+    t.ok(Math.abs(p99 - (lower + (upper - lower) * 0.99)) < 1e-12, `(${lower}, ${upper}]: ${p99}`)
+  }
+  // The slow canary below: 80 ms answers are in (50 ms, 100 ms].
+  const slow = new Map(bounds.map(b => [b, b >= 0.1 ? 40 : 0]))
+  t.same(judgeStep({ total: 40, errors: 0, failovers: 0, buckets: slow }, false, gate).reasons, ['p99 100ms > 25ms'])
 })
 
 t.test('histogramQuantile estimates as Prometheus\'s histogram_quantile does', async t => {
@@ -167,7 +184,9 @@ t.test('a healthy canary is ramped step by step to 100 %', async t => {
   t.ok(r.sent > 0)
   t.equal(r.failed, 0, 'no request failed during the ramp')
   t.equal(r.code, 0, r.stderr)
-  const lines = r.lines
+  // A step whose 300 ms brought fewer than 5 canary answers (a busy machine) says it waits for
+  // traffic, then passes once they are in: those lines come and go with the machine's speed.
+  const lines = r.lines.filter(l => !/^step \d\/3: waiting for traffic to judge it: \d+ of 5 responses so far$/.test(l))
   t.equal(lines[0], 'ramp web: canary → 25, 50, 100 %, 300ms per step, abort above 5 % 5xx (judged after 5 responses); from revision 1')
   t.equal(lines[1], 'step 1/3: revision 2: web: stable 90→75, canary 10→25')
   t.match(lines[2], /^step 1\/3: canary at 25 % for [\d.]+m?s: \d+ responses, 0 % 5xx, p99 [\d.]+m?s — ok$/)
@@ -229,9 +248,9 @@ t.test('a ramp longer than the history still restores the starting weights', asy
   const p = await proxyFor(canaryApp.url, { revisionHistoryLimit: 2 })
   t.teardown(async () => { await p.close(); await canaryApp.close() })
   const load = traffic(p)
-  const { child, lines } = await startCli(['ramp', 'web', 'canary', '--steps', '20,30,40', '--interval', '300ms', '--max-error-rate', '1', '--min-requests', '5', '--admin', p.sy.adminUrl], /^step 3\/3: revision 4: /)
+  const { lines, done } = await startCliInProcess(['ramp', 'web', 'canary', '--steps', '20,30,40', '--interval', '300ms', '--max-error-rate', '1', '--min-requests', '5', '--admin', p.sy.adminUrl], /^step 3\/3: revision 4: /)
   canaryApp.failing = true
-  const [code] = await once(child, 'close')
+  const { code } = await done
   await load.stop()
   t.equal(code, 4)
   t.equal(lines[lines.length - 1], 'revision 5: web: stable 60→90, canary 40→10 (revision 1 is no longer in the history: its weights were set again)')
@@ -248,10 +267,12 @@ t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
   const lines = r.lines
   t.equal(lines[0], 'ramp web: canary → 50, 100 %, 30s per step, abort above p99 25ms (judged after 5 responses); from revision 1')
   t.equal(lines[1], 'step 1/2: revision 2: web: stable 90→50, canary 10→50')
-  // 80 ms answers fall in the 50–100 ms bucket: the estimated p99 is inside it.
   const m = /^step 1\/2: canary after [\d.]+m?s: \d+ responses, 0 % 5xx, p99 (\d+)ms; p99 \1ms > 25ms: aborting$/.exec(lines[2] ?? '')
   t.ok(m !== null, lines[2] ?? 'no line')
-  t.ok(Number(m?.[1]) > 50 && Number(m?.[1]) <= 100, 'p99 within the 50–100 ms bucket')
+  // No answer is faster than 80 ms, so no bucket up to 50 ms holds one and the estimate cannot be
+  // below 50 ms. (How slow the answers are beyond that depends on the machine's load; the estimate
+  // for a given histogram is pinned by the pure tests above.)
+  t.ok(Number(m?.[1]) >= 50, `p99 ${m?.[1] ?? '?'}ms: at least the 50 ms bucket bound`)
   t.equal(lines[3], 'revision 3: undo to revision 1: web: stable 50→90, canary 50→10')
   t.same(await defaultSplit(p), { stable: 90, canary: 10 })
 })
@@ -259,17 +280,18 @@ t.test('a slow canary is rolled back on its p99 (exit 4)', async t => {
 t.test('a ramp that meets another operator\'s change stops and leaves it (exit 3)', async t => {
   const p = await proxyFor(canary.url)
   t.teardown(() => p.close())
-  const { child, lines } = await startCli(['ramp', 'web', 'canary', '--steps', '20,40', '--interval', '5s', '--admin', p.sy.adminUrl], /^step 1\/2: revision 2: /)
-  let stderr = ''
-  child.stderr?.on('data', d => { stderr += String(d) })
-  const exited = once(child, 'close')
-  // Another operator sets the weights while step 1 is held (5 s: ample time for this command).
-  const other = await runCli(['set-weight', 'web', 'canary=5', '--admin', p.sy.adminUrl])
-  t.equal(other.stdout, 'revision 3: web: stable 80→95, canary 20→5\n')
-  const [code] = await exited
-  t.equal(code, 3)
-  t.match(lines.join('\n'), /step 1\/2: canary at 20 % for [\d.]+s: 0 responses, 0 % 5xx — ok/)
-  t.equal(stderr, 'switchyard: ramp stopped before canary 40 %: someone else changed the config during the ramp; their change stands (see `switchyard history`)\n')
+  // Another operator sets the weights while step 1 is held: just before the ramp's next write.
+  let writes = 0
+  let other: CliResult | undefined
+  const front = await interposeWrites(p.sy.adminUrl, async () => {
+    if (++writes === 2) other = await runCli(['set-weight', 'web', 'canary=5', '--admin', p.sy.adminUrl])
+  })
+  t.teardown(() => front.close())
+  const r = await runCli(['ramp', 'web', 'canary', '--steps', '20,40', '--interval', '100ms', '--admin', front.url])
+  t.equal(other?.stdout, 'revision 3: web: stable 80→95, canary 20→5\n')
+  t.equal(r.code, 3)
+  t.match(r.stdout, /step 1\/2: canary at 20 % for [\d.]+m?s: 0 responses, 0 % 5xx — ok/)
+  t.equal(r.stderr, 'switchyard: ramp stopped before canary 40 %: someone else changed the config during the ramp; their change stands (see `switchyard history`)\n')
   t.same(await defaultSplit(p), { stable: 95, canary: 5 })
 })
 

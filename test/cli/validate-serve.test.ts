@@ -1,4 +1,7 @@
-/** `switchyard validate` and `switchyard serve` as processes. */
+/**
+ * `switchyard validate` (in process), and `switchyard serve` as a real
+ * process: exit codes of the binary, signals, one start log line.
+ */
 import t from 'tap'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,7 +10,7 @@ import { once } from 'node:events'
 import { stringify } from 'yaml'
 import { request } from 'undici'
 import { fileURLToPath } from 'node:url'
-import { runCli, startCli } from '../helpers/cli.js'
+import { runCli, spawnCli, startCli } from '../helpers/cli.js'
 import { startBackend } from '../helpers/backends.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
@@ -41,7 +44,7 @@ t.test('validate --json', async t => {
 })
 
 t.test('serve: an invalid config is a clear error and a non-zero exit', async t => {
-  const r = await runCli(['serve', '--config', fixture('bad-many.yaml')])
+  const r = await spawnCli(['serve', '--config', fixture('bad-many.yaml')])
   t.equal(r.code, 2)
   t.match(r.stderr, /routes\[0\]\.splt: unknown field/)
   t.match(r.stderr, /switchyard: not started, the config is invalid \(2 problems\)/)
@@ -57,7 +60,9 @@ t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exi
     listen: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     backends: { a: { targets: [a.url] }, b: { targets: [b.url] } },
-    routes: [{ name: 'r', to }]
+    routes: [{ name: 'r', to }],
+    // Drain is proxy/shutdown.test.ts's subject; here SIGTERM only has to end the process with 0.
+    shutdown: { drainDelay: '0s' }
   })
   await writeFile(file, config('a'))
   const { child, lines, match } = await startCli(['serve'], /"msg":"switchyard started"/, { env: { SWITCHYARD_CONFIG: file } })
@@ -112,7 +117,8 @@ t.test('serve --demo on the default config: demo backends answer through the pro
   const versions = new Set<string>()
   for (let i = 0; i < 200; i++) versions.add(/version is: (\S+)/.exec(await say())?.[1] ?? '')
   t.same([...versions].sort(), ['0.5', '0.6'], 'the 90/10 default split reaches both versions')
-  child.kill('SIGTERM')
+  // Ctrl-C, as a user of --demo stops it: at once, no drain.
+  child.kill('SIGINT')
   await once(child, 'exit')
 })
 
@@ -133,7 +139,7 @@ t.test('serve: a port in use is a clear error and the process exits', async t =>
       backends: { a: { targets: [a.url] } },
       routes: [{ name: 'r', to: 'a' }]
     }))
-    const r = await runCli(['serve', '--config', file])
+    const r = await spawnCli(['serve', '--config', file])
     t.equal(r.code, 1, `${which} port taken: exit 1`)
     t.match(r.stderr, /switchyard: not started: .*EADDRINUSE/, `${which} port taken: says why`)
   }

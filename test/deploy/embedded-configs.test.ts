@@ -48,7 +48,7 @@ t.test('every config a manifest mounts passes switchyard validate', { skip }, as
       t.same(await problems(file), [], `${k} ${p.name}`)
     }
   }
-  t.equal(n, 8)
+  t.equal(n, 9, 'base, ingress, sidecar, five strategies and etcd')
 })
 
 t.test('the switchyard-driven Kubernetes examples route as their config/examples twins', { skip }, async t => {

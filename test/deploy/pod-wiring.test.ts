@@ -95,7 +95,7 @@ t.test('switchyard containers agree with the image and their config', { skip }, 
     }
   }
   t.same(seen.filter(s => s.includes('(sidecar)')), ['k8s/sidecar Deployment/client (sidecar)'])
-  t.equal(seen.length, 8, 'base, ingress, sidecar and five strategies')
+  t.equal(seen.length, 9, 'base, ingress, sidecar, five strategies and etcd')
 })
 
 t.test('every Service sends to a named port of the pods it selects', { skip }, async t => {

@@ -7,8 +7,11 @@
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget'
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role'
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding'
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap'
 import { Service, type IService } from 'kubernetes-models/v1/Service'
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor'
 import type { K8sObject } from './kustomize.js'
 
@@ -22,6 +25,9 @@ const MODELS: Record<string, (o: K8sObject) => Validatable> = {
   'policy/v1/PodDisruptionBudget': o => new PodDisruptionBudget(o as unknown as ConstructorParameters<typeof PodDisruptionBudget>[0]),
   'v1/ConfigMap': o => new ConfigMap(o as unknown as ConstructorParameters<typeof ConfigMap>[0]),
   'v1/Service': o => new Service(o as unknown as ConstructorParameters<typeof Service>[0]),
+  'v1/ServiceAccount': o => new ServiceAccount(o as unknown as ConstructorParameters<typeof ServiceAccount>[0]),
+  'rbac.authorization.k8s.io/v1/Role': o => new Role(o as unknown as ConstructorParameters<typeof Role>[0]),
+  'rbac.authorization.k8s.io/v1/RoleBinding': o => new RoleBinding(o as unknown as ConstructorParameters<typeof RoleBinding>[0]),
   'monitoring.coreos.com/v1/PodMonitor': o => new PodMonitor(o as unknown as ConstructorParameters<typeof PodMonitor>[0])
 }
 

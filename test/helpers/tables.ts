@@ -41,6 +41,17 @@ export function fixedEntropy (rand = 0.5, idPrefix = 'id-'): Entropy & { ids: nu
   return e
 }
 
+/**
+ * Draws that walk evenly over [0, 1): (k + 0.5) / n for k = 0 … n − 1, then
+ * again. In any order, n of them split exactly by the weights (to the
+ * nearest 1/n), so a split through sockets has an exact expected count.
+ */
+export function evenEntropy (n: number): Entropy {
+  let k = 0
+  let ids = 0
+  return { random: () => ((k++ % n) + 0.5) / n, newId: () => `even-${++ids}` }
+}
+
 /** A seeded PRNG (mulberry32) for distribution tests. */
 export function seededEntropy (seed: number): Entropy {
   let s = seed >>> 0

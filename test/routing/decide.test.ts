@@ -3,7 +3,10 @@
  * route matching, destinations and stickiness.
  */
 import t from 'tap'
+import fc from 'fast-check'
 import { decide } from '../../src/routing/decide.js'
+import { compilePathMatch, compileStringMatch } from '../../src/routing/matchers.js'
+import { holds } from '../helpers/property.js'
 import { fixedEntropy, tableOf, twoBackends, view, type ViewInit } from '../helpers/tables.js'
 
 /** One route whose only rule holds `when`; otherwise everything goes to stable. */
@@ -191,4 +194,20 @@ t.test('the issue example: every rule and the default', async t => {
   t.same(pick(decide(table, view({ cookies: { canary: 'never' }, headers: { 'user-agent': 'Android' } }), e)), ['opt-out', 'stable'])
   t.equal(decide(table, view({ headers: { 'user-agent': 'Android 14' } }), e)?.rule, 'mobile')
   t.equal(decide(table, view({ headers: { 'user-agent': 'curl/8' } }), e)?.rule, 'split')
+})
+
+t.test('a rule of four or five conditions holds exactly when all of them do', async t => {
+  const names = ['a', 'b', 'c', 'd', 'e']
+  holds(t, fc.property(fc.integer({ min: 4, max: 5 }), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), (n, present) => {
+    const used = names.slice(0, n)
+    const table = ruleTable({ headers: Object.fromEntries(used.map(h => [`x-${h}`, { present: true }])) })
+    const headers = Object.fromEntries(names.filter((_, i) => present[i]).map(h => [`x-${h}`, '1']))
+    const expected = used.every((_, i) => present[i]) ? 'canary' : 'stable'
+    return decide(table, view({ headers }), fixedEntropy())?.backend.name === expected
+  }), { numRuns: 200 })
+})
+
+t.test('matchers refuse a condition without an operator (the schema never lets one through)', async t => {
+  t.throws(() => compileStringMatch({}), RangeError)
+  t.throws(() => compilePathMatch({}), RangeError)
 })

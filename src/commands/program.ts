@@ -1,0 +1,169 @@
+/**
+ * The `switchyard` command line: each subcommand lives in src/commands/;
+ * this file only wires them to commander. `runProgram()` parses the
+ * arguments, runs the command and returns its exit code, writing to the
+ * given output — src/cli.ts hands it the process's, tests their own.
+ * Exit codes: 0 ok, 1 failed or refused, 2 invalid config at `serve`,
+ * 3 lost a race (the config changed between read and write; nothing was
+ * changed), 4 a `ramp` failed its analysis and was rolled back.
+ */
+import { Command, CommanderError, Option } from 'commander'
+import { serveCommand, type ServeOptions } from './serve.js'
+import { testpageCommand } from './testpage.js'
+import { validateCommand } from './validate.js'
+import { CliError } from './admin-client.js'
+import { rampCommand, type RampOptions } from './ramp.js'
+import {
+  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand
+} from './admin-commands.js'
+import { processOutput, withOutput, type CliOutput } from './output.js'
+
+const adminOption = (): Option => new Option('--admin <url>', 'admin API of the running switchyard (default $SWITCHYARD_ADMIN or http://127.0.0.1:9901)')
+const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (for scripts)')
+const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
+const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
+
+/**
+ * The commander program writing to `io`; an action's exit code goes to
+ * `exit`. Commander's own exits (usage errors, --help, --version) throw a
+ * CommanderError instead of ending the process.
+ */
+export function buildProgram (io: CliOutput, exit: (code: number) => void): Command {
+  /** Runs an action; its exit code, or a CliError's message on stderr and its exit code. */
+  const run = <A extends unknown[]>(fn: (...args: A) => Promise<number | void>) => async (...args: A): Promise<void> => {
+    try {
+      exit(await fn(...args) ?? 0)
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err
+      io.err(`switchyard: ${err.message}\n`)
+      exit(err.exitCode)
+    }
+  }
+
+  const program = new Command()
+  // Set before any .command(): subcommands inherit both.
+  program
+    .exitOverride()
+    .configureOutput({
+      writeOut: text => { io.out(text) },
+      writeErr: text => { io.err(text) },
+      // Captured output is not a terminal: no wrapping to its width, no colours.
+      ...(io === processOutput ? {} : { getOutHelpWidth: () => 80, getErrHelpWidth: () => 80, getOutHasColors: () => false, getErrHasColors: () => false })
+    })
+  program
+    .name('switchyard')
+    .description('Traffic-splitting reverse proxy for canary, blue/green and A/B releases')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addHelpText('after', `
+Commands that talk to a running switchyard use its admin API: --admin URL
+(default $SWITCHYARD_ADMIN or http://127.0.0.1:9901), with the token from
+$SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
+
+  program.command('serve')
+    .description('run the proxy on a config file (hot-reloaded on change and on SIGHUP)')
+    .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
+    .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
+    .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
+    .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', '1')
+    .action(run(async (opts: ServeOptions) => await serveCommand(opts)))
+
+  program.command('validate')
+    .description('check a config file without serving it (like nginx -t); exit 0 when valid')
+    .argument('<file>', 'config file (YAML or JSON)')
+    .addOption(jsonOption())
+    .action(run(async (file: string, opts: { json?: boolean }) => await validateCommand(file, opts)))
+
+  program.command('status')
+    .description('the running revision, last reload error, effective weights per route, and targets')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(statusCommand))
+
+  program.command('set-weight')
+    .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
+    .argument('<route>', 'route name')
+    .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)')
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+    .action(run(setWeightCommand))
+
+  program.command('promote')
+    .description('send 100 % of a route\'s default split to one backend (blue/green flip, end of a canary)')
+    .argument('<route>', 'route name')
+    .argument('<backend>', 'backend to receive all traffic')
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+    .action(run(promoteCommand))
+
+  program.command('ramp')
+    .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate or p99 is too high')
+    .argument('<route>', 'route name')
+    .argument('<backend>', 'backend whose share grows (e.g. canary)')
+    .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100')
+    .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m')
+    .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)')
+    .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)')
+    .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', '20')
+    .addOption(adminOption())
+    .addHelpText('after', `
+Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1 --max-p99 300ms
+Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the ramp stops, their change stands), 4 the analysis failed (routing restored).`)
+    .action(run(async (route: string, backend: string, opts: RampOptions) => await rampCommand(route, backend, opts)))
+
+  program.command('rollback')
+    .description('go back to the previous revision (as a new revision)')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(rollbackCommand))
+
+  program.command('undo')
+    .description('go back to a given revision of the history (as a new revision)')
+    .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', (v: string) => Number(v))
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(async (opts: { toRevision: number, admin?: string, json?: boolean }) => await undoCommand(opts.toRevision, opts)))
+
+  program.command('history')
+    .description('the last revisions: time, source and what changed')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(historyCommand))
+
+  program.command('diff')
+    .description('what applying FILE would change, and the share of traffic that would move')
+    .argument('<file>', 'candidate config file')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(diffCommand))
+
+  program.command('explain')
+    .description('which route, rule and backend a request would get, and why')
+    .argument('[path]', 'request path with optional query', '/')
+    .option('-X, --method <method>', 'request method', 'GET')
+    .option('--host <host>', 'Host header')
+    .option('-H, --header <header...>', '"Name: value" (repeatable)')
+    .option('--cookie <cookie...>', 'name=value (repeatable)')
+    .option('--config <file>', 'explain against this candidate config instead of the running one')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(explainCommand))
+
+  program.command('testpage')
+    .description('run the demo backend alone: answers "I am: <addr>, the version is: <version>"')
+    .argument('<version>', 'the version it reports')
+    .option('--host <host>', 'address to bind and report', '0.0.0.0')
+    .option('--port <port>', 'port to bind (0: any free port)', '8080')
+    .action(run(async (version: string, opts: { host?: string, port?: string }) => await testpageCommand(version, opts)))
+
+  return program
+}
+
+/**
+ * Runs `switchyard ARGS` (the arguments after the command's name) and
+ * resolves to its exit code once the command returns — for `serve` and
+ * `testpage`, once they are up. Everything it prints goes to `io`.
+ */
+export async function runProgram (args: readonly string[], io: CliOutput = processOutput): Promise<number> {
+  let code = 0
+  const program = buildProgram(io, c => { code = c })
+  try {
+    await withOutput(io, async () => await program.parseAsync(args, { from: 'user' }))
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode
+    throw err
+  }
+  return code
+}
