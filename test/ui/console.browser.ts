@@ -124,7 +124,8 @@ t.test('on loopback', async t => {
     t.not(await web.locator('tr[data-backend="stable"] td[data-col="rate"]').textContent(), '0/s', 'the rate moved')
     t.equal(await web.locator('tr[data-backend="stable"] td[data-col="errors"]').textContent(), '0 %')
     t.not(await web.locator('tr[data-backend="stable"] td[data-col="sticky"]').textContent(), '0', 'new users were counted')
-    t.equal(await web.locator('.chart canvas').count() >= 4, true, 'the time charts are drawn')
+    await web.locator('.chart canvas').nth(3).waitFor({ timeout: 10_000 })
+    t.equal(await web.locator('.chart canvas').count(), 4, 'the four time charts are drawn')
     await rec.screenshot('overview')
     clean(t, rec, origin)
   })
@@ -133,6 +134,7 @@ t.test('on loopback', async t => {
     const rec = await open(t)
     const { page } = rec
     await page.goto(`${A}/ui/#/route/web`)
+    await page.locator('ol.rule-list > li[data-rule="beta"]').waitFor({ timeout: 10_000 })
     t.equal(await page.locator('ol.rule-list > li').count(), 1)
     t.match(await page.locator('ol.rule-list li[data-rule="beta"]').textContent(), /beta when \{"headers":\{"x-canary":\{"exact":"always"\}\}\}/)
     const cases: Array<{ fill: Record<string, string>, cli: string[] }> = [
@@ -189,6 +191,7 @@ t.test('on loopback', async t => {
     const done = page.locator('.notice.ok')
     await done.waitFor({ timeout: 10_000 })
     t.equal(Number(await done.getAttribute('data-revision')), changed + 1, 'the undo is a new revision')
+    await page.locator(`.basis[data-basis="${changed + 1}"]`).waitFor({ timeout: 10_000 })
     t.same(await weightsOf(A, 'web'), { stable: 90, canary: 10 })
     t.match((await history(A)).entries.at(-1)?.summary, `undo to revision ${changed - 1}`)
     t.equal(await page.locator('input[name="weight-canary"]').inputValue(), '10', 'the form shows the restored weights')
