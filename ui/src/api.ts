@@ -8,6 +8,9 @@
 
 const TOKEN_KEY = 'switchyard.adminToken'
 
+/** How often pages ask again: switchyard samples its time series every 5 s. */
+export const POLL_MS = 5000
+
 export const token = {
   get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   set: (value: string): void => { sessionStorage.setItem(TOKEN_KEY, value) },

@@ -3,13 +3,11 @@
  * GET /admin/status, and shows the page the URL's fragment names.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks'
-import { call, token, whenUnauthorized, type ApiError } from './api.js'
+import { call, POLL_MS, token, whenUnauthorized, type ApiError } from './api.js'
 import { PAGES } from './pages/index.js'
 import { href, parseHash } from './router.js'
 import { SignIn } from './sign-in.js'
 import type { Status } from './types.js'
-
-export const POLL_MS = 5000
 
 export function App () {
   const [status, setStatus] = useState<Status | null>(null)

@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { AlignedData } from 'uplot'
-import { call } from '../api.js'
+import { call, POLL_MS } from '../api.js'
 import { Chart, type Line } from '../components/chart.js'
 import { colourOf } from '../components/palette.js'
 import { WeightBar } from '../components/weight-bar.js'
@@ -13,8 +13,6 @@ import { href } from '../router.js'
 import { emptyStore, mergeSeries, type SeriesStore } from '../series-store.js'
 import type { RouteStatus, Series, TimeseriesReply } from '../types.js'
 import type { Page, PageProps } from './page.js'
-
-const POLL_MS = 5000
 
 /** Polls GET /admin/timeseries, the whole window first, then only newer samples. */
 function useSeries (): SeriesStore {
