@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Peer benchmark: one fixed backend, then direct, nginx, bare fastify, the raw
-# undici proxy and switchyard, all loaded by wrk in the same run, interleaved
-# and rotated; prints medians, ratios and peak RSS (bench/README.md).
+# undici proxy, switchyard and switchyard with its access log on (every
+# request, to a file), all loaded by wrk in the same run, interleaved and
+# rotated; prints medians, ratios and peak RSS (bench/README.md).
 # Adapted from the team's shared harness (/work/shared/bench): same CPU/noise
 # accounting, rotation, medians and RSS measurement.
 #
-#   npm run bench              # full: 3 rounds, ~8 min
+#   npm run bench              # full: 3 rounds, ~10 min
 #   npm run bench:quick        # QUICK=1: 1 round, short runs, ~2 min (smoke test, ±10 %)
 #   PROFILE=1 npm run bench:quick   # also write switchyard's --cpu-prof profile
 #
@@ -37,7 +38,7 @@ CONNS=${CONNS:-50}                   # wrk connections, max-rate runs
 LAT_RATE=${LAT_RATE:-5000}           # req/s offered in the fixed-rate runs
 LAT_CONNS=${LAT_CONNS:-50}           # connections in the fixed-rate runs
 SCENARIOS=${SCENARIOS:-"small large latency latency-large"}
-PEERS=${PEERS:-"direct nginx fastify undici switchyard"}   # haproxy: add it (WITH_HAPROXY=1 installs it)
+PEERS=${PEERS:-"direct nginx fastify undici switchyard switchyard-log"}   # haproxy: add it (WITH_HAPROXY=1 installs it)
 BODY_BYTES=${BODY_BYTES:-100}
 LARGE_BODY_BYTES=${LARGE_BODY_BYTES:-16384}
 DELAY_MS=${DELAY_MS:-0}              # backend think time (needs BACKEND=node)
@@ -50,13 +51,16 @@ FASTIFY_PORT=${FASTIFY_PORT:-$((PORT_BASE + 3))}
 UNDICI_PORT=${UNDICI_PORT:-$((PORT_BASE + 5))}
 SWITCHYARD_PORT=${SWITCHYARD_PORT:-$((PORT_BASE + 10))}
 SWITCHYARD_ADMIN_PORT=${SWITCHYARD_ADMIN_PORT:-$((PORT_BASE + 11))}
+SWITCHYARD_LOG_PORT=${SWITCHYARD_LOG_PORT:-$((PORT_BASE + 12))}
+SWITCHYARD_LOG_ADMIN_PORT=${SWITCHYARD_LOG_ADMIN_PORT:-$((PORT_BASE + 13))}
 NODE_BIN=${NODE_BIN:-node}
 PROFILE=${PROFILE:-0}                # 1 = run switchyard with --cpu-prof (slower; profile only)
 NODE_PEER_ARGS=${NODE_PEER_ARGS:-}   # extra node flags for every Node peer (fastify, undici, switchyard), e.g. --trace-gc
 SWITCHYARD_NODE_ARGS=${SWITCHYARD_NODE_ARGS:-}   # extra node flags for switchyard only, e.g. --max-semi-space-size=64
 OTHER_MAX=${OTHER_MAX:-15}           # % of one core used by processes not ours during a run
 RETRIES=${RETRIES:-2}                # re-runs of a run whose "other" CPU exceeded OTHER_MAX
-RETRY_BUDGET=${RETRY_BUDGET:-90}     # s, at most this much added by re-runs (keeps full ≤ 10 min)
+RETRY_BUDGET=${RETRY_BUDGET:-90}     # s, at most this much added by re-runs (keeps full ≤ 12 min)
+ACCESS_LOG=${ACCESS_LOG:-}           # switchyard-log's access log destination (default: a file under the run's temp directory)
 OUT=${OUT:-"$HERE/results/$(date +%Y%m%d-%H%M%S)"}
 # Request headers of a returning desktop browser user, sent to every peer:
 # realistic header parsing cost, no rule matches (desktop UA, no x-canary,
@@ -101,7 +105,7 @@ NCPU=$(nproc)
 resolve_backend
 
 declare -A PORT_OF=()
-for port in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $FASTIFY_PORT $UNDICI_PORT $SWITCHYARD_PORT $SWITCHYARD_ADMIN_PORT; do
+for port in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $FASTIFY_PORT $UNDICI_PORT $SWITCHYARD_PORT $SWITCHYARD_ADMIN_PORT $SWITCHYARD_LOG_PORT $SWITCHYARD_LOG_ADMIN_PORT; do
   if port_in_use "$port"; then log "ERROR: port $port already in use (another bench running?); choose free ports with PORT_BASE=28080 (or *_PORT)"; exit 1; fi
 done
 
@@ -134,13 +138,24 @@ for peer in $PEERS; do
       PORT=$UNDICI_PORT UPSTREAM=$UPSTREAM start_bg undici "$NODE_BIN" "${peer_args[@]}" "$DIST/peers/undici-proxy.js" ;;
     switchyard)
       PORT_OF[$peer]=$SWITCHYARD_PORT
-      render_switchyard_config "$SWITCHYARD_CONFIG"
+      render_switchyard_config "$SWITCHYARD_CONFIG" "$SWITCHYARD_PORT" "$SWITCHYARD_ADMIN_PORT"
       cp "$SWITCHYARD_CONFIG" "$OUT/logs/switchyard.yaml"
       prof=()
       if [[ "$PROFILE" == 1 ]]; then mkdir -p "$OUT/profile"; prof=(--cpu-prof --cpu-prof-dir="$OUT/profile"); fi
       # exactly as a user runs it: the CLI, the config's defaults, logs to stdout
       read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
       start_bg switchyard "$NODE_BIN" "${peer_args[@]}" "${sy_args[@]}" "${prof[@]}" "$ROOT/dist/cli.js" serve --config "$SWITCHYARD_CONFIG" --state-dir "$RUNTIME" ;;
+    switchyard-log)
+      # The same config with the access log on for every request (what it costs: ÷switchyard in the summary).
+      PORT_OF[$peer]=$SWITCHYARD_LOG_PORT
+      log_config="$RUNTIME/switchyard-log.yaml"
+      render_switchyard_config "$log_config" "$SWITCHYARD_LOG_PORT" "$SWITCHYARD_LOG_ADMIN_PORT"
+      # Not in RUNTIME itself: both switchyards watch their config's directory, and a
+      # file written on every request there keeps the watchers re-reading it.
+      printf 'accessLog: { mode: all, destination: "%s" }\n' "${ACCESS_LOG:-$RUNTIME/access/access.log}" >>"$log_config"
+      cp "$log_config" "$OUT/logs/switchyard-log.yaml"
+      read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
+      start_bg switchyard-log "$NODE_BIN" "${peer_args[@]}" "${sy_args[@]}" "$ROOT/dist/cli.js" serve --config "$log_config" --state-dir "$RUNTIME" ;;
     *) log "ERROR: unknown peer '$peer'"; exit 2 ;;
   esac
 done

@@ -103,6 +103,8 @@ const peers = S.peers.split(/\s+/).filter(Boolean)
 const has = (p: string): boolean => peers.includes(p)
 const REFS = ['direct', 'nginx', 'fastify', 'undici'].filter(has)
 const SY = 'switchyard'
+/** switchyard with its access log on for every request (bench/run.sh). */
+const SY_LOG = 'switchyard-log'
 
 const median = (xs: ReadonlyArray<number | null | undefined>): number | null => {
   const a = xs.filter((x): x is number => x != null && !Number.isNaN(x)).sort((x, y) => x - y)
@@ -251,6 +253,12 @@ function goalsSection (): void {
     const m = median(xs)
     if (m == null) continue
     p(`| throughput ÷ bare fastify, ${label} (same-round median) | ${pairedText(xs)} | ≥ 1.50 | ${verdict(m >= 1.5, `${Math.round((1 - m / 1.5) * 100)} % short of 1.5×`)} |`)
+  }
+  for (const [scen, label] of [['small', `${S.body_bytes} B`], ['large', `${S.large_body_bytes} B`]] as const) {
+    if (!scenarios.includes(scen) || !has(SY_LOG)) continue
+    // The access log on for every request, side by side with it off.
+    if (has('fastify')) p(`| throughput ÷ bare fastify with the access log on, ${label} (same-round median) | ${pairedText(pairedRatios(SY_LOG, 'fastify', scen))} | – | – |`)
+    p(`| throughput with the access log on ÷ off, ${label} (same-round median) | ${pairedText(pairedRatios(SY_LOG, SY, scen))} | – | – |`)
   }
   for (const [scen, label] of [['small', `${S.body_bytes} B`], ['large', `${S.large_body_bytes} B`]] as const) {
     if (!scenarios.includes(scen)) continue

@@ -2,6 +2,10 @@
  * Coded errors. Every error switchyard reports to an operator carries a
  * stable `code` (documented in README.md, checked by test/errors.test.ts) so
  * scripts and tests match on codes, never on message text.
+ *
+ * These are domain errors: they say what went wrong, not how an adapter
+ * answers it. The admin API maps a code to an HTTP status
+ * (src/admin/http-errors.ts), the CLI to an exit code.
  */
 
 export const ErrorCodes = {
@@ -31,6 +35,8 @@ export const ErrorCodes = {
   SY_ERR_CONFIG_PORT: 'the proxy and admin listeners use the same address',
   /** Backend fallbacks form a cycle. */
   SY_ERR_CONFIG_FALLBACK_CYCLE: 'backend fallbacks form a cycle',
+  /** A header rule or the request-ID header names a hop-by-hop or framing header, names a header twice, or a `stripPrefix` can never apply. */
+  SY_ERR_CONFIG_REWRITE: 'a header rule or path rewrite cannot work',
   /** A config sent to the admin API is invalid; `problems` lists every problem. */
   SY_ERR_CONFIG_INVALID: 'the config is invalid',
   /** A malformed admin request: bad JSON/YAML, wrong types, missing fields. */
@@ -47,6 +53,8 @@ export const ErrorCodes = {
   SY_ERR_ADMIN_PRECONDITION: 'the config changed since it was read',
   /** The config file cannot be written (a read-only ConfigMap mount). */
   SY_ERR_ADMIN_READONLY: 'the config file is read-only',
+  /** The config file on disk is not the running revision (a hand edit that failed validation): an edit would overwrite it; `force` does. */
+  SY_ERR_ADMIN_FILE_CHANGED: 'the config file differs from the running revision',
   /** No route with that name. */
   SY_ERR_ADMIN_UNKNOWN_ROUTE: 'no route with that name',
   /** No revision with that number in the history. */
@@ -65,11 +73,11 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes
 
-/** An error that answers an admin request: a code from the list above and an HTTP status. */
-export class AdminError extends Error {
-  constructor (readonly code: ErrorCode, message: string, readonly status: number, readonly details?: Record<string, unknown>) {
+/** An error with a code from the list above; `details` are machine-readable extras (e.g. `problems`, `revision`). */
+export class SwitchyardError extends Error {
+  constructor (readonly code: ErrorCode, message: string, readonly details?: Readonly<Record<string, unknown>>) {
     super(message)
-    this.name = 'AdminError'
+    this.name = 'SwitchyardError'
   }
 }
 
@@ -95,8 +103,7 @@ export function formatProblem (p: ConfigProblem, file?: string): string {
 }
 
 /** Thrown when a config is rejected; carries every problem found. */
-export class ConfigError extends Error {
-  readonly code: ErrorCode = 'SY_ERR_CONFIG_INVALID'
+export class ConfigError extends SwitchyardError {
   readonly problems: readonly ConfigProblem[]
   readonly file: string | undefined
 
@@ -104,7 +111,7 @@ export class ConfigError extends Error {
     const first = problems[0]
     const summary = first === undefined ? 'invalid config' : formatProblem(first, file)
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
-    super(summary + more)
+    super('SY_ERR_CONFIG_INVALID', summary + more, { problems })
     this.name = 'ConfigError'
     this.problems = problems
     this.file = file

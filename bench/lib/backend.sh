@@ -53,8 +53,8 @@ check_bodies() { # check_bodies NAME PORT : both paths must arrive intact
 
 # The switchyard config under test, copied into RUNTIME with this run's ports
 # (the copy also keeps reloads and the revision history out of the repo).
-render_switchyard_config() { # render_switchyard_config OUTFILE
+render_switchyard_config() { # render_switchyard_config OUTFILE [PORT ADMIN_PORT]
   sed -e "s#127\.0\.0\.1:18080#127.0.0.1:$BACKEND_PORT#g" \
-      -e "s#port: 18090#port: $SWITCHYARD_PORT#" -e "s#port: 18091#port: $SWITCHYARD_ADMIN_PORT#" \
+      -e "s#port: 18090#port: ${2:-$SWITCHYARD_PORT}#" -e "s#port: 18091#port: ${3:-$SWITCHYARD_ADMIN_PORT}#" \
       "$HERE/switchyard.bench.yaml" >"$1"
 }

@@ -11,7 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { AdminError } from '../errors.js'
+import { SwitchyardError } from '../errors.js'
 
 export interface AdminAuth {
   readonly token: string | undefined
@@ -47,7 +47,7 @@ function checkToken (auth: AdminAuth, req: FastifyRequest, reply: FastifyReply):
   // Compare digests so the comparison takes the same time whatever the length.
   if (given === undefined || !timingSafeEqual(digest(given), digest(auth.token as string))) {
     void reply.header('www-authenticate', 'Bearer realm="switchyard-admin"')
-    throw new AdminError('SY_ERR_ADMIN_UNAUTHORIZED', 'send Authorization: Bearer <token> (the token in SWITCHYARD_ADMIN_TOKEN of the switchyard process)', 401)
+    throw new SwitchyardError('SY_ERR_ADMIN_UNAUTHORIZED', 'send Authorization: Bearer <token> (the token in SWITCHYARD_ADMIN_TOKEN of the switchyard process)')
   }
 }
 
@@ -63,8 +63,8 @@ export function requireMutation (auth: AdminAuth) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (auth.token !== undefined) return checkToken(auth, req, reply)
     if (!auth.loopback) {
-      throw new AdminError('SY_ERR_ADMIN_MUTATIONS_DISABLED',
-        'changes through the admin API are disabled: the admin listener is not on loopback and no token is configured (set SWITCHYARD_ADMIN_TOKEN or SWITCHYARD_ADMIN_TOKEN_FILE)', 403)
+      throw new SwitchyardError('SY_ERR_ADMIN_MUTATIONS_DISABLED',
+        'changes through the admin API are disabled: the admin listener is not on loopback and no token is configured (set SWITCHYARD_ADMIN_TOKEN or SWITCHYARD_ADMIN_TOKEN_FILE)')
     }
   }
 }

@@ -17,7 +17,7 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AdminError } from '../errors.js'
+import { SwitchyardError } from '../errors.js'
 import { TimeseriesSampler, type CellSource, type SamplerOptions } from '../observability/timeseries.js'
 import type { AdminAuth } from './auth.js'
 import { closeUnusedConnections } from './idle-sockets.js'
@@ -119,9 +119,9 @@ export function registerConsole (app: FastifyInstance, opts: ConsoleOptions): Ti
     const asset = found.get(name)
     if (asset === undefined) {
       if (found.size === 0) assets = undefined // not built yet: look again next time
-      throw new AdminError('SY_ERR_ADMIN_NOT_FOUND', found.size === 0
+      throw new SwitchyardError('SY_ERR_ADMIN_NOT_FOUND', found.size === 0
         ? 'the web console is not built in this installation (run `npm run build`, which builds dist/ui/)'
-        : `no console file ${name}`, 404)
+        : `no console file ${name}`)
     }
     void reply
       .header('content-security-policy', CONSOLE_CSP)

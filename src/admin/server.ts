@@ -6,9 +6,9 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { AdminError, type ErrorCode } from '../errors.js'
-import { ReadOnlyConfigError } from '../runtime/live-config.js'
+import { SwitchyardError, type ErrorCode } from '../errors.js'
 import { registerAdminApi, type AdminApiOptions } from './api.js'
+import { httpError } from './http-errors.js'
 
 export interface Readiness {
   /** Config loaded and the proxy listener up, and not draining. */
@@ -52,12 +52,10 @@ export function buildAdminApp (opts: AdminOptions): FastifyInstance {
     }
   })
 
-  app.setErrorHandler(async (err: FastifyError | AdminError | ReadOnlyConfigError, req, reply) => {
-    if (err instanceof AdminError) {
-      return await reply.code(err.status).send({ error: err.code, message: err.message, ...err.details })
-    }
-    if (err instanceof ReadOnlyConfigError) {
-      return await reply.code(409).send({ error: err.code, message: err.message })
+  app.setErrorHandler(async (err: FastifyError | SwitchyardError, req, reply) => {
+    if (err instanceof SwitchyardError) {
+      const answer = httpError(err)
+      return await reply.code(answer.status).send(answer.body)
     }
     if (err.validation !== undefined) {
       return await reply.code(400).send({ error: 'SY_ERR_ADMIN_BAD_REQUEST', message: `${err.validationContext ?? 'request'}${err.message.replace(/^(body|params|querystring)/, '')}` })

@@ -1,17 +1,15 @@
 /** The body of GET /admin/status: what runs, since when, from where, and how healthy. */
 import { formatProblem } from '../errors.js'
 import type { Destination, RoutingTable } from '../routing/types.js'
-import type { ActiveConfig } from '../runtime/config-store.js'
-import type { LiveConfig } from '../runtime/live-config.js'
+import { percentages } from '../routing/weighted.js'
+import type { LiveConfig } from '../control/live-config.js'
+import type { TargetState } from '../link/link.js'
 import { formatDuration } from '../util/duration.js'
 
-export function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
+function describeWeights (d: Destination): { to?: string, weights?: Record<string, number>, percent: Record<string, number> } {
   if (d.kind === 'to') return { to: d.backend.name, percent: { [d.backend.name]: 100 } }
-  const total = d.split.weights.reduce((a, w) => a + w.weight, 0)
-  return {
-    weights: Object.fromEntries(d.split.weights.map(w => [w.backend.name, w.weight])),
-    percent: Object.fromEntries(d.split.weights.map(w => [w.backend.name, Math.round(1e5 * w.weight / total) / 1e3]))
-  }
+  const weights = d.split.weights.map(w => ({ name: w.backend.name, weight: w.weight }))
+  return { weights: Object.fromEntries(weights.map(w => [w.name, w.weight])), percent: percentages(weights) }
 }
 
 function routesOf (table: RoutingTable): unknown[] {
@@ -25,29 +23,35 @@ function routesOf (table: RoutingTable): unknown[] {
   }))
 }
 
-function backendsOf (active: ActiveConfig): unknown[] {
-  return active.runtimes.map(rt => ({
-    name: rt.backend.name,
-    version: rt.backend.version,
-    balance: rt.backend.balance,
-    targets: rt.upstreams.map(up => ({ url: up.origin, inFlight: up.pending, health: up.health }))
+/** The running config's backends, each target with what the data planes report (unknown until they do). */
+function backendsOf (table: RoutingTable, targets: readonly TargetState[]): unknown[] {
+  return table.backends.map(b => ({
+    name: b.name,
+    version: b.version,
+    balance: b.balance,
+    targets: b.targets.map(url => {
+      const seen = targets.find(t => t.backend === b.name && t.url === url)
+      return { url, inFlight: seen?.inFlight ?? 0, health: seen?.health ?? 'unknown' }
+    })
   }))
 }
 
-export function statusBody (live: LiveConfig): Record<string, unknown> {
-  const active = live.store.current
+export function statusBody (live: LiveConfig, targets: readonly TargetState[]): Record<string, unknown> {
+  const active = live.current
   const err = live.lastError
   return {
     revision: active.revision,
     sha256: active.table.sha256,
     loadedAt: active.loadedAt.toISOString(),
     source: active.origin,
-    configFile: live.file,
-    historyFile: live.history.file,
+    configFile: live.source.location,
+    historyFile: live.history.location,
     lastReloadError: err === undefined
       ? null
-      : { at: err.at.toISOString(), source: err.origin, problems: err.problems.map(p => ({ ...p, text: formatProblem(p, live.file) })) },
+      : { at: err.at.toISOString(), source: err.origin, problems: err.problems.map(p => ({ ...p, text: formatProblem(p, live.source.location) })) },
+    // Settings the running revision changed that only a restart applies (the listeners stay where they were bound).
+    pendingRestart: live.pendingRestart,
     routes: routesOf(active.table),
-    backends: backendsOf(active)
+    backends: backendsOf(active.table, targets)
   }
 }

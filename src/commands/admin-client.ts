@@ -43,14 +43,6 @@ export class AdminClient {
     }
   }
 
-  /** GET a text resource of the admin listener (e.g. `/metrics`). */
-  async text (path: string): Promise<string> {
-    const res = await this.#send('GET', path, {})
-    const text = await res.body.text()
-    if (res.statusCode !== 200) throw new CliError(`GET ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`)
-    return text
-  }
-
   async call<T> (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, ifMatch?: string): Promise<AdminReply<T>> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (ifMatch !== undefined) headers['if-match'] = ifMatch

@@ -13,6 +13,7 @@ export interface StatusReply {
   source: string
   configFile: string
   lastReloadError: null | { at: string, source: string, problems: Array<{ text: string }> }
+  pendingRestart: string[]
   routes: Array<{ name: string, default: Weights, rules: Array<{ name: string } & Weights>, sticky: Record<string, string> | null, timeout: string }>
   backends: Array<{ name: string, version: string, targets: Array<{ url: string, inFlight: number, health: string }> }>
 }
@@ -22,7 +23,7 @@ export interface HistoryReply {
   entries: Array<{ revision: number, time: string, source: string, summary: string, current: boolean }>
 }
 
-export type DiffReply = TrafficDiff & { revision: number, summary: string }
+export type DiffReply = TrafficDiff & { revision: number | null, summary: string }
 export type ExplainReply = Explanation & { revision: number | null }
 
 function weights (w: Weights): string {
@@ -41,6 +42,7 @@ export function formatStatus (s: StatusReply): string {
     lines.push(`last reload FAILED (${s.lastReloadError.source}, ${s.lastReloadError.at}); still serving revision ${s.revision}:`)
     for (const p of s.lastReloadError.problems) lines.push(`  ${p.text}`)
   }
+  if (s.pendingRestart.length > 0) lines.push(`pending restart: ${s.pendingRestart.join(', ')} changed; still as at start until switchyard restarts`)
   for (const r of s.routes) {
     const sticky = r.sticky === null ? '' : `  sticky ${Object.entries(r.sticky).map(([k, v]) => `${k} ${v}`).join('')}`
     lines.push('', `route ${r.name}  (timeout ${r.timeout})${sticky}`)
@@ -72,8 +74,9 @@ function describeMove (d: DestinationDiff): string[] {
   return [`${where}: share of requests ${shares.join(', ')}`]
 }
 
-export function formatDiff (d: DiffReply): string {
-  const lines = [`against running revision ${d.revision}: ${d.summary}`]
+/** `against`: what the candidate is compared with, when not the running revision (a config file). */
+export function formatDiff (d: DiffReply, against = `running revision ${d.revision ?? '?'}`): string {
+  const lines = [`against ${against}: ${d.summary}`]
   for (const r of d.routesAdded) lines.push(`route ${r}: added`)
   for (const r of d.routesRemoved) lines.push(`route ${r}: removed (its requests go to the next matching route or 404)`)
   for (const c of d.changed) lines.push(...describeMove(c))

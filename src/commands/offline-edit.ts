@@ -1,58 +1,82 @@
 /**
- * The CLI's offline mode: the same edits as the admin API, applied to a
- * config FILE in place — a switchyard config, or a Kubernetes ConfigMap
- * manifest that embeds one (GitOps repositories). The result is validated
- * before the file is replaced (atomically); comments and layout survive.
+ * The CLI's offline mode (`--file`): the operations service over a config
+ * FILE instead of a running switchyard — the same edits, checks and
+ * summaries as the admin API. The file is a switchyard config (a file
+ * source, whose history is read from the state directory but never
+ * written), or a Kubernetes ConfigMap manifest embedding one (GitOps
+ * repositories: an in-memory source, and the manifest is written back
+ * with every other document, comment and layout kept).
  */
 import { readFile } from 'node:fs/promises'
+import { pino } from 'pino'
 import { isMap, isScalar, parseAllDocuments, type Document } from 'yaml'
-import { buildFromText } from '../config/pipeline.js'
-import { summariseChange } from '../config/summary.js'
-import { formatProblem } from '../errors.js'
+import { LiveConfig } from '../control/live-config.js'
+import { Operations, type ChangeResult } from '../control/operations.js'
+import type { ConfigSource } from '../control/source.js'
+import { MemorySource } from '../control/sources/memory.js'
+import { openSource } from '../control/sources/open.js'
+import { ConfigError, formatProblem, SwitchyardError } from '../errors.js'
 import { atomicWrite } from '../util/atomic-write.js'
 import { CliError } from './admin-client.js'
 
-interface Embedded { doc: Document, key: string }
+interface Embedded { readonly docs: readonly Document[], readonly doc: Document, readonly key: string }
 
 /** A ConfigMap document holding a switchyard config under `data.<key>`. */
-function findEmbedded (docs: Document[], key: string | undefined): Embedded | undefined {
+function findEmbedded (docs: readonly Document[], key: string | undefined): Embedded | undefined {
   for (const doc of docs) {
     if (doc.get('kind') !== 'ConfigMap') continue
     const data = doc.get('data')
     if (!isMap(data)) continue
     for (const item of data.items) {
       const k = isScalar(item.key) ? String(item.key.value) : ''
-      if (key === undefined ? /\.(ya?ml|json)$/.test(k) : k === key) return { doc, key: k }
+      if (key === undefined ? /\.(ya?ml|json)$/.test(k) : k === key) return { docs, doc, key: k }
     }
   }
   return undefined
 }
 
+export interface OfflineOptions {
+  readonly file: string
+  /** With a ConfigMap manifest: the data key holding the config. */
+  readonly key?: string
+  /** Where `serve` keeps the history of this file (rollback and undo read it). */
+  readonly stateDir?: string
+}
+
 export interface OfflineResult { readonly file: string, readonly summary: string, readonly configMapKey?: string }
 
-export async function editFileOffline (file: string, key: string | undefined, edit: (text: string) => string): Promise<OfflineResult> {
-  let original: string
+/** Runs `change` on the service over `opts.file`; a coded error becomes one line (or the list of config problems). */
+export async function changeOffline (opts: OfflineOptions, change: (ops: Operations) => Promise<ChangeResult>): Promise<OfflineResult> {
+  const { file } = opts
+  let text: string
   try {
-    original = await readFile(file, 'utf8')
+    text = await readFile(file, 'utf8')
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
-  const docs = parseAllDocuments(original)
-  const list = Array.isArray(docs) ? docs : []
-  const embedded = findEmbedded(list, key)
-  const before = embedded === undefined ? original : String(embedded.doc.getIn(['data', embedded.key]))
-  const after = edit(before)
-  const builtBefore = buildFromText(before)
-  const builtAfter = buildFromText(after)
-  if (!builtAfter.ok) {
-    throw new CliError(`the edited config would be invalid; ${file} is unchanged:\n${builtAfter.problems.map(p => '  ' + formatProblem(p)).join('\n')}`)
+  const docs = parseAllDocuments(text)
+  const embedded = findEmbedded(Array.isArray(docs) ? docs : [], opts.key)
+  const source: ConfigSource = embedded === undefined
+    ? await openSource(file, { stateDir: opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR, readOnlyHistory: true })
+    : new MemorySource(file, String(embedded.doc.getIn(['data', embedded.key])))
+  let result: ChangeResult
+  try {
+    const live = new LiveConfig(source, undefined, pino({ level: 'silent' }))
+    await live.start(await LiveConfig.load(source).catch((err: unknown) => {
+      throw err instanceof ConfigError ? new CliError(`${file} is invalid; fix it first (see \`switchyard validate ${file}\`)`) : err
+    }))
+    result = await change(new Operations(live))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CliError(`the edited config would be invalid; ${file} is unchanged:\n${err.problems.map(p => '  ' + formatProblem(p)).join('\n')}`, 1, err.code)
+    }
+    if (err instanceof SwitchyardError) throw new CliError(`${err.message} [${err.code}]`, err.code === 'SY_ERR_ADMIN_PRECONDITION' ? 3 : 1, err.code)
+    throw err
   }
-  let output = after
-  if (embedded !== undefined) {
-    embedded.doc.setIn(['data', embedded.key], after)
-    output = list.map(d => d.toString()).join('')
+  if (embedded === undefined) return { file, summary: result.summary }
+  if (result.changed) {
+    embedded.doc.setIn(['data', embedded.key], (source as MemorySource).text)
+    await atomicWrite(file, embedded.docs.map(d => d.toString()).join(''))
   }
-  await atomicWrite(file, output)
-  const summary = summariseChange(builtBefore.ok ? builtBefore.table.config : undefined, builtAfter.table.config)
-  return embedded === undefined ? { file, summary } : { file, summary, configMapKey: embedded.key }
+  return { file, summary: result.summary, configMapKey: embedded.key }
 }

@@ -14,14 +14,17 @@ import { validateCommand } from './validate.js'
 import { CliError } from './admin-client.js'
 import { rampCommand, type RampOptions } from './ramp.js'
 import {
-  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand
+  diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand, type EditOptions
 } from './admin-commands.js'
+import { cookieArg, countArg, durationArg, headerArg, percentArg, portArg, revisionArg, stepsArg, weightArg, workersArg } from './options.js'
 import { processOutput, withOutput, type CliOutput } from './output.js'
 
 const adminOption = (): Option => new Option('--admin <url>', 'admin API of the running switchyard (default $SWITCHYARD_ADMIN or http://127.0.0.1:9901)')
 const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (for scripts)')
 const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
+const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
+const forceOption = (): Option => new Option('--force', 'overwrite the config file even when it no longer holds the running revision (a hand edit that did not go live)')
 
 /**
  * The commander program writing to `io`; an action's exit code goes to
@@ -65,7 +68,7 @@ $SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
     .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
     .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
     .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
-    .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', '1')
+    .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', workersArg, 1)
     .action(run(async (opts: ServeOptions) => await serveCommand(opts)))
 
   program.command('validate')
@@ -75,33 +78,33 @@ $SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
     .action(run(async (file: string, opts: { json?: boolean }) => await validateCommand(file, opts)))
 
   program.command('status')
-    .description('the running revision, last reload error, effective weights per route, and targets')
+    .description('the running revision, last reload error, pending restart, effective weights per route, and targets')
     .addOption(adminOption()).addOption(jsonOption())
     .action(run(statusCommand))
 
   program.command('set-weight')
     .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
     .argument('<route>', 'route name')
-    .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+    .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)', weightArg)
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
     .action(run(setWeightCommand))
 
   program.command('promote')
     .description('send 100 % of a route\'s default split to one backend (blue/green flip, end of a canary)')
     .argument('<route>', 'route name')
     .argument('<backend>', 'backend to receive all traffic')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
     .action(run(promoteCommand))
 
   program.command('ramp')
     .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate or p99 is too high')
     .argument('<route>', 'route name')
     .argument('<backend>', 'backend whose share grows (e.g. canary)')
-    .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100')
-    .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m')
-    .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)')
-    .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)')
-    .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', '20')
+    .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100', stepsArg)
+    .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m', durationArg('--interval'))
+    .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)', percentArg)
+    .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)', durationArg('--max-p99'))
+    .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', countArg, 20)
     .addOption(adminOption())
     .addHelpText('after', `
 Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1 --max-p99 300ms
@@ -110,14 +113,14 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
 
   program.command('rollback')
     .description('go back to the previous revision (as a new revision)')
-    .addOption(adminOption()).addOption(jsonOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
     .action(run(rollbackCommand))
 
   program.command('undo')
     .description('go back to a given revision of the history (as a new revision)')
-    .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', (v: string) => Number(v))
-    .addOption(adminOption()).addOption(jsonOption())
-    .action(run(async (opts: { toRevision: number, admin?: string, json?: boolean }) => await undoCommand(opts.toRevision, opts)))
+    .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', revisionArg)
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
+    .action(run(async (opts: EditOptions & { toRevision: number }) => await undoCommand(opts.toRevision, opts)))
 
   program.command('history')
     .description('the last revisions: time, source and what changed')
@@ -127,6 +130,7 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
   program.command('diff')
     .description('what applying FILE would change, and the share of traffic that would move')
     .argument('<file>', 'candidate config file')
+    .option('--against <file>', 'compare with this config file instead of the running revision (offline)')
     .addOption(adminOption()).addOption(jsonOption())
     .action(run(diffCommand))
 
@@ -135,9 +139,9 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
     .argument('[path]', 'request path with optional query', '/')
     .option('-X, --method <method>', 'request method', 'GET')
     .option('--host <host>', 'Host header')
-    .option('-H, --header <header...>', '"Name: value" (repeatable)')
-    .option('--cookie <cookie...>', 'name=value (repeatable)')
-    .option('--config <file>', 'explain against this candidate config instead of the running one')
+    .option('-H, --header <header...>', '"Name: value" (repeatable)', headerArg)
+    .option('--cookie <cookie...>', 'name=value (repeatable)', cookieArg)
+    .option('--config <file>', 'explain against this config file instead of the running revision (offline)')
     .addOption(adminOption()).addOption(jsonOption())
     .action(run(explainCommand))
 
@@ -145,8 +149,8 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
     .description('run the demo backend alone: answers "I am: <addr>, the version is: <version>"')
     .argument('<version>', 'the version it reports')
     .option('--host <host>', 'address to bind and report', '0.0.0.0')
-    .option('--port <port>', 'port to bind (0: any free port)', '8080')
-    .action(run(async (version: string, opts: { host?: string, port?: string }) => await testpageCommand(version, opts)))
+    .option('--port <port>', 'port to bind (0: any free port)', portArg, 8080)
+    .action(run(async (version: string, opts: { host?: string, port?: number }) => await testpageCommand(version, opts)))
 
   return program
 }

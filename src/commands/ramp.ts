@@ -10,25 +10,30 @@
  * it restores the revision it started from (exit 4).
  *
  * The judgement reads switchyard's own counters (`switchyard_requests_total`
- * and the duration histogram on the admin listener's /metrics) before and
- * during each step, so it needs no Prometheus; with `serve --workers` those
- * are the sum over workers.
+ * and the duration histogram, as prom-client's JSON from the admin API's
+ * /admin/metrics) before and during each step, so it needs no Prometheus;
+ * with `serve --workers` those are the sum over workers.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseExposition, type Sample } from '../observability/exposition.js'
-import { formatDuration, parseDuration } from '../util/duration.js'
+import type { MetricsJson } from '../link/link.js'
+import { formatDuration } from '../util/duration.js'
 import { AdminClient, CliError } from './admin-client.js'
 import { putWeights } from './admin-commands.js'
 import type { ChangeReply, StatusReply } from './format.js'
 import { output } from './output.js'
 
+/** As commander parsed them (see options.ts). */
 export interface RampOptions {
   admin?: string
-  steps: string
-  interval: string
-  maxErrorRate?: string
-  maxP99?: string
-  minRequests?: string
+  /** Increasing percentages. */
+  steps: number[]
+  /** Milliseconds each step is held. */
+  interval: number
+  /** Percent. */
+  maxErrorRate?: number
+  /** Milliseconds. */
+  maxP99?: number
+  minRequests: number
 }
 
 /** Exit code of a ramp that failed its analysis and was rolled back. */
@@ -50,24 +55,27 @@ export interface Responses {
   readonly buckets: ReadonlyMap<number, number>
 }
 
-/** Sums `switchyard_requests_total`, `switchyard_failovers_total` and the duration histogram of (route, backend) from a /metrics scrape. */
-export function responsesOf (samples: readonly Sample[], route: string, backend: string): Responses {
+/** Sums `switchyard_requests_total`, `switchyard_failovers_total` and the duration histogram of (route, backend) from /admin/metrics. */
+export function responsesOf (metrics: MetricsJson, route: string, backend: string): Responses {
   let total = 0
   let errors = 0
   let failovers = 0
   const buckets = new Map<number, number>()
-  for (const s of samples) {
-    if (s.labels.route !== route || s.labels.backend !== backend) continue
-    if (s.name === 'switchyard_requests_total') {
-      total += s.value
-      if ((s.labels.code ?? '').startsWith('5')) errors += s.value
-    } else if (s.name === 'switchyard_failovers_total') {
-      total += s.value
-      errors += s.value
-      failovers += s.value
-    } else if (s.name === 'switchyard_request_duration_seconds_bucket') {
-      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
-      buckets.set(le, (buckets.get(le) ?? 0) + s.value)
+  for (const metric of metrics) {
+    for (const { labels, value } of metric.values) {
+      if (labels.route !== route || labels.backend !== backend) continue
+      if (metric.name === 'switchyard_requests_total') {
+        total += value
+        if (String(labels.code ?? '').startsWith('5')) errors += value
+      } else if (metric.name === 'switchyard_failovers_total') {
+        total += value
+        errors += value
+        failovers += value
+      } else if (metric.name === 'switchyard_request_duration_seconds' && labels.le !== undefined) {
+        // A histogram's values are its buckets (with `le`), then its sum and count.
+        const le = labels.le === '+Inf' ? Infinity : Number(labels.le)
+        buckets.set(le, (buckets.get(le) ?? 0) + value)
+      }
     }
   }
   return { total, errors, failovers, buckets }
@@ -145,40 +153,6 @@ export function judgeStep (delta: Responses, intervalOver: boolean, gate: Gate):
   return { kind, errorPercent, p99, reasons }
 }
 
-/** `10,25,50,100` → increasing percentages between 0 and 100. */
-export function parseSteps (text: string): number[] {
-  const steps = text.split(',').map(s => s.trim())
-  const out: number[] = []
-  for (const s of steps) {
-    if (!/^\d+$/.test(s) || Number(s) > 100) throw new CliError(`--steps: expected percentages from 0 to 100 separated by commas, got ${JSON.stringify(s)}`)
-    const n = Number(s)
-    if (out.length > 0 && n <= (out[out.length - 1] as number)) throw new CliError(`--steps must increase: ${text}`)
-    out.push(n)
-  }
-  return out
-}
-
-function parseGate (opts: RampOptions): Gate {
-  let maxErrorPercent: number | undefined
-  if (opts.maxErrorRate !== undefined) {
-    const m = /^(\d+(?:\.\d+)?)%?$/.exec(opts.maxErrorRate.trim())
-    if (m === null || Number(m[1]) > 100) throw new CliError(`--max-error-rate: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(opts.maxErrorRate)}`)
-    maxErrorPercent = Number(m[1])
-  }
-  const maxP99Seconds = opts.maxP99 === undefined ? undefined : durationOption('--max-p99', opts.maxP99) / 1000
-  const minRequests = opts.minRequests === undefined ? 20 : Number(opts.minRequests)
-  if (!Number.isInteger(minRequests) || minRequests < 1) throw new CliError(`--min-requests: expected a positive integer, got ${JSON.stringify(opts.minRequests)}`)
-  return { maxErrorPercent, maxP99Seconds, minRequests }
-}
-
-function durationOption (name: string, text: string): number {
-  try {
-    return parseDuration(text)
-  } catch (err) {
-    throw new CliError(`${name}: ${(err as Error).message}`)
-  }
-}
-
 function errorKind (delta: Responses): string {
   return delta.failovers === 0 ? '5xx' : '5xx or failover'
 }
@@ -221,12 +195,11 @@ async function restore (client: AdminClient, route: string, startRevision: numbe
 }
 
 export async function rampCommand (route: string, backend: string, opts: RampOptions): Promise<void> {
-  const steps = parseSteps(opts.steps)
-  const intervalMs = durationOption('--interval', opts.interval)
-  const gate = parseGate(opts)
+  const { steps, interval: intervalMs } = opts
+  const gate: Gate = { maxErrorPercent: opts.maxErrorRate, maxP99Seconds: opts.maxP99 === undefined ? undefined : opts.maxP99 / 1000, minRequests: opts.minRequests }
   const client = new AdminClient(opts.admin)
   const pollMs = Math.min(1000, Math.max(50, intervalMs))
-  const responses = async (): Promise<Responses> => responsesOf(parseExposition(await client.text('/metrics')), route, backend)
+  const responses = async (): Promise<Responses> => responsesOf((await client.call<MetricsJson>('GET', '/admin/metrics')).body, route, backend)
 
   const start = await client.call<StatusReply>('GET', '/admin/status')
   const startRevision = start.body.revision

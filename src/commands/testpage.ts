@@ -3,21 +3,16 @@
  * Kubernetes examples can run the app's two versions from switchyard's own
  * image (no third-party image to trust or keep in sync with the demo).
  */
-import { startTestpage } from '../demo/testpage.js'
+import { startTestpage } from '../testpage/testpage.js'
 import { output } from './output.js'
 
-export interface TestpageOptions { host?: string, port?: string }
+export interface TestpageOptions { host?: string, port?: number }
 
 /** How long in-flight requests get after SIGTERM before the process exits anyway. */
 const DRAIN_MS = 10_000
 
 export async function testpageCommand (version: string, opts: TestpageOptions): Promise<number> {
-  const port = Number(opts.port ?? 8080)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    output().err(`switchyard testpage: --port must be 0..65535, not ${JSON.stringify(opts.port)}\n`)
-    return 1
-  }
-  const page = await startTestpage(version, port, opts.host ?? '0.0.0.0')
+  const page = await startTestpage(version, opts.port ?? 8080, opts.host ?? '0.0.0.0')
   output().out(`testpage ${version} listening on ${page.url}\n`)
   // Node as PID 1 in a container gets no default SIGTERM action, so without
   // this handler the pod would wait out its whole grace period.

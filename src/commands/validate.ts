@@ -1,5 +1,5 @@
 /** `switchyard validate FILE`: like `nginx -t`. */
-import { buildFromFile } from '../config/pipeline.js'
+import { buildFromFile } from '../routing/build.js'
 import { formatProblem } from '../errors.js'
 import type { RoutingTable } from '../routing/types.js'
 import { output } from './output.js'

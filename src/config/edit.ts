@@ -6,19 +6,19 @@
  * like any other config.
  */
 import { isMap, parseDocument, type Document } from 'yaml'
-import { AdminError } from '../errors.js'
+import { SwitchyardError } from '../errors.js'
 import type { RawRoute, RawSplit } from './schema.js'
 
 interface Located { doc: Document, index: number, route: RawRoute }
 
 function locateRoute (text: string, name: string): Located {
   const doc = parseDocument(text)
-  if (doc.errors.length > 0) throw new AdminError('SY_ERR_ADMIN_BAD_REQUEST', `the config does not parse: ${doc.errors[0]?.message ?? ''}`, 400)
+  if (doc.errors.length > 0) throw new SwitchyardError('SY_ERR_ADMIN_BAD_REQUEST', `the config does not parse: ${doc.errors[0]?.message ?? ''}`)
   const routes = (doc.toJS() as { routes?: RawRoute[] } | null)?.routes ?? []
   const index = routes.findIndex(r => r.name === name)
   const route = routes[index]
   if (route === undefined) {
-    throw new AdminError('SY_ERR_ADMIN_UNKNOWN_ROUTE', `no route named ${JSON.stringify(name)} (routes: ${routes.map(r => r.name).join(', ')})`, 404)
+    throw new SwitchyardError('SY_ERR_ADMIN_UNKNOWN_ROUTE', `no route named ${JSON.stringify(name)} (routes: ${routes.map(r => r.name).join(', ')})`)
   }
   return { doc, index, route }
 }
@@ -68,9 +68,9 @@ export interface WeightEdit {
 
 export function setRouteWeights (text: string, routeName: string, changes: Readonly<Record<string, number>>): WeightEdit {
   for (const [b, w] of Object.entries(changes)) {
-    if (!Number.isInteger(w) || w < 0) throw new AdminError('SY_ERR_ADMIN_BAD_REQUEST', `weight for ${b} must be a non-negative integer, got ${String(w)}`, 400)
+    if (!Number.isInteger(w) || w < 0) throw new SwitchyardError('SY_ERR_ADMIN_BAD_REQUEST', `weight for ${b} must be a non-negative integer, got ${String(w)}`)
   }
-  if (Object.keys(changes).length === 0) throw new AdminError('SY_ERR_ADMIN_BAD_REQUEST', 'no weights given', 400)
+  if (Object.keys(changes).length === 0) throw new SwitchyardError('SY_ERR_ADMIN_BAD_REQUEST', 'no weights given')
   const located = locateRoute(text, routeName)
   const before = currentWeights(located.route)
   const after = applyWeights(before, changes)

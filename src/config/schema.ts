@@ -24,6 +24,26 @@ const Name = Type.String({ pattern: NAME_PATTERN })
 const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
 const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN, maxLength: 256 })
 
+/** An HTTP field value (RFC 9110 §5.5): no CR, LF, NUL or other control character; Node refuses the same. */
+const HeaderValue = Type.String({ pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$', maxLength: 8192, description: 'header value without control characters (no CR, LF or NUL)' })
+
+/**
+ * Changes to the headers of one direction, as Istio's `headers` and
+ * Envoy's `*_headers_to_add/remove`: `remove` first, then `set` (replaces
+ * every value), then `add` (one more value).
+ */
+const HeaderChanges = Type.Object({
+  set: Type.Optional(Type.Record(HeaderName, HeaderValue, closed)),
+  add: Type.Optional(Type.Record(HeaderName, HeaderValue, closed)),
+  remove: Type.Optional(Type.Array(HeaderName, { minItems: 1 }))
+}, closed)
+
+/** Header changes on the request sent upstream and on the response sent to the client. */
+const HeaderRules = Type.Object({
+  request: Type.Optional(HeaderChanges),
+  response: Type.Optional(HeaderChanges)
+}, closed)
+
 
 const Listener = (defaults: { host: string, port: number }) => Type.Object({
   host: Type.Optional(Type.String({ minLength: 1, default: defaults.host })),
@@ -41,7 +61,13 @@ const ProxyListener = Type.Object({
   /** Request line + headers larger than this get 431 (default 16384 bytes). */
   maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1024 * 1024 })),
   /** More header fields than this get 431 (default 100). */
-  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 }))
+  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /**
+   * A client sending a request body must send some of it at least this
+   * often, else 408 and the connection is closed (nginx `client_body_timeout`;
+   * default 60s, `0s` turns it off).
+   */
+  bodyTimeout: Type.Optional(Duration)
 }, closed)
 
 const Shutdown = Type.Object({
@@ -128,7 +154,19 @@ const Route = Type.Object({
   /** Time allowed between two chunks of the upstream's response body (default: `timeout`). */
   idleTimeout: Type.Optional(Duration),
   /** Retries on another target; `false` turns them off. */
-  retries: Type.Optional(Type.Union([Type.Literal(false), Retries]))
+  retries: Type.Optional(Type.Union([Type.Literal(false), Retries])),
+  /** Header changes for this route's requests and responses (before the backend's own). */
+  headers: Type.Optional(HeaderRules),
+  /** Removed from the path before it goes upstream (`/api/users` → `/users`), on a segment boundary. */
+  stripPrefix: Type.Optional(Type.String({ pattern: '^(/[^/?#\\s]+)+$', maxLength: 1024, description: 'path prefix such as /api (no trailing slash, no query)' })),
+  /**
+   * nginx's `proxy_redirect default` (on unless `false`): a `Location`
+   * pointing at the serving target's own origin becomes a path on the
+   * client's host, with `stripPrefix` put back.
+   */
+  rewriteLocation: Type.Optional(Type.Boolean()),
+  /** Request bodies larger than this many bytes get 413 (default: no limit; bodies are streamed, never held in memory). */
+  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 }))
 }, closed)
 
 const TargetUrl = Type.String({ minLength: 1 })
@@ -169,34 +207,85 @@ const Backend = Type.Object({
   keepAliveTimeout: Type.Optional(Duration),
   /** Time allowed to open a connection to a target (default 5s). */
   connectTimeout: Type.Optional(Duration),
+  /**
+   * Requests that may wait for a connection, per target, while all
+   * `connections` are busy; one more gets 503 at once (Envoy
+   * `max_pending_requests`; default 1024, 0: none may wait).
+   */
+  maxPending: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  /** How long a request may wait for a connection before 504 (HAProxy `timeout queue`; default: `connectTimeout`, `0s`: up to the route's timeout). */
+  queueTimeout: Type.Optional(Duration),
   /** Where this backend's traffic goes while none of its targets is healthy. */
   fallback: Type.Optional(Name),
   healthCheck: Type.Optional(HealthCheck),
   /** Passive ejection of failing targets; `false` turns it off. */
-  outlierDetection: Type.Optional(Type.Union([Type.Literal(false), OutlierDetection]))
+  outlierDetection: Type.Optional(Type.Union([Type.Literal(false), OutlierDetection])),
+  /** Header changes for requests sent to and responses from this backend (after the route's). */
+  headers: Type.Optional(HeaderRules)
 }, closed)
 
 const Log = Type.Object({
   level: Type.Optional(Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
-  ]))
+  ])),
+  /** `json` (default): one JSON object a line. `pretty`: coloured lines for a terminal (also for the access log). */
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('pretty')]))
+}, closed)
+
+/** One line per request, from its own logger (so it can go elsewhere than the main log). */
+const AccessLog = Type.Object({
+  /**
+   * `all` (default once the section is present), `errors` (status 400 and
+   * above, or no response), `sampled` (errors and a `sampleRate` share of
+   * the rest), `off`.
+   */
+  mode: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('errors'), Type.Literal('sampled'), Type.Literal('off')])),
+  /** With `mode: sampled`, the share of requests below 400 that are logged (default 0.01). */
+  sampleRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  /** `stdout` (default), `stderr`, or a file path (appended to; relative to the working directory). */
+  destination: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  /** Log the query string too (off by default: queries often carry tokens). */
+  query: Type.Optional(Type.Boolean())
+}, closed)
+
+/** OpenTelemetry spans over OTLP/HTTP (JSON); off unless `enabled`. */
+const Tracing = Type.Object({
+  enabled: Type.Optional(Type.Boolean()),
+  /** The OTLP/HTTP traces URL; default from OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, else http://localhost:4318/v1/traces. */
+  endpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'URL starting with http:// or https://' })),
+  /** `service.name` of the spans (default: OTEL_SERVICE_NAME, else `switchyard`). */
+  serviceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  /** Share of new traces recorded; a request that carries a traceparent follows its sampled flag (default 1). */
+  sampleRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))
+}, closed)
+
+/** Request IDs: kept from a trusted client, generated otherwise; sent upstream and in the response. */
+const RequestId = Type.Object({
+  /** The header carrying it (default `x-request-id`). */
+  header: Type.Optional(HeaderName),
+  /** Keep the ID a client sent (default: `proxy.trustForwarded`). */
+  trust: Type.Optional(Type.Boolean())
 }, closed)
 
 const Proxy = Type.Object({
   /** When set, responses carry this header naming the backend that served. Off by default. */
   backendHeader: Type.Optional(HeaderName),
   /**
-   * Trust X-Forwarded-Proto/-Host sent by the client (behind another proxy).
-   * Off: switchyard sets them from what it sees.
+   * Trust X-Forwarded-Proto/-Host, X-Real-IP and Forwarded sent by the
+   * client (behind another proxy). Off: switchyard sets X-Forwarded-* and
+   * X-Real-IP from what it sees and drops the client's Forwarded.
    */
-  trustForwarded: Type.Optional(Type.Boolean())
+  trustForwarded: Type.Optional(Type.Boolean()),
+  requestId: Type.Optional(RequestId)
 }, closed)
 
 export const ConfigSchema = Type.Object({
   listen: Type.Optional(ProxyListener),
   admin: Type.Optional(Listener(DEFAULT_ADMIN)),
   log: Type.Optional(Log),
+  accessLog: Type.Optional(AccessLog),
+  tracing: Type.Optional(Tracing),
   proxy: Type.Optional(Proxy),
   shutdown: Type.Optional(Shutdown),
   /** How many revisions the history keeps (like a Deployment's revisionHistoryLimit). */
@@ -215,3 +304,7 @@ export type RawSticky = Static<typeof Sticky>
 export type RawHealthCheck = Static<typeof HealthCheck>
 export type RawOutlierDetection = Static<typeof OutlierDetection>
 export type RawRetries = Static<typeof Retries>
+export type RawHeaderRules = Static<typeof HeaderRules>
+export type RawHeaderChanges = Static<typeof HeaderChanges>
+export type RawAccessLog = Static<typeof AccessLog>
+export type RawTracing = Static<typeof Tracing>

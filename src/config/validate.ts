@@ -4,12 +4,16 @@
  * problem with its location instead of stopping at the first.
  */
 import type { ErrorObject } from 'ajv'
+import { serialize as serializeCookie } from 'cookie'
 import safeRegex from 'safe-regex2'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './defaults.js'
 import { validateConfig as generatedValidateConfig } from './generated/config-validator.js'
-import type { RawConfig, RawSplit, RawStringMatch } from './schema.js'
+import type { RawConfig, RawSticky } from './schema.js'
+import { cookieOptions } from './sticky-cookie.js'
 import type { ConfigProblem, ErrorCode } from '../errors.js'
 import type { ParsedSource } from './load.js'
+import { checkHeaderRules, checkRequestIdHeader, checkStripPrefix } from './validate-headers.js'
+import { items, mapping, text, type Loose } from './loose.js'
 
 type Path = readonly (string | number)[]
 
@@ -138,8 +142,19 @@ function checkRegex (problems: Problems, path: Path, source: string): void {
   }
 }
 
-function checkStringMatch (problems: Problems, path: Path, m: RawStringMatch): void {
-  if (m.regex !== undefined) checkRegex(problems, [...path, 'regex'], m.regex)
+/** A cookie `cookie` would refuse to write (a path with `<` or non-ASCII text) must fail here, not when a user arrives. */
+function checkStickyCookie (problems: Problems, path: Path, s: RawSticky): void {
+  if (s.cookie === undefined && s.header !== undefined) return
+  try {
+    serializeCookie(s.cookie ?? 'sy_id', '', cookieOptions(s, 0))
+  } catch (err) {
+    problems.add('SY_ERR_CONFIG_STICKY', path, `the sticky cookie cannot be written: ${(err as Error).message}`)
+  }
+}
+
+function checkStringMatch (problems: Problems, path: Path, m: Loose | undefined): void {
+  const regex = text(m?.regex)
+  if (regex !== undefined) checkRegex(problems, [...path, 'regex'], regex)
 }
 
 function checkTargetUrl (problems: Problems, path: Path, target: string): void {
@@ -159,18 +174,20 @@ function checkTargetUrl (problems: Problems, path: Path, target: string): void {
   }
 }
 
-function checkDestination (problems: Problems, path: Path, backends: Set<string>, to: string | undefined, split: RawSplit | undefined): void {
+/** `backends` undefined: the backends section itself is broken, so references cannot be judged. */
+function checkDestination (problems: Problems, path: Path, backends: Set<string> | undefined, to: string | undefined, split: Loose | undefined): void {
   if ((to === undefined) === (split === undefined)) {
     problems.add('SY_ERR_CONFIG_TARGET', path, to === undefined ? 'needs `to` or `split`' : 'has both `to` and `split`; keep one')
     return
   }
+  if (backends === undefined) return
   if (to !== undefined && !backends.has(to)) {
     problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', [...path, 'to'], `unknown backend ${JSON.stringify(to)}${suggest(to, backends)}`)
   }
   if (split !== undefined) {
     let total = 0
     for (const [name, weight] of Object.entries(split)) {
-      total += weight
+      if (typeof weight === 'number') total += weight
       if (!backends.has(name)) {
         problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', [...path, 'split', name], `unknown backend ${JSON.stringify(name)}${suggest(name, backends)}`)
       }
@@ -203,12 +220,12 @@ function editDistance (a: string, b: string): number {
 }
 
 /** `a → b → a` (or `a → a`) would send a dead backend's traffic round in a circle. */
-function checkFallbackCycles (config: RawConfig, problems: Problems): void {
+function checkFallbackCycles (fallbacks: ReadonlyMap<string, string | undefined>, problems: Problems): void {
   const reported = new Set<string>()
-  for (const start of Object.keys(config.backends)) {
+  for (const start of fallbacks.keys()) {
     const chain = [start]
-    let next = config.backends[start]?.fallback
-    while (next !== undefined && config.backends[next] !== undefined) {
+    let next = fallbacks.get(start)
+    while (next !== undefined && fallbacks.has(next)) {
       if (chain.includes(next)) {
         const cycle = chain.slice(chain.indexOf(next))
         const key = [...cycle].sort().join(',')
@@ -219,52 +236,84 @@ function checkFallbackCycles (config: RawConfig, problems: Problems): void {
         break
       }
       chain.push(next)
-      next = config.backends[next]?.fallback
+      next = fallbacks.get(next)
     }
   }
 }
 
-function semanticProblems (config: RawConfig, problems: Problems): void {
-  const backends = new Set(Object.keys(config.backends))
-  for (const [name, backend] of Object.entries(config.backends)) {
-    backend.targets.forEach((t, i) => checkTargetUrl(problems, ['backends', name, 'targets', i], t))
-    if (backend.fallback !== undefined && !backends.has(backend.fallback)) {
-      problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', ['backends', name, 'fallback'], `unknown backend ${JSON.stringify(backend.fallback)}${suggest(backend.fallback, backends)}`)
+/**
+ * The checks a schema cannot express. They also run on a config that broke
+ * the schema (so one run reports every problem), reading each part only
+ * when it has the expected shape.
+ */
+function semanticProblems (config: Loose, problems: Problems): void {
+  const backendsSection = mapping(config.backends)
+  const backends = backendsSection === undefined ? undefined : new Set(Object.keys(backendsSection))
+  const fallbacks = new Map<string, string | undefined>()
+  for (const [name, value] of Object.entries(backendsSection ?? {})) {
+    const backend = mapping(value)
+    items(backend?.targets).forEach((t, i) => { if (typeof t === 'string') checkTargetUrl(problems, ['backends', name, 'targets', i], t) })
+    const fallback = text(backend?.fallback)
+    fallbacks.set(name, fallback)
+    if (fallback !== undefined && backends !== undefined && !backends.has(fallback)) {
+      problems.add('SY_ERR_CONFIG_UNKNOWN_BACKEND', ['backends', name, 'fallback'], `unknown backend ${JSON.stringify(fallback)}${suggest(fallback, backends)}`)
     }
+    checkHeaderRules(problems, ['backends', name, 'headers'], backend?.headers)
   }
-  checkFallbackCycles(config, problems)
+  checkRequestIdHeader(problems, config)
+  checkFallbackCycles(fallbacks, problems)
   const routeNames = new Set<string>()
-  config.routes.forEach((route, r) => {
+  items(config.routes).forEach((value, r) => {
+    const route = mapping(value)
+    if (route === undefined) return
     const at: Path = ['routes', r]
-    if (routeNames.has(route.name)) problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...at, 'name'], `route name ${JSON.stringify(route.name)} is used twice`)
-    routeNames.add(route.name)
-    if (route.match?.path?.regex !== undefined) checkRegex(problems, [...at, 'match', 'path', 'regex'], route.match.path.regex)
-    checkDestination(problems, at, backends, route.to, route.split)
-    if (route.sticky !== undefined && (route.sticky.cookie === undefined) === (route.sticky.header === undefined)) {
+    const name = text(route.name)
+    if (name !== undefined && routeNames.has(name)) problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...at, 'name'], `route name ${JSON.stringify(name)} is used twice`)
+    if (name !== undefined) routeNames.add(name)
+    const pathRegex = text(mapping(mapping(route.match)?.path)?.regex)
+    if (pathRegex !== undefined) checkRegex(problems, [...at, 'match', 'path', 'regex'], pathRegex)
+    checkDestination(problems, at, backends, text(route.to), mapping(route.split))
+    checkHeaderRules(problems, [...at, 'headers'], route.headers)
+    checkStripPrefix(problems, at, route)
+    const sticky = mapping(route.sticky)
+    if (sticky !== undefined && (sticky.cookie === undefined) === (sticky.header === undefined)) {
       problems.add('SY_ERR_CONFIG_STICKY', [...at, 'sticky'], 'needs exactly one of `cookie` and `header`')
+    } else if (sticky !== undefined) {
+      checkStickyCookie(problems, [...at, 'sticky'], sticky as RawSticky)
     }
     const ruleNames = new Set<string>()
-    route.rules?.forEach((rule, i) => {
+    items(route.rules).forEach((ruleValue, i) => {
+      const rule = mapping(ruleValue)
+      if (rule === undefined) return
       const rat: Path = [...at, 'rules', i]
-      if (ruleNames.has(rule.name) || rule.name === 'split') {
-        problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...rat, 'name'], rule.name === 'split'
+      const ruleName = text(rule.name)
+      if (ruleName !== undefined && (ruleNames.has(ruleName) || ruleName === 'split')) {
+        problems.add('SY_ERR_CONFIG_DUPLICATE_NAME', [...rat, 'name'], ruleName === 'split'
           ? 'rule name "split" is reserved for the route default'
-          : `rule name ${JSON.stringify(rule.name)} is used twice in this route`)
+          : `rule name ${JSON.stringify(ruleName)} is used twice in this route`)
       }
-      ruleNames.add(rule.name)
-      checkDestination(problems, rat, backends, rule.to, rule.split)
-      const w = rule.when
+      if (ruleName !== undefined) ruleNames.add(ruleName)
+      checkDestination(problems, rat, backends, text(rule.to), mapping(rule.split))
+      const w = mapping(rule.when)
       for (const kind of ['headers', 'cookies', 'query'] as const) {
-        for (const [key, m] of Object.entries(w[kind] ?? {})) checkStringMatch(problems, [...rat, 'when', kind, key], m)
+        for (const [key, m] of Object.entries(mapping(w?.[kind]) ?? {})) checkStringMatch(problems, [...rat, 'when', kind, key], mapping(m))
       }
-      if (w.userAgent !== undefined) checkStringMatch(problems, [...rat, 'when', 'userAgent'], w.userAgent)
+      checkStringMatch(problems, [...rat, 'when', 'userAgent'], mapping(w?.userAgent))
     })
   })
-  const listenPort = config.listen?.port ?? DEFAULT_LISTEN.port
-  const adminPort = config.admin?.port ?? DEFAULT_ADMIN.port
-  if (listenPort !== 0 && listenPort === adminPort) {
-    problems.add('SY_ERR_CONFIG_PORT', ['admin', 'port'], `the admin listener cannot share port ${adminPort} with the proxy listener`)
+  const port = (listener: unknown, fallback: number): unknown => mapping(listener)?.port ?? fallback
+  const listenPort = port(config.listen, DEFAULT_LISTEN.port)
+  const adminPort = port(config.admin, DEFAULT_ADMIN.port)
+  if (typeof listenPort === 'number' && listenPort !== 0 && listenPort === adminPort) {
+    problems.add('SY_ERR_CONFIG_PORT', ['admin', 'port'], `the admin listener cannot share port ${listenPort} with the proxy listener`)
   }
+}
+
+/** `a` lies inside `b` or `b` inside `a` (formatted paths; the whole file '' is no one's parent here). */
+function nested (a: string, b: string): boolean {
+  if (a === '' || b === '' || a === b) return false
+  const inside = (x: string, y: string): boolean => x.startsWith(y) && (x[y.length] === '.' || x[y.length] === '[')
+  return inside(a, b) || inside(b, a)
 }
 
 export type ValidationResult =
@@ -281,11 +330,15 @@ export function validateConfig (value: unknown, source?: ParsedSource): Validati
     problems.add('SY_ERR_CONFIG_SCHEMA', [], 'the config must be a mapping (backends, routes, …)')
     return { ok: false, problems: problems.list }
   }
-  if (!checkSchema(value)) {
-    schemaProblems(checkSchema.errors ?? [], problems)
-    return { ok: false, problems: problems.list }
+  if (checkSchema(value)) {
+    semanticProblems(value, problems)
+    return problems.list.length === 0 ? { ok: true, config: value } : { ok: false, problems: problems.list }
   }
-  semanticProblems(value, problems)
-  if (problems.list.length > 0) return { ok: false, problems: problems.list }
-  return { ok: true, config: value }
+  schemaProblems(checkSchema.errors ?? [], problems)
+  // The rest of the file is checked too, so that one run reports every problem; a semantic problem
+  // inside or around a part that broke the schema is left out: it would only echo that problem.
+  const broken = [...problems.list]
+  const semantic = new Problems(source)
+  semanticProblems(value as Loose, semantic)
+  return { ok: false, problems: [...broken, ...semantic.list.filter(p => !broken.some(b => nested(p.path, b.path)))] }
 }

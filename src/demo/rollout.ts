@@ -17,7 +17,7 @@ import { RolloutClient, newTally } from './rollout-client.js'
 import { checkSteps, summary, type Step } from './rollout-report.js'
 import { rolloutConfig, setWeights, undoTo, type DemoBackends } from './rollout-weights.js'
 import { startSwitchyardProcess, type SwitchyardProcess } from './switchyard-process.js'
-import { startTestpage, type Testpage } from './testpage.js'
+import { startTestpage, type Testpage } from '../testpage/testpage.js'
 
 const DEADLINE_MS = 60_000
 /** Each step after the first is a set-weight, except the rollback: an undo to the first revision. */

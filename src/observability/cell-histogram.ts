@@ -59,7 +59,9 @@ export class CellHistogram extends Histogram<ExportLabel> {
   /**
    * prom-client's Registry serialises a metric through getForPromString()
    * when it has one (Histogram does, reading its own observations), and
-   * through get() otherwise: both must read the cells.
+   * through get() otherwise: both must read the cells. Its typings do not
+   * declare this method; test/observability/cell-histogram.test.ts pins the
+   * behaviour (text, JSON and cluster aggregation all read the cells).
    */
   async getForPromString (): Promise<HistogramData> {
     return await this.get()

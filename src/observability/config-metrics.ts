@@ -7,8 +7,12 @@
  * prom-client directly.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { ActiveConfig, ConfigOrigin } from '../runtime/config-store.js'
-import type { ReloadOutcome } from '../runtime/live-config.js'
+import type { ActiveConfig } from '../proxy/config-store.js'
+
+/** What a reload did (the control plane's outcome, as far as metrics care). */
+export interface ReloadResult {
+  readonly result: 'success' | 'failure' | 'unchanged'
+}
 
 export class ConfigMetrics {
   readonly #weight: Gauge<'route' | 'backend'>
@@ -81,7 +85,8 @@ export class ConfigMetrics {
     this.#lastSuccessful.set(1)
   }
 
-  reloaded (outcome: ReloadOutcome, origin: ConfigOrigin): void {
+  /** `origin` `start` is the config read at start: not a reload. */
+  reloaded (outcome: ReloadResult, origin: string): void {
     switch (outcome.result) {
       case 'success':
         if (origin !== 'start') this.#reloads.inc({ result: 'success' })

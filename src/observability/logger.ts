@@ -1,9 +1,11 @@
 /**
  * pino options. Credentials never reach the log: Authorization and Cookie
  * headers (and Set-Cookie) are redacted wherever a request or response is
- * logged.
+ * logged. `log.format: pretty` (or LOG_FORMAT=pretty) prints coloured lines
+ * for a terminal instead of JSON.
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino'
+import { openLogStream, PRETTY_MAIN, type LogFormat } from './log-streams.js'
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -14,13 +16,21 @@ export const REDACT_PATHS = [
   'token'
 ]
 
-export function createLogger (level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger (level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
   const options = {
     level: process.env.LOG_LEVEL ?? level,
     base: { service: 'switchyard' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' }
   }
-  return destination === undefined ? pino(options) : pino(options, destination as pino.DestinationStream)
+  if (destination !== undefined) return pino(options, destination as pino.DestinationStream)
+  const pretty = (process.env.LOG_FORMAT ?? format) === 'pretty'
+  // Synchronous like pino's default stdout: a line is out before the process can exit.
+  return pretty ? pino(options, openLogStream('stdout', { sync: true, pretty: PRETTY_MAIN })) : pino(options)
+}
+
+/** The logger a config's `log` section asks for. */
+export function loggerFor (log: { level?: LevelWithSilent, format?: LogFormat } | undefined): Logger {
+  return createLogger(log?.level ?? 'info', undefined, log?.format)
 }
 
 export type { Logger }

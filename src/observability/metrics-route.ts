@@ -5,9 +5,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 
-export function registerMetricsRoute (app: FastifyInstance, registry: Registry): void {
+/** The registry a scrape reads: this process's own, or one aggregated over worker processes. */
+export type MetricsSource = () => Promise<Registry>
+
+export function registerMetricsRoute (app: FastifyInstance, source: MetricsSource): void {
   app.get('/metrics', async (_req, reply) => {
-    const body = await registry.metrics()
-    await reply.header('cache-control', 'no-store').type(registry.contentType).send(body)
+    const registry = await source()
+    await reply.header('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics())
   })
 }

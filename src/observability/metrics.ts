@@ -10,21 +10,23 @@
  * data path never calls prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
-import type { ConfigStore } from '../runtime/config-store.js'
-import type { LiveConfig } from '../runtime/live-config.js'
+import type { ConfigStore } from '../proxy/config-store.js'
 import { CellHistogram } from './cell-histogram.js'
-import { ConfigMetrics } from './config-metrics.js'
+import { ConfigMetrics, type ReloadResult } from './config-metrics.js'
 import { RequestMetrics } from './request-metrics.js'
-import type { UpstreamRegistry } from '../proxy/upstreams.js'
-import { METHODS, RETRY_REASONS, UPSTREAM_ERROR_KINDS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
+import type { Upstream, UpstreamRegistry } from '../proxy/upstreams.js'
+import { METHODS, type Incrementable, type SeriesCell, type Tally } from './series-cell.js'
 import { REJECT_CODES, REJECT_REASONS } from '../proxy/forward.js'
+import { QUEUE_FAILURES, RETRY_REASONS, UPSTREAM_FAILURES } from '../proxy/failure.js'
 
 export interface Metrics {
   readonly registry: Registry
   /** The proxy's ExchangeListener. */
   readonly requests: RequestMetrics
   /** Keeps the metrics in step with the running config and the targets' health. */
-  follow (store: ConfigStore, live?: LiveConfig, upstreams?: UpstreamRegistry): void
+  follow (store: ConfigStore, upstreams?: UpstreamRegistry): void
+  /** Counts a reload of the control plane (file change, SIGHUP, admin API). */
+  reloaded (outcome: ReloadResult, origin: string): void
 }
 
 /** Hands what a tally counted since the last scrape to its counter child. */
@@ -75,19 +77,30 @@ export function createMetrics (registry: Registry): Metrics {
     }
   })
 
-  const upstreamErrors: Counter<'route' | 'backend' | 'target' | 'kind'> = new Counter({
-    name: 'switchyard_upstream_errors_total',
-    help: 'Requests whose upstream failed: connect (refused, unreachable), timeout (no headers or body within the route timeout), reset, other',
-    labelNames: ['route', 'backend', 'target', 'kind'],
-    registers,
-    collect () {
-      for (const cell of requests.cells()) {
-        for (const [target, tallies] of cell.upstreamErrors) {
-          tallies.forEach((t, i) => flush(t, () => upstreamErrors.labels(cell.route, cell.backend, target, UPSTREAM_ERROR_KINDS[i] ?? 'other')))
+  /** A counter by route, backend, target and `label`, read from each cell's per-target tallies (indexed like `values`). */
+  function perTargetCounter (name: string, help: string, label: string, tallies: (cell: SeriesCell) => ReadonlyMap<string, readonly Tally[]>, values: readonly string[]): void {
+    const counter: Counter<string> = new Counter({
+      name,
+      help,
+      labelNames: ['route', 'backend', 'target', label],
+      registers,
+      collect () {
+        for (const cell of requests.cells()) {
+          for (const [target, ts] of tallies(cell)) {
+            ts.forEach((t, i) => flush(t, () => counter.labels(cell.route, cell.backend, target, values[i] ?? '')))
+          }
         }
       }
-    }
-  })
+    })
+  }
+
+  perTargetCounter('switchyard_upstream_errors_total',
+    'Requests whose upstream failed: connect (refused, unreachable), timeout (no headers or body within the route timeout), reset, other',
+    'kind', cell => cell.upstreamErrors, UPSTREAM_FAILURES)
+
+  perTargetCounter('switchyard_upstream_queue_rejections_total',
+    'Requests answered while waiting for a connection to a busy target: queue_full (503: maxPending already waiting), queue_timeout (504: none free within queueTimeout or the route timeout)',
+    'reason', cell => cell.queueRejections, QUEUE_FAILURES)
 
   const sticky: Counter<'route' | 'backend'> = new Counter({
     name: 'switchyard_sticky_assignments_total',
@@ -136,7 +149,7 @@ export function createMetrics (registry: Registry): Metrics {
 
   const rejected: Counter<'reason' | 'code'> = new Counter({
     name: 'switchyard_rejected_requests_total',
-    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow)',
+    help: 'Requests switchyard answered itself, without a backend: no_route (404), malformed (400), headers_too_large (431), timeout (408: headers too slow), body_too_large (413: declared Content-Length over the route\'s maxBodyBytes), uri_too_long (414), connect (405: CONNECT), options_asterisk (200: OPTIONS *)',
     labelNames: ['reason', 'code'],
     registers,
     collect () {
@@ -168,21 +181,32 @@ export function createMetrics (registry: Registry): Metrics {
   })
 
   let current: ConfigStore | undefined
-  const targetHealthy: Gauge<'backend' | 'target'> = new Gauge({
-    name: 'switchyard_target_healthy',
-    help: '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
-    labelNames: ['backend', 'target'],
-    registers,
-    // With --workers each process judges health alone: healthy only if all say so.
-    aggregator: 'min',
-    collect () {
-      targetHealthy.reset()
-      if (current === undefined || !current.loaded) return
-      for (const rt of current.current.runtimes) {
-        for (const up of rt.upstreams) targetHealthy.set({ backend: rt.backend.name, target: up.origin }, up.available ? 1 : 0)
+  /** A gauge per (backend, target) of the running config, read from each target when scraped. */
+  function perTargetGauge (name: string, help: string, read: (up: Upstream) => number, aggregator?: 'min'): void {
+    const gauge: Gauge<'backend' | 'target'> = new Gauge({
+      name,
+      help,
+      labelNames: ['backend', 'target'],
+      registers,
+      ...(aggregator === undefined ? {} : { aggregator }),
+      collect () {
+        gauge.reset()
+        if (current === undefined || !current.loaded) return
+        for (const rt of current.current.runtimes) {
+          for (const up of rt.upstreams) gauge.set({ backend: rt.backend.name, target: up.origin }, read(up))
+        }
       }
-    }
-  })
+    })
+  }
+
+  // With --workers each process judges health alone: healthy only if all say so.
+  perTargetGauge('switchyard_target_healthy',
+    '1 while the target takes traffic, 0 while a health check failed it or outlier detection ejected it',
+    up => up.available ? 1 : 0, 'min')
+
+  perTargetGauge('switchyard_upstream_queue_waiting',
+    'Requests waiting now for a connection to the target (all its `connections` are busy)',
+    up => up.waiting.length)
 
   const ejections: Counter<'target'> = new Counter({
     name: 'switchyard_outlier_ejections_total',
@@ -204,18 +228,20 @@ export function createMetrics (registry: Registry): Metrics {
   return {
     registry,
     requests,
-    follow (store, live, upstreams) {
+    follow (store, upstreams) {
       current = store
       upstreams?.on('health', up => { if (up.ejected) ejections.inc({ target: up.origin }) })
       store.on('swap', next => {
         requests.follow(next.table)
         config.applied(next)
       })
-      live?.on('reload', (outcome, origin) => config.reloaded(outcome, origin))
       if (store.loaded) {
         requests.follow(store.current.table)
         config.applied(store.current)
       }
+    },
+    reloaded (outcome, origin) {
+      config.reloaded(outcome, origin)
     }
   }
 }

@@ -6,28 +6,13 @@
  * histograms must never go backwards while the process lives, and a config
  * can only name so many (route, backend, version) combinations.
  */
-import { classifyUpstreamError, REJECT_REASONS, type Exchange, type ProxyListener, type RejectReason } from '../proxy/forward.js'
-import type { Backend, Decision, Destination, Route, RoutingTable } from '../routing/types.js'
-import type { Upstream } from '../proxy/upstreams.js'
-import { CLIENT_CLOSED_CODE, methodIndex, RETRY_REASONS, SeriesCell, Tally, type RetryReason } from './series-cell.js'
-
-/**
- * The backends a route can send to: its default destination and every
- * rule's (weight 0 included), and their fallbacks (failover).
- */
-function reachableBackends (route: Route, backends: readonly Backend[]): Set<Backend> {
-  const out = new Set<Backend>()
-  const addChain = (b: Backend): void => {
-    for (let cur: Backend | undefined = b; cur !== undefined && !out.has(cur); cur = cur.fallback === undefined ? undefined : backends[cur.fallback]) out.add(cur)
-  }
-  const add = (d: Destination): void => {
-    if (d.kind === 'to') addChain(d.backend)
-    else for (const w of d.split.weights) addChain(w.backend)
-  }
-  add(route.destination)
-  for (const rule of route.rules) add(rule.destination)
-  return out
-}
+import { REJECT_REASONS, type ProxyListener, type RejectReason } from '../proxy/forward.js'
+import type { ExchangeRecord } from '../proxy/exchange-record.js'
+import type { Rejection } from '../proxy/rejection.js'
+import { isUpstreamFailure, RETRY_REASONS, type RetryReason } from '../proxy/failure.js'
+import { reachableBackends } from '../routing/reachable.js'
+import type { Backend, Decision, Route, RoutingTable } from '../routing/types.js'
+import { CLIENT_CLOSED_CODE, methodIndex, SeriesCell, Tally } from './series-cell.js'
 
 export class RequestMetrics implements ProxyListener {
   /** Requests answered without a backend, by reason. */
@@ -62,8 +47,8 @@ export class RequestMetrics implements ProxyListener {
     return this.#live.has(cell)
   }
 
-  onExchangeStart (ex: Exchange): void {
-    const cell = this.#byRoute.get(ex.decision.route)?.[ex.decision.backend.index]
+  onExchangeStart (decision: Decision): void {
+    const cell = this.#byRoute.get(decision.route)?.[decision.backend.index]
     if (cell !== undefined) cell.inFlight++
   }
 
@@ -71,38 +56,43 @@ export class RequestMetrics implements ProxyListener {
    * In flight counts under the backend the route decided; the response
    * under the backend that served it (its fallback after a failover).
    */
-  onExchangeEnd (ex: Exchange, statusCode: number, err: Error | undefined): void {
-    const d = ex.decision
+  onExchangeEnd (r: ExchangeRecord): void {
+    const d = r.decision
     const cells = this.#byRoute.get(d.route)
     const decided = cells?.[d.backend.index]
     if (cells === undefined || decided === undefined) return // only for a table this listener never followed
     decided.inFlight--
-    const served = ex.runtime.backend
+    const served = r.served
     let cell = decided
     if (served !== d.backend) {
       decided.failover(served.name)
       cell = cells[served.index] ?? decided
     }
-    cell.observe((performance.now() - ex.startTime) / 1000)
-    // statusCode 0: nothing was sent, the client left first.
-    cell.rule(d.rule).add(methodIndex(ex.req.method), statusCode === 0 ? CLIENT_CLOSED_CODE : statusCode)
+    cell.observe((r.endTime - r.startTime) / 1000)
+    // status 0: nothing was sent, the client left first.
+    cell.rule(d.rule).add(methodIndex(r.method), r.status === 0 ? CLIENT_CLOSED_CODE : r.status)
     // Only a response that carried the new cookie assigned a user; after a
     // 502 the user comes back without one and is assigned then.
-    if (d.setStickyId !== undefined && ex.headersForwarded) cell.stickyAssignments.value++
-    if (err !== undefined && !ex.clientClosed && ex.upstream !== undefined) cell.upstreamError(ex.upstream.origin, classifyUpstreamError(err).kind)
+    if (d.setStickyId !== undefined && r.headersForwarded) cell.stickyAssignments.value++
+    const failure = r.failure
+    if (failure === undefined || r.target === undefined) return
+    if (isUpstreamFailure(failure)) {
+      if (!r.clientClosed) cell.upstreamError(r.target, failure)
+    } else if (failure === 'queue_full' || failure === 'queue_timeout') {
+      cell.queueRejection(r.target, failure)
+    }
   }
 
   /** An attempt failed and another target takes the request; counted under the backend that failed. */
-  onRetry (ex: Exchange, failed: Upstream, reason: RetryReason): void {
-    const cells = this.#byRoute.get(ex.decision.route)
-    const cell = cells?.[ex.runtime.backend.index]
+  onRetry (decision: Decision, from: Backend, target: string, reason: RetryReason): void {
+    const cell = this.#byRoute.get(decision.route)?.[from.index]
     if (cell === undefined) return
     cell.retries[RETRY_REASONS.indexOf(reason)]!.value++
-    if (reason !== 'status' && reason !== '5xx') cell.upstreamError(failed.origin, reason)
+    if (reason !== 'status') cell.upstreamError(target, reason)
   }
 
-  onRejected (reason: RejectReason): void {
-    this.rejected[reason].value++
+  onRejected (rejection: Rejection): void {
+    this.rejected[rejection.reason].value++
   }
 
   onUpgrade (decision: Decision, served: Backend, code: number): void {

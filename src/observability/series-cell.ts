@@ -7,7 +7,7 @@
  * 15.1), so the data path keeps its own counts and the registry reads them
  * when it is scraped (request-metrics.ts).
  */
-import type { UpstreamErrorKind } from '../proxy/forward.js'
+import { QUEUE_FAILURES, RETRY_REASONS, UPSTREAM_FAILURES, type UpstreamFailure } from '../proxy/failure.js'
 
 /** The method label's values; anything else is `OTHER`, so a client cannot mint series. */
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'OTHER'] as const
@@ -32,12 +32,6 @@ export function methodIndex (method: string | undefined): number {
  * linear interpolation inside one bucket stays within that bucket's width.
  */
 export const DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-
-export const UPSTREAM_ERROR_KINDS: readonly UpstreamErrorKind[] = ['connect', 'timeout', 'reset', 'other']
-
-/** Why a request was sent to another target: its failure kind, or `status` for a retried 502/503 answer. */
-export const RETRY_REASONS = ['connect', 'timeout', 'reset', '5xx', 'status'] as const
-export type RetryReason = typeof RETRY_REASONS[number]
 
 /** The code label when the client went away before any response head (nginx's convention). */
 export const CLIENT_CLOSED_CODE = 499
@@ -79,6 +73,16 @@ export class RuleCounts {
   }
 }
 
+/** Adds one to tally `index` of `key`'s `n` tallies, created on first use. */
+function countAt<K> (tallies: Map<K, readonly Tally[]>, key: K, n: number, index: number): void {
+  let t = tallies.get(key)
+  if (t === undefined) {
+    t = Array.from({ length: n }, () => new Tally())
+    tallies.set(key, t)
+  }
+  t[index]!.value++
+}
+
 /** Adds one to the tally of `key`, created on first use. */
 function countIn<K> (tallies: Map<K, Tally>, key: K): void {
   let t = tallies.get(key)
@@ -98,8 +102,10 @@ export class SeriesCell {
   /** New users given a sticky cookie for this backend. */
   readonly stickyAssignments = new Tally()
   readonly byRule = new Map<string, RuleCounts>()
-  /** Per target origin, one tally per kind, indexed like UPSTREAM_ERROR_KINDS. */
+  /** Per target origin, one tally per kind, indexed like UPSTREAM_FAILURES. */
   readonly upstreamErrors = new Map<string, readonly Tally[]>()
+  /** Per target origin, requests answered while waiting for a connection, indexed like QUEUE_FAILURES. */
+  readonly queueRejections = new Map<string, readonly Tally[]>()
   /** Retries away from this backend, indexed like RETRY_REASONS. */
   readonly retries: readonly Tally[] = RETRY_REASONS.map(() => new Tally())
   /** Requests of this backend served by a fallback, per fallback backend name. */
@@ -138,12 +144,11 @@ export class SeriesCell {
     countIn(this.upgrades, code)
   }
 
-  upstreamError (target: string, kind: UpstreamErrorKind): void {
-    let tallies = this.upstreamErrors.get(target)
-    if (tallies === undefined) {
-      tallies = UPSTREAM_ERROR_KINDS.map(() => new Tally())
-      this.upstreamErrors.set(target, tallies)
-    }
-    tallies[UPSTREAM_ERROR_KINDS.indexOf(kind)]!.value++
+  upstreamError (target: string, kind: UpstreamFailure): void {
+    countAt(this.upstreamErrors, target, UPSTREAM_FAILURES.length, UPSTREAM_FAILURES.indexOf(kind))
+  }
+
+  queueRejection (target: string, kind: typeof QUEUE_FAILURES[number]): void {
+    countAt(this.queueRejections, target, QUEUE_FAILURES.length, QUEUE_FAILURES.indexOf(kind))
   }
 }

@@ -6,16 +6,23 @@
  * more than the whole routing decision). fastify serves the admin listener.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { decide } from '../routing/decide.js'
-import type { Decision, Entropy, ServerSettings } from '../routing/types.js'
-import type { ConfigStore } from '../runtime/config-store.js'
+import type { Decision, Entropy, ProxySettings, ServerSettings } from '../routing/types.js'
+import type { ConfigStore } from './config-store.js'
+import type { Socket } from 'node:net'
 import { Exchange, sendError, type ProxyListener, type RejectReason } from './forward.js'
-import { clientAddress, upstreamRequestHeaders } from './headers.js'
+import { applyHeaderPlan, clientAddress, socketAddress, stripPathPrefix, upstreamRequestHeaders } from './headers.js'
+import { Rejection } from './rejection.js'
+import { RequestIdSource, requestIdFor } from './request-id.js'
+import { partialHead, RequestInfo } from './request-info.js'
 import { NodeRequestView } from './request-view.js'
+import type { RequestTracer } from './tracer.js'
 import { forwardUpgrade, type TunnelRegistry } from './websocket.js'
+import { declaredTooLarge, limitedBody } from './body-limit.js'
+import { answerOptionsAsterisk, isH2cUpgrade, overflowedInRequestLine, refuseConnect, replayWithoutUpgrade } from './self-answered.js'
 import { selectTarget } from './upstreams.js'
 
 export const defaultEntropy: Entropy = {
@@ -34,6 +41,10 @@ export interface ProxyServerOptions {
   readonly draining?: () => boolean
   /** Where upgraded (WebSocket) connections are kept, so a drain can close them. */
   readonly tunnels: TunnelRegistry
+  /** Tracing: `current` is the tracer while a config turns it on. */
+  readonly tracing?: { readonly current: RequestTracer | undefined }
+  /** Where request IDs come from (a per-process prefix and counter by default). */
+  readonly requestIds?: RequestIdSource
 }
 
 const noopListener: ProxyListener = { onExchangeStart () {}, onExchangeEnd () {} }
@@ -45,15 +56,25 @@ function hasBody (req: IncomingMessage): boolean {
   return len !== undefined && len !== '0'
 }
 
-/** Response headers switchyard adds: the sticky cookie and the optional backend header. */
-function extraHeaders (d: Decision, backendHeader: string | undefined): string[] | undefined {
-  let out: string[] | undefined
+/** Response headers switchyard adds here: the request ID and a new user's sticky cookie (the backend header is added by the exchange). */
+function extraHeaders (d: Decision, info: RequestInfo): string[] {
+  const out = [info.idHeader, info.id]
   if (d.setStickyId !== undefined) {
     const sticky = d.route.sticky
-    if (sticky !== undefined) out = ['set-cookie', `${sticky.name}=${d.setStickyId}${sticky.cookieAttributes}`]
+    if (sticky !== undefined) out.push('set-cookie', `${sticky.name}=${d.setStickyId}${sticky.cookieAttributes}`)
   }
-  if (backendHeader !== undefined) (out ??= []).push(backendHeader, d.backend.name)
   return out
+}
+
+/** What goes upstream for a routed request: the path (without a stripped prefix) and the headers before and after header rules. */
+function upstreamRequest (req: IncomingMessage, view: NodeRequestView, decision: Decision, info: RequestInfo, proxy: ProxySettings, tracer: RequestTracer | undefined): { path: string, base: string[], headers: string[] } {
+  const route = decision.route
+  const strip = route.stripPrefix
+  const stripped = strip === undefined ? undefined : stripPathPrefix(view.url, view.path, strip)
+  const base = upstreamRequestHeaders(req.headers, info.client, proxy, info.id, stripped === undefined ? undefined : strip)
+  if (tracer !== undefined) tracer.start(info, req, decision, base)
+  const plan = route.requestHeaders?.[decision.backend.index]
+  return { path: stripped ?? view.url, base, headers: plan === undefined ? base : applyHeaderPlan(base, plan) }
 }
 
 export function createProxyServer (opts: ProxyServerOptions): Server {
@@ -63,60 +84,109 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   const draining = opts.draining ?? (() => false)
   // Node keeps at most this many header fields; one more than allowed tells us the request has too many.
   const maxHeaderFields = settings.maxHeaders
+  const ids = opts.requestIds ?? new RequestIdSource()
+  const tracing = opts.tracing
+
+  function requestInfo (req: IncomingMessage, start: number, proxy: ProxySettings): RequestInfo {
+    const id = requestIdFor(req.headers[proxy.requestIdHeader], proxy.trustRequestId, ids)
+    return new RequestInfo(id, proxy.requestIdHeader, start, req.socket, clientAddress(req), req)
+  }
+
+  /** Answers a request switchyard refuses itself and tells the listeners. */
+  function reject (res: ServerResponse, info: RequestInfo, reason: RejectReason, status: number, message: string): void {
+    sendError(res, status, message, undefined, info)
+    listener.onRejected?.(new Rejection(reason, status, message, info))
+  }
 
   function onRequest (req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now()
+    const active = store.current
+    const proxy = active.table.proxy
+    const info = requestInfo(req, start, proxy)
     // Refused requests also lose their connection, like those Node's parser refuses.
     if (req.rawHeaders.length > 2 * maxHeaderFields) {
       res.shouldKeepAlive = false
-      listener.onRejected?.('headers_too_large')
-      sendError(res, 431, `too many header fields (limit ${maxHeaderFields})`)
+      reject(res, info, 'headers_too_large', 431, `too many header fields (limit ${maxHeaderFields})`)
       return
     }
     if (req.headers.host === undefined && req.httpVersionMinor === 1) {
       res.shouldKeepAlive = false
-      listener.onRejected?.('malformed')
-      sendError(res, 400, 'bad request (HTTP/1.1 needs a Host header)')
+      reject(res, info, 'malformed', 400, 'bad request (HTTP/1.1 needs a Host header)')
+      return
+    }
+    if (req.url === '*') {
+      answerAsteriskForm(req, res, info)
       return
     }
     if (draining()) res.shouldKeepAlive = false
-    const active = store.current
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
     if (decision === undefined) {
-      listener.onRejected?.('no_route')
-      sendError(res, 404, 'no route matches this request')
+      reject(res, info, 'no_route', 404, 'no route matches this request')
       return
     }
-    const proxy = active.table.proxy
     const route = decision.route
+    let body: Readable | null = hasBody(req) ? req : null
+    if (body !== null && route.maxBodyBytes !== undefined) {
+      if (declaredTooLarge(req, route.maxBodyBytes)) {
+        // Refused before a byte of it is read; the connection closes rather than read it all.
+        res.shouldKeepAlive = false
+        reject(res, info, 'body_too_large', 413, `request body larger than ${route.maxBodyBytes} bytes (route ${route.name})`)
+        return
+      }
+      if (req.headers['content-length'] === undefined) body = limitedBody(req, route.maxBodyBytes)
+    }
+    const up = upstreamRequest(req, view, decision, info, proxy, tracing?.current)
     const dispatch = {
-      path: view.url,
+      path: up.path,
       method: view.method as 'GET',
-      headers: upstreamRequestHeaders(req.headers, clientAddress(req), proxy.trustForwarded),
-      body: hasBody(req) ? req : null,
-      headersTimeout: route.timeoutMs,
+      headers: up.headers,
+      body,
+      // The route's timeout runs in the exchange, from the request's arrival.
+      headersTimeout: 0,
       bodyTimeout: route.idleTimeoutMs
     }
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, proxy.backendHeader), start, listener).start()
+    const base = route.requestHeaders === undefined ? undefined : up.base
+    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base).start()
+  }
+
+  /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
+  function answerAsteriskForm (req: IncomingMessage, res: ServerResponse, info: RequestInfo): void {
+    if (req.method === 'OPTIONS') {
+      answerOptionsAsterisk(res)
+      listener.onRejected?.(new Rejection('options_asterisk', 200, 'OPTIONS * answered by switchyard', info))
+      return
+    }
+    res.shouldKeepAlive = false
+    reject(res, info, 'malformed', 400, `bad request (the request target * is only for OPTIONS, not ${req.method ?? ''})`)
   }
 
   function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (isH2cUpgrade(req)) {
+      replayWithoutUpgrade(server, req, socket, head)
+      return
+    }
     const active = store.current
+    const proxy = active.table.proxy
+    const info = requestInfo(req, performance.now(), proxy)
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
     if (decision === undefined) {
-      listener.onRejected?.('no_route')
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      listener.onRejected?.(new Rejection('no_route', 404, 'no route matches this request', info))
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n${info.idHeader}: ${info.id}\r\nConnection: close\r\n\r\n`)
       return
     }
     const target = selectTarget(active.runtimes, decision.backend.index, undefined)
     if (target === undefined) {
       listener.onUpgrade?.(decision, decision.backend, 503)
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n${info.idHeader}: ${info.id}\r\nConnection: close\r\n\r\n`)
       return
     }
-    forwardUpgrade({ req, socket, head, view, decision, served: target.runtime.backend, upstream: target.upstream, trustForwarded: active.table.proxy.trustForwarded, logger, tunnels: opts.tunnels, listener })
+    const served = target.runtime.backend
+    // Headers for the backend that takes the connection (its fallback's rules after a failover).
+    const up = upstreamRequest(req, view, decision, info, proxy, undefined)
+    const headers = served === decision.backend ? up.headers : applyHeaderPlan(up.base, decision.route.requestHeaders?.[served.index])
+    forwardUpgrade({ req, socket, head, path: up.path, headers, info, decision, served, upstream: target.upstream, logger, tunnels: opts.tunnels, listener })
   }
 
   const server = createServer({
@@ -134,12 +204,21 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   }, onRequest)
   server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const reason = onClientError(err, socket)
-    if (reason !== undefined) listener.onRejected?.(reason)
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    refuseConnect(socket)
+    const info = requestInfo(req, performance.now(), store.current.table.proxy)
+    listener.onRejected?.(new Rejection('connect', 405, 'CONNECT is not supported (a reverse proxy, not a forward proxy)', info))
+  })
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    const idHeader = store.loaded ? store.current.table.proxy.requestIdHeader : 'x-request-id'
+    const info = new RequestInfo(ids.next(), idHeader, performance.now(), socket as Socket, socketAddress(socket as Socket), undefined, partialHead(err.rawPacket))
+    const rejection = onClientError(err, socket, info)
+    if (rejection !== undefined) listener.onRejected?.(rejection)
   })
   return server
 }
+
+const URI_TOO_LONG: [number, string, RejectReason] = [414, 'URI Too Long', 'uri_too_long']
 
 const CLIENT_ERRORS: Readonly<Record<string, [number, string, RejectReason]>> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large'],
@@ -150,18 +229,21 @@ const CLIENT_ERRORS: Readonly<Record<string, [number, string, RejectReason]>> = 
 /**
  * A request Node's parser rejected (malformed line, bad header bytes,
  * Content-Length with Transfer-Encoding, duplicate Content-Length, oversized
- * head, slow-loris timeout): answer it clearly and close that connection;
- * nothing reaches an upstream and the process carries on. Returns why, or
- * undefined when the client had already gone and got no answer.
+ * head, slow-loris timeout): answer it clearly, with a request ID, and close
+ * that connection; nothing reaches an upstream and the process carries on.
+ * Returns the rejection, or undefined when the client had already gone and
+ * got no answer.
  */
-function onClientError (err: NodeJS.ErrnoException, socket: Duplex): RejectReason | undefined {
+function onClientError (err: NodeJS.ErrnoException, socket: Duplex, info: RequestInfo): Rejection | undefined {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return undefined
   }
-  const [status, text, why] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
+  const [status, text, why] = err.code === 'HPE_HEADER_OVERFLOW' && overflowedInRequestLine(err)
+    ? URI_TOO_LONG
+    : CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'malformed']
   const reason = status === 400 ? ` (${(err.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase()})` : ''
-  const body = `${text.toLowerCase()}${reason}\n`
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-  return why
+  const message = `${text.toLowerCase()}${reason}`
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\n${info.idHeader}: ${info.id}\r\nConnection: close\r\n\r\n${message}\n`)
+  return new Rejection(why, status, message, info, err.code)
 }

@@ -13,9 +13,19 @@
 import { EventEmitter } from 'node:events'
 import { Pool } from 'undici'
 import type { Backend, OutlierPolicy } from '../routing/types.js'
+import type { FailureKind } from './failure.js'
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'ejected'
-export type FailureKind = 'connect' | 'timeout' | 'reset' | '5xx'
+
+/** A request waiting for one of a target's connections. */
+export interface Waiter {
+  /** A connection is free and reserved for this waiter, which must use it or give it back (`releaseSlot`). */
+  connectionFree (up: Upstream): void
+}
+
+function handOff (waiter: Waiter, up: Upstream): void {
+  waiter.connectionFree(up)
+}
 
 export interface UpstreamEvents {
   /** A target started or stopped taking traffic. */
@@ -23,8 +33,16 @@ export interface UpstreamEvents {
 }
 
 export class Upstream {
-  /** Requests dispatched to this target and not yet finished (for least-pending). */
+  /** Requests for this target, sent or waiting, and not yet finished (for least-pending). */
   pending = 0
+  /** Requests holding (or opening) one of the pool's connections: at most `connections`. */
+  active = 0
+  /**
+   * Requests waiting for a connection, oldest first. switchyard keeps this
+   * queue itself, rather than undici's pool, so that it can bound its length
+   * and how long each waits, and answer the client while it waits.
+   */
+  readonly waiting: Waiter[] = []
   refs = 0
   /** Verdict of the active health check (true when there is none). */
   checkedHealthy = true
@@ -37,7 +55,49 @@ export class Upstream {
   #lastEjectionEnd = 0
   #ejectTimer: NodeJS.Timeout | undefined
 
-  constructor (readonly origin: string, readonly key: string, readonly pool: Pool, private readonly events: EventEmitter<UpstreamEvents>) {}
+  constructor (
+    readonly origin: string,
+    readonly key: string,
+    readonly pool: Pool,
+    /** The pool's size: requests beyond it wait in `waiting`. */
+    readonly connections: number,
+    private readonly events: EventEmitter<UpstreamEvents>
+  ) {}
+
+  /** Takes a connection when one is free. */
+  tryAcquire (): boolean {
+    if (this.active >= this.connections) return false
+    this.active++
+    return true
+  }
+
+  /**
+   * Gives a connection back. The oldest waiter gets it on the next tick:
+   * undici is still finishing with the connection when this is called.
+   */
+  releaseSlot (): void {
+    const next = this.waiting.shift()
+    if (next === undefined) this.active--
+    else process.nextTick(handOff, next, this)
+  }
+
+  /**
+   * Sends every waiting request to the pool now, past the connection limit:
+   * the pool is about to close, and undici's close() lets requests it
+   * already holds finish, but ours would find it closed.
+   */
+  flushWaiting (): void {
+    for (const w of this.waiting.splice(0)) {
+      this.active++
+      w.connectionFree(this)
+    }
+  }
+
+  /** Stops waiting (timed out, client gone). */
+  leaveQueue (w: Waiter): void {
+    const i = this.waiting.indexOf(w)
+    if (i !== -1) this.waiting.splice(i, 1)
+  }
 
   get health (): TargetHealth {
     return this.ejected ? 'ejected' : this.checkedHealthy ? 'healthy' : 'unhealthy'
@@ -51,13 +111,14 @@ export class Upstream {
 
   /**
    * Counts a failed exchange; ejects the target after `policy.consecutiveFailures`.
-   * 5xx-driven ejections respect the backend's cap; a target that cannot be
-   * connected to or resets is taken out regardless (traffic there cannot succeed).
+   * 5xx-driven (`status`) ejections respect the backend's cap; a target that
+   * cannot be connected to or resets is taken out regardless (traffic there
+   * cannot succeed).
    */
   recordFailure (kind: FailureKind, policy: OutlierPolicy | undefined, siblings: readonly Upstream[]): void {
     if (policy === undefined || this.ejected) return
     if (++this.consecutiveFailures < policy.consecutiveFailures) return
-    if (kind === '5xx') {
+    if (kind === 'status') {
       const ejected = siblings.reduce((n, up) => n + (up.ejected ? 1 : 0), 0)
       if (100 * (ejected + 1) / siblings.length > policy.maxEjectionPercent) return
     }
@@ -67,7 +128,7 @@ export class Upstream {
     this.ejections++
     const duration = Math.min(policy.baseEjectionMs * this.ejections, policy.maxEjectionMs)
     this.ejected = true
-    this.#update(`ejected for ${duration} ms after ${this.consecutiveFailures} consecutive failures (${kind})`)
+    this.#update(`ejected for ${duration} ms after ${this.consecutiveFailures} consecutive failures (${kind === 'status' ? '5xx' : kind})`)
     this.#ejectTimer = setTimeout(() => {
       this.#ejectTimer = undefined
       this.ejected = false
@@ -108,7 +169,7 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
         // The server's Keep-Alive hint may shorten this, never lengthen it.
         keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
         connect: { timeout: backend.connectTimeoutMs }
-      }), this)
+      }), backend.connections, this)
       this.#byKey.set(key, up)
     }
     up.refs++
@@ -119,6 +180,7 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     if (--up.refs > 0) return
     this.#byKey.delete(up.key)
     up.dispose()
+    up.flushWaiting()
     // close() waits for requests already dispatched; nothing new is sent.
     up.pool.close().catch(() => {})
   }
@@ -130,7 +192,10 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
   async closeAll (): Promise<void> {
     const all = [...this.#byKey.values()]
     this.#byKey.clear()
-    for (const up of all) up.dispose()
+    for (const up of all) {
+      up.dispose()
+      up.flushWaiting()
+    }
     await Promise.all(all.map(async up => await up.pool.close().catch(() => {})))
   }
 }

@@ -9,21 +9,22 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { Backend, Decision } from '../routing/types.js'
 import type { ProxyListener } from './forward.js'
-import { clientAddress, upstreamRequestHeaders } from './headers.js'
+import type { RequestInfo } from './request-info.js'
 import { CLOSE_GOING_AWAY, FrameBoundaryTracker } from './ws-frames.js'
-import type { NodeRequestView } from './request-view.js'
 import type { Upstream } from './upstreams.js'
 
 export interface UpgradeContext {
   readonly req: IncomingMessage
   readonly socket: Duplex
   readonly head: Buffer
-  readonly view: NodeRequestView
+  /** The path and headers for the upstream (stripped prefix, request ID and header rules applied). */
+  readonly path: string
+  readonly headers: readonly string[]
+  readonly info: RequestInfo
   readonly decision: Decision
   /** The backend whose target takes the connection (the decided one, or its fallback). */
   readonly served: Backend
   readonly upstream: Upstream
-  readonly trustForwarded: boolean
   readonly logger: Logger
   readonly tunnels: TunnelRegistry
   readonly listener: ProxyListener
@@ -119,11 +120,16 @@ function responseHead (statusCode: number, statusMessage: string, rawHeaders: re
 }
 
 export function forwardUpgrade (ctx: UpgradeContext): void {
-  const { req, socket, head, view, decision, served, upstream, listener } = ctx
+  const { req, socket, head, decision, served, upstream, listener, info } = ctx
   const target = new URL(upstream.origin)
-  const flat = upstreamRequestHeaders(req.headers, clientAddress(req), ctx.trustForwarded)
+  const flat = ctx.headers
   const headers: OutgoingHttpHeaders = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) headers[flat[i] as string] = flat[i + 1]
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i] as string
+    const prev = headers[name]
+    // A header rule's `add` can name a header twice: both values go.
+    headers[name] = prev === undefined ? flat[i + 1] : [...(Array.isArray(prev) ? prev : [String(prev)]), flat[i + 1] as string]
+  }
   headers.connection = 'Upgrade'
   headers.upgrade = req.headers.upgrade ?? 'websocket'
 
@@ -132,7 +138,7 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
     host: target.hostname,
     port: target.port === '' ? undefined : Number(target.port),
     method: req.method,
-    path: view.url,
+    path: ctx.path,
     headers,
     agent: false
   })
@@ -142,7 +148,7 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
   preq.on('upgrade', (pres: IncomingMessage, psocket: Duplex, phead: Buffer) => {
     preq.setTimeout(0)
     const code = pres.statusCode ?? 101
-    socket.write(responseHead(code, pres.statusMessage ?? 'Switching Protocols', pres.rawHeaders))
+    socket.write(responseHead(code, pres.statusMessage ?? 'Switching Protocols', [...pres.rawHeaders, info.idHeader, info.id]))
     if (head.length > 0) psocket.write(head)
     listener.onUpgrade?.(decision, served, code)
     ctx.tunnels.add(socket, psocket, () => listener.onTunnelClosed?.(decision, served))
@@ -159,7 +165,7 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
       if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue
       headers.push(pres.rawHeaders[i] as string, pres.rawHeaders[i + 1] as string)
     }
-    headers.push('Connection', 'close')
+    headers.push(info.idHeader, info.id, 'Connection', 'close')
     listener.onUpgrade?.(decision, served, pres.statusCode ?? 502)
     socket.write(responseHead(pres.statusCode ?? 502, pres.statusMessage ?? '', headers))
     pres.pipe(socket)
@@ -170,7 +176,7 @@ export function forwardUpgrade (ctx: UpgradeContext): void {
     if (socket.writable) {
       const timedOut = err.code === 'ETIMEDOUT'
       listener.onUpgrade?.(decision, served, timedOut ? 504 : 502)
-      socket.end(`HTTP/1.1 ${timedOut ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
+      socket.end(`HTTP/1.1 ${timedOut ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nContent-Length: 0\r\n${info.idHeader}: ${info.id}\r\nConnection: close\r\n\r\n`)
     }
   })
   preq.end()

@@ -4,11 +4,15 @@
  * conditions into predicates, defaults applied, durations parsed. The result
  * is frozen; a config change builds a new table and swaps it in whole.
  */
-import type { RawConfig, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import type { RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import { serialize as serializeCookie } from 'cookie'
+import { cookieOptions } from '../config/sticky-cookie.js'
 import { parseDuration } from '../util/duration.js'
 import { buildWeightTable } from './weighted.js'
+import { compileRoutePlans } from './header-plans.js'
+import { reachableBackends } from './reachable.js'
 import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
-import type { Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky } from './types.js'
+import type { AccessLogSettings, Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky, TracingSettings } from './types.js'
 
 export const DEFAULTS = {
   timeout: '30s',
@@ -17,11 +21,15 @@ export const DEFAULTS = {
   connections: 128,
   keepAliveTimeout: '60s',
   connectTimeout: '5s',
+  maxPending: 1024,
   healthCheck: { interval: '5s', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 3 },
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
   retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
-  server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100 },
-  shutdown: { drainDelay: '5s', timeout: '25s' }
+  server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100, bodyTimeout: '60s' },
+  shutdown: { drainDelay: '5s', timeout: '25s' },
+  requestIdHeader: 'x-request-id',
+  accessLog: { mode: 'all', sampleRate: 0.01, destination: 'stdout' },
+  tracing: { sampleRatio: 1 }
 } as const
 
 function compileHealthCheck (h: RawHealthCheck | undefined): HealthCheckSpec | undefined {
@@ -65,6 +73,8 @@ function compileBackends (config: RawConfig): Backend[] {
     connections: b.connections ?? DEFAULTS.connections,
     keepAliveTimeoutMs: parseDuration(b.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
     connectTimeoutMs: parseDuration(b.connectTimeout ?? DEFAULTS.connectTimeout),
+    maxPending: b.maxPending ?? DEFAULTS.maxPending,
+    queueTimeoutMs: parseDuration(b.queueTimeout ?? b.connectTimeout ?? DEFAULTS.connectTimeout),
     fallback: b.fallback === undefined ? undefined : names.indexOf(b.fallback),
     healthCheck: compileHealthCheck(b.healthCheck),
     outlier: compileOutlier(b.outlierDetection)
@@ -79,8 +89,33 @@ function compileServer (config: RawConfig): ServerSettings {
     keepAliveTimeoutMs: parseDuration(l?.keepAliveTimeout ?? d.keepAliveTimeout),
     maxHeaderBytes: l?.maxHeaderBytes ?? d.maxHeaderBytes,
     maxHeaders: l?.maxHeaders ?? d.maxHeaders,
+    bodyTimeoutMs: parseDuration(l?.bodyTimeout ?? d.bodyTimeout),
     drainDelayMs: parseDuration(config.shutdown?.drainDelay ?? DEFAULTS.shutdown.drainDelay),
     shutdownTimeoutMs: parseDuration(config.shutdown?.timeout ?? DEFAULTS.shutdown.timeout)
+  })
+}
+
+function compileAccessLog (config: RawConfig): AccessLogSettings {
+  const a = config.accessLog
+  const d = DEFAULTS.accessLog
+  return Object.freeze({
+    // Off unless the section is there (today's behaviour: no access log).
+    mode: a === undefined ? 'off' : a.mode ?? d.mode,
+    sampleRate: a?.sampleRate ?? d.sampleRate,
+    destination: a?.destination ?? d.destination,
+    query: a?.query ?? false,
+    pretty: config.log?.format === 'pretty'
+  })
+}
+
+function compileTracing (config: RawConfig): TracingSettings {
+  const t = config.tracing
+  const d = DEFAULTS.tracing
+  return Object.freeze({
+    enabled: t?.enabled ?? false,
+    endpoint: t?.endpoint,
+    serviceName: t?.serviceName,
+    sampleRatio: t?.sampleRatio ?? d.sampleRatio
   })
 }
 
@@ -111,11 +146,10 @@ function compileRule (byName: ReadonlyMap<string, Backend>, rule: RawRule): Rule
 function compileSticky (s: RawSticky | undefined): Sticky | undefined {
   if (s === undefined) return undefined
   if (s.header !== undefined) return Object.freeze({ source: 'header', name: s.header.toLowerCase(), cookieAttributes: '' })
-  const maxAgeSeconds = Math.floor(parseDuration(s.maxAge ?? DEFAULTS.stickyMaxAge) / 1000)
-  let attrs = `; Path=${s.path ?? '/'}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax`
-  if (s.domain !== undefined) attrs += `; Domain=${s.domain}`
-  if (s.secure === true) attrs += '; Secure'
-  return Object.freeze({ source: 'cookie', name: s.cookie ?? 'sy_id', cookieAttributes: attrs })
+  const name = s.cookie ?? 'sy_id'
+  // Written by `cookie` once per config; the data path appends them to `name=id`. validate() refused what it would not write.
+  const attrs = serializeCookie(name, '', cookieOptions(s, Math.floor(parseDuration(s.maxAge ?? DEFAULTS.stickyMaxAge) / 1000))).slice(name.length + 1)
+  return Object.freeze({ source: 'cookie', name, cookieAttributes: attrs })
 }
 
 function compileRouteMatch (route: RawRoute): Predicate | undefined {
@@ -126,6 +160,28 @@ function compileRouteMatch (route: RawRoute): Predicate | undefined {
   if (m.path !== undefined && m.path.prefix !== '/') preds.push(compilePathMatch(m.path))
   if (m.methods !== undefined) preds.push(compileMethodMatch(m.methods))
   return preds.length === 0 ? undefined : allOf(preds)
+}
+
+function compileRoute (r: RawRoute, index: number, backends: readonly Backend[], byName: ReadonlyMap<string, Backend>, backendRules: ReadonlyArray<RawHeaderRules | undefined>): Route {
+  const rules = Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule)))
+  const destination = compileDestination(byName, r.to, r.split)
+  const plans = compileRoutePlans(r.headers, backendRules, reachableBackends({ destination, rules }, backends))
+  return Object.freeze({
+    name: r.name,
+    index,
+    matches: compileRouteMatch(r),
+    rules,
+    destination,
+    sticky: compileSticky(r.sticky),
+    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
+    idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
+    retry: compileRetry(r.retries),
+    stripPrefix: r.stripPrefix,
+    rewriteLocation: r.rewriteLocation ?? true,
+    requestHeaders: plans.request,
+    responseHeaders: plans.response,
+    maxBodyBytes: r.maxBodyBytes
+  })
 }
 
 function deepFreeze<T> (value: T): T {
@@ -140,26 +196,21 @@ function deepFreeze<T> (value: T): T {
 export function compile (config: RawConfig, sha256: string): RoutingTable {
   const backends = compileBackends(config)
   const byName = new Map(backends.map(b => [b.name, b]))
-  const routes: Route[] = config.routes.map((r, index) => Object.freeze({
-    name: r.name,
-    index,
-    matches: compileRouteMatch(r),
-    rules: Object.freeze((r.rules ?? []).map(rule => compileRule(byName, rule))),
-    destination: compileDestination(byName, r.to, r.split),
-    sticky: compileSticky(r.sticky),
-    timeoutMs: parseDuration(r.timeout ?? DEFAULTS.timeout),
-    idleTimeoutMs: parseDuration(r.idleTimeout ?? r.timeout ?? DEFAULTS.timeout),
-    retry: compileRetry(r.retries)
-  }))
+  const backendRules = Object.values(config.backends).map(b => b.headers)
+  const routes = config.routes.map((r, index) => compileRoute(r, index, backends, byName, backendRules))
   return Object.freeze({
     routes: Object.freeze(routes),
     backends: Object.freeze(backends),
     backendsByName: byName,
     proxy: Object.freeze({
       backendHeader: config.proxy?.backendHeader?.toLowerCase(),
-      trustForwarded: config.proxy?.trustForwarded ?? false
+      trustForwarded: config.proxy?.trustForwarded ?? false,
+      requestIdHeader: (config.proxy?.requestId?.header ?? DEFAULTS.requestIdHeader).toLowerCase(),
+      trustRequestId: config.proxy?.requestId?.trust ?? config.proxy?.trustForwarded ?? false
     }),
     server: compileServer(config),
+    accessLog: compileAccessLog(config),
+    tracing: compileTracing(config),
     config: deepFreeze(structuredClone(config)),
     sha256
   })

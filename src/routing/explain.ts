@@ -1,11 +1,15 @@
 /**
  * explain(): why a request goes where it goes, for operators (`POST
- * /admin/explain`, `switchyard explain`). Pure, like decide(), and built on
- * the same compiled table, so it cannot disagree with the data path.
+ * /admin/explain`, `switchyard explain`). The decision itself is made by
+ * decide()'s own functions on the same compiled table, so it cannot
+ * disagree with the data path; this module only describes it (the routes
+ * and rules tried before the one that matched, the odds of a split, a
+ * sticky user's scores and bucket).
  */
+import { decideInRoute, findRoute } from './decide.js'
 import { hashString, SEED_A, SEED_B } from './hash.js'
-import { pickSticky, unitHash, type WeightTable } from './weighted.js'
-import type { Backend, Destination, RequestView, Route, RoutingTable } from './types.js'
+import { percentages, unitHash, type WeightTable } from './weighted.js'
+import type { Backend, Destination, Entropy, RequestView, RoutingTable } from './types.js'
 
 export interface SyntheticRequest {
   readonly method?: string
@@ -60,22 +64,18 @@ export interface Explanation {
   readonly reason: string
 }
 
-const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits
 
-function splitPercent (weights: ReadonlyArray<{ backend: Backend, weight: number }>): Record<string, number> {
-  const total = weights.reduce((a, w) => a + w.weight, 0)
-  return Object.fromEntries(weights.map(w => [w.backend.name, round(100 * w.weight / total, 3)]))
-}
+const weightsOf = (d: Extract<Destination, { kind: 'split' }>): Array<{ name: string, weight: number }> =>
+  d.split.weights.map(w => ({ name: w.backend.name, weight: w.weight }))
 
 function describeDestination (d: Destination): NonNullable<Explanation['destination']> {
   if (d.kind === 'to') return { kind: 'to', backend: d.backend.name }
-  return {
-    kind: 'split',
-    weights: Object.fromEntries(d.split.weights.map(w => [w.backend.name, w.weight])),
-    percent: splitPercent(d.split.weights)
-  }
+  const weights = weightsOf(d)
+  return { kind: 'split', weights: Object.fromEntries(weights.map(w => [w.name, w.weight])), percent: percentages(weights) }
 }
 
+/** Each live backend's rendezvous score for `key` (pickSticky picks the highest), and the hash values behind them. */
 function stickyScores (table: WeightTable<Backend>, key: string): { scores: Record<string, number>, us: number[] } {
   const a = hashString(key, SEED_A)
   const b = hashString(key, SEED_B)
@@ -97,47 +97,49 @@ function bucket (table: WeightTable<Backend>, us: number[]): StickyExplanation['
   return { backend: (table.live[1] as Backend).name, percent: round(100 * ly / (lx + ly), 3) }
 }
 
-export function explain (table: RoutingTable, req: RequestView): Explanation {
-  const routesTried: Array<{ name: string, matched: boolean }> = []
-  let route: Route | undefined
-  for (const r of table.routes) {
-    const matched = r.matches === undefined || r.matches(req)
-    routesTried.push({ name: r.name, matched })
-    if (matched) { route = r; break }
+/** Entropy that records what decide() asked of it: a draw or a new sticky id means the backend is chance. */
+function probe (): Entropy & { chance: boolean } {
+  return {
+    chance: false,
+    random () { this.chance = true; return 0 },
+    newId () { this.chance = true; return 'explain' }
   }
+}
+
+export function explain (table: RoutingTable, req: RequestView): Explanation {
+  const route = findRoute(table, req)
+  // findRoute takes the first route that matches: every one before it did not.
+  const routeIndex = route === undefined ? table.routes.length - 1 : route.index
+  const routesTried = table.routes.slice(0, routeIndex + 1).map(r => ({ name: r.name, matched: r === route }))
   if (route === undefined) {
     return { route: null, routesTried, rule: null, rulesTried: [], destination: null, backend: null, version: null, sticky: null, reason: 'no route matches: the proxy answers 404' }
   }
-  const rulesTried: Array<{ name: string, matched: boolean }> = []
-  let rule = 'split'
-  let dest = route.destination
-  for (const r of route.rules) {
-    const matched = r.matches(req)
-    rulesTried.push({ name: r.name, matched })
-    if (matched) { rule = r.name; dest = r.destination; break }
-  }
+  const entropy = probe()
+  const decision = decideInRoute(route, req, entropy)
+  const rule = decision.rule
+  const ruleIndex = route.rules.findIndex(r => r.name === rule)
+  const rulesTried = (ruleIndex === -1 ? route.rules : route.rules.slice(0, ruleIndex + 1)).map(r => ({ name: r.name, matched: r.name === rule }))
+  const dest = ruleIndex === -1 ? route.destination : (route.rules[ruleIndex] as typeof route.rules[number]).destination
   const by = rule === 'split' ? 'no rule matched, so the route default decides' : `rule ${rule} matched (all its conditions hold)`
   const base = { route: route.name, routesTried, rule, rulesTried, destination: describeDestination(dest) }
   if (dest.kind === 'to') {
-    return { ...base, backend: dest.backend.name, version: dest.backend.version, sticky: null, reason: `${by}; it sends everyone to ${dest.backend.name}` }
+    return { ...base, backend: decision.backend.name, version: decision.backend.version, sticky: null, reason: `${by}; it sends everyone to ${decision.backend.name}` }
   }
-  const wt = dest.split.table
-  const pct = splitPercent(dest.split.weights)
-  const odds = Object.entries(pct).map(([b, p]) => `${b} ${p} %`).join(', ')
+  const odds = Object.entries(percentages(weightsOf(dest))).map(([b, p]) => `${b} ${p} %`).join(', ')
   const sticky = route.sticky
   if (sticky === undefined) {
     return { ...base, backend: null, version: null, sticky: null, reason: `${by}; a random draw per request: ${odds}` }
   }
-  const key = sticky.source === 'cookie' ? req.cookie(sticky.name) : req.header(sticky.name)
-  if (key === undefined || key === '') {
+  if (entropy.chance) {
     const what = sticky.source === 'cookie'
       ? `a new user: switchyard sets a fresh ${sticky.name} cookie, which lands on ${odds}`
       : `no ${sticky.name} header: a random draw per request: ${odds}`
     return { ...base, backend: null, version: null, sticky: { source: sticky.source, name: sticky.name, key: null }, reason: `${by}; ${what}` }
   }
-  const backend = pickSticky(wt, key)
-  const { scores, us } = stickyScores(wt, key)
-  const switchesAt = bucket(wt, us)
+  const key = (sticky.source === 'cookie' ? req.cookie(sticky.name) : req.header(sticky.name)) as string
+  const { backend } = decision
+  const { scores, us } = stickyScores(dest.split.table, key)
+  const switchesAt = bucket(dest.split.table, us)
   const roundedScores = Object.fromEntries(Object.entries(scores).map(([b, s]) => [b, round(s, 6)]))
   const where = switchesAt === undefined ? '' : `; this user moves to ${switchesAt.backend} once its share exceeds ${switchesAt.percent} %`
   return {

@@ -4,9 +4,8 @@
  * the same rendezvous hash the proxy uses over a fixed sample of keys; for
  * non-sticky routes the change of each backend's share of requests.
  */
-import { pickSticky } from './weighted.js'
 import type { Destination, RoutingTable } from './types.js'
-import { buildWeightTable, type WeightTable } from './weighted.js'
+import { buildWeightTable, percentages, pickSticky, type WeightTable } from './weighted.js'
 
 export interface Move { readonly from: string, readonly to: string, readonly percent: number }
 
@@ -39,8 +38,7 @@ function tableOf (weights: Map<string, number>): WeightTable<string> {
 }
 
 function shares (weights: Map<string, number>): Map<string, number> {
-  const total = [...weights.values()].reduce((a, b) => a + b, 0)
-  return new Map([...weights].map(([b, w]) => [b, 100 * w / total]))
+  return new Map(Object.entries(percentages([...weights].map(([name, weight]) => ({ name, weight })))))
 }
 
 function diffDestination (route: string, part: string, sticky: boolean, a: Destination, b: Destination): DestinationDiff | undefined {
@@ -49,8 +47,8 @@ function diffDestination (route: string, part: string, sticky: boolean, a: Desti
   const sa = shares(wa)
   const sb = shares(wb)
   const names = [...new Set([...sa.keys(), ...sb.keys()])]
-  if (names.every(n => Math.abs((sa.get(n) ?? 0) - (sb.get(n) ?? 0)) < 1e-9)) return undefined
-  const shareMap = Object.fromEntries(names.map(n => [n, { before: round(sa.get(n) ?? 0), after: round(sb.get(n) ?? 0) }]))
+  if (names.every(n => (sa.get(n) ?? 0) === (sb.get(n) ?? 0))) return undefined
+  const shareMap = Object.fromEntries(names.map(n => [n, { before: sa.get(n) ?? 0, after: sb.get(n) ?? 0 }]))
   const moves: Move[] = []
   if (sticky) {
     const ta = tableOf(wa)

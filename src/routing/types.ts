@@ -68,6 +68,10 @@ export interface Backend {
   readonly connections: number
   readonly keepAliveTimeoutMs: number
   readonly connectTimeoutMs: number
+  /** Requests that may wait per target while every connection is busy. */
+  readonly maxPending: number
+  /** How long one may wait; 0: up to the route's timeout. */
+  readonly queueTimeoutMs: number
   /** Index of the fallback backend, used while none of this one's targets is healthy. */
   readonly fallback: number | undefined
   readonly healthCheck: HealthCheckSpec | undefined
@@ -96,8 +100,18 @@ export interface Sticky {
   readonly source: 'cookie' | 'header'
   /** Cookie name as configured, or header name lowercased. */
   readonly name: string
-  /** `; Path=/; Max-Age=…; HttpOnly; SameSite=Lax` — appended to `name=id`. */
+  /** `; Max-Age=…; Path=/; HttpOnly; SameSite=Lax` — appended to `name=id`. */
   readonly cookieAttributes: string
+}
+
+/** Header changes of one direction for one (route, backend) pair (see routing/header-plans.ts). */
+export interface HeaderPlan {
+  /** Lowercased names whose incoming values are dropped (`remove` and `set`). */
+  readonly drop: ReadonlySet<string>
+  /** The lengths of the names in `drop`: a response header name of another length is not lowercased to be looked up. */
+  readonly dropLengths: ReadonlySet<number>
+  /** [name, value, …] appended after the incoming headers (`set` and `add`). */
+  readonly append: readonly string[]
 }
 
 export interface Route {
@@ -108,17 +122,54 @@ export interface Route {
   readonly rules: readonly Rule[]
   readonly destination: Destination
   readonly sticky: Sticky | undefined
-  /** Response headers must arrive within this. */
+  /** Response headers must arrive within this, counted from the request's arrival; 0: no limit. */
   readonly timeoutMs: number
   /** Gap allowed between two response body chunks. */
   readonly idleTimeoutMs: number
   readonly retry: RetryPolicy | undefined
+  /** Removed from the path before it goes upstream, on a segment boundary; undefined: none. */
+  readonly stripPrefix: string | undefined
+  /** Location headers pointing at the serving target's origin become paths on the client's host (nginx `proxy_redirect default`). */
+  readonly rewriteLocation: boolean
+  /** Request header changes by backend index (the route's, then the backend's); undefined when there are none. */
+  readonly requestHeaders: ReadonlyArray<HeaderPlan | undefined> | undefined
+  /** Response header changes by the serving backend's index; undefined when there are none. */
+  readonly responseHeaders: ReadonlyArray<HeaderPlan | undefined> | undefined
+  /** Larger request bodies get 413; undefined: no limit. */
+  readonly maxBodyBytes: number | undefined
 }
 
 export interface ProxySettings {
   /** Lowercased response header naming the backend, or undefined (off). */
   readonly backendHeader: string | undefined
   readonly trustForwarded: boolean
+  /** Lowercased header carrying the request ID (sent upstream and in the response). */
+  readonly requestIdHeader: string
+  /** Keep the request ID a client sent (when it looks like one). */
+  readonly trustRequestId: boolean
+}
+
+export type AccessLogMode = 'all' | 'errors' | 'sampled' | 'off'
+
+export interface AccessLogSettings {
+  readonly mode: AccessLogMode
+  /** `sampled`: the share of requests below 400 logged. */
+  readonly sampleRate: number
+  /** `stdout`, `stderr` or a file path. */
+  readonly destination: string
+  readonly query: boolean
+  /** Human-readable lines (`log.format: pretty`). */
+  readonly pretty: boolean
+}
+
+export interface TracingSettings {
+  readonly enabled: boolean
+  /** OTLP/HTTP traces URL; undefined: the exporter's default (OTEL_EXPORTER_OTLP_* variables). */
+  readonly endpoint: string | undefined
+  /** undefined: OTEL_SERVICE_NAME, else `switchyard`. */
+  readonly serviceName: string | undefined
+  /** Share of new traces sampled; incoming traceparents keep their own decision. */
+  readonly sampleRatio: number
 }
 
 /** Client-facing listener limits and the shutdown drain (take effect at start). */
@@ -127,6 +178,8 @@ export interface ServerSettings {
   readonly keepAliveTimeoutMs: number
   readonly maxHeaderBytes: number
   readonly maxHeaders: number
+  /** Longest silence allowed within a request body; 0: no limit. */
+  readonly bodyTimeoutMs: number
   readonly drainDelayMs: number
   readonly shutdownTimeoutMs: number
 }
@@ -137,6 +190,8 @@ export interface RoutingTable {
   readonly backendsByName: ReadonlyMap<string, Backend>
   readonly proxy: ProxySettings
   readonly server: ServerSettings
+  readonly accessLog: AccessLogSettings
+  readonly tracing: TracingSettings
   /** The validated config this table was compiled from (frozen). */
   readonly config: RawConfig
   /** sha256 of the source text (or of the canonical JSON when there is no text). */

@@ -45,6 +45,15 @@ export function buildWeightTable<T> (entries: ReadonlyArray<{ item: T, name: str
   }
 }
 
+/**
+ * Each entry's share of the total weight in percent, to three decimals:
+ * how status, explain and the traffic diff all state a split.
+ */
+export function percentages (entries: ReadonlyArray<{ readonly name: string, readonly weight: number }>): Record<string, number> {
+  const total = entries.reduce((a, e) => a + e.weight, 0)
+  return Object.fromEntries(entries.map(e => [e.name, total === 0 ? 0 : Math.round(100_000 * e.weight / total) / 1000]))
+}
+
 /** `rand` in [0, 1). */
 export function pickRandom<T> (table: WeightTable<T>, rand: number): T {
   const live = table.live

@@ -13,7 +13,7 @@ import { pino } from 'pino'
 import { startBackends } from '../helpers/backends.js'
 import { startWith, withTestDefaults, type Running } from '../helpers/switchyard.js'
 import { admin } from '../helpers/admin.js'
-import { startSwitchyard } from '../../src/serve.js'
+import { createSwitchyard } from '../../src/app/switchyard.js'
 
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
@@ -144,7 +144,7 @@ t.test('PUT /admin/config: valid replaces the file atomically; invalid changes n
   t.equal(unparsable.body.error, 'SY_ERR_CONFIG_INVALID')
 
   t.equal(await readFile(p.configPath, 'utf8'), before, 'file unchanged')
-  t.equal(p.sy.store.current.revision, 1, 'revision unchanged')
+  t.equal(p.sy.live.current.revision, 1, 'revision unchanged')
 
   const next = configText({ stable: 0, canary: 1 })
   const ok = await admin(A, 'PUT', '/admin/config', { raw: next, contentType: 'text/yaml' })
@@ -211,7 +211,7 @@ t.test('malformed, wrong-typed, unknown and oversize requests: 4xx with a clear 
     t.ok(typeof r.body.message === 'string' && r.body.message.length > 10, `${desc}: message ${String(r.body.message)}`)
   }
   t.equal(await readFile(p.configPath, 'utf8'), before, 'file unchanged')
-  t.equal(p.sy.store.current.revision, 1, 'revision unchanged')
+  t.equal(p.sy.live.current.revision, 1, 'revision unchanged')
 })
 
 t.test('a restart comes back with the last revision and its history', async t => {
@@ -222,9 +222,9 @@ t.test('a restart comes back with the last revision and its history', async t =>
   await admin(A, 'PUT', '/admin/routes/web/weights', { body: { weights: { canary: 60 } } })
   await p.sy.close()
 
-  const again = await startSwitchyard({ configPath: p.configPath, logger: pino({ level: 'silent' }) })
+  const again = await createSwitchyard({ configPath: p.configPath, logger: pino({ level: 'silent' }) })
   t.teardown(() => again.close())
-  t.equal(again.store.current.revision, 3, 'same revision as before the restart')
+  t.equal(again.live.current.revision, 3, 'same revision as before the restart')
   const history = await admin<{ entries: Array<{ revision: number }> }>(again.admin, 'GET', '/admin/history')
   t.same(history.body.entries.map(e => e.revision), [1, 2, 3])
   const back = await admin(again.admin, 'POST', '/admin/rollback')
@@ -233,7 +233,7 @@ t.test('a restart comes back with the last revision and its history', async t =>
 
   // A file changed while switchyard was stopped is a new revision, saying so.
   await writeFile(p.configPath, configText({ stable: 1, canary: 1 }))
-  const third = await startSwitchyard({ configPath: p.configPath, logger: pino({ level: 'silent' }) })
+  const third = await createSwitchyard({ configPath: p.configPath, logger: pino({ level: 'silent' }) })
   t.teardown(() => third.close())
   const h3 = await admin<{ entries: Array<{ revision: number, source: string, summary: string }> }>(third.admin, 'GET', '/admin/history')
   t.same(h3.body.entries.at(-1), { ...h3.body.entries.at(-1), revision: 5, source: 'start', summary: 'changed while stopped: web: stable 70→1, canary 30→1' })
@@ -267,7 +267,7 @@ t.test('explain and diff', async t => {
     body: { request: { cookies: { sy_id: 'u1' } }, config: configText({ stable: 0, canary: 1 }) }
   })
   t.same([dry.body.backend, dry.body.revision], ['canary', null], 'a candidate config is explained without being applied')
-  t.equal(p.sy.store.current.revision, 1)
+  t.equal(p.sy.live.current.revision, 1)
 
   const diff = await admin<{ summary: string, changed: Array<{ route: string, part: string, moves: Array<{ from: string, to: string, percent: number }> }> }>(A, 'POST', '/admin/diff', {
     body: { config: configText({ stable: 75, canary: 25 }) }

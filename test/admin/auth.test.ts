@@ -43,7 +43,7 @@ t.test('non-loopback listener without a token: reads work, mutations are disable
     t.equal(r.status, 403, `${method} ${path}`)
     t.equal(r.body.error, 'SY_ERR_ADMIN_MUTATIONS_DISABLED')
   }
-  t.equal(p.sy.store.current.revision, 1, 'nothing changed')
+  t.equal(p.sy.live.current.revision, 1, 'nothing changed')
 })
 
 t.test('non-loopback listener with a token: every /admin request needs it', async t => {
@@ -60,10 +60,10 @@ t.test('non-loopback listener with a token: every /admin request needs it', asyn
   t.equal((await admin(A, 'GET', '/admin/status', { headers: { authorization: 'Bearer s3cret-token' } })).status, 200)
   const noToken = await admin(A, 'PUT', '/admin/routes/web/weights', weights)
   t.equal(noToken.status, 401)
-  t.equal(p.sy.store.current.revision, 1)
+  t.equal(p.sy.live.current.revision, 1)
   const ok = await admin(A, 'PUT', '/admin/routes/web/weights', { ...weights, headers: { authorization: 'Bearer s3cret-token' } })
   t.equal(ok.status, 200)
-  t.equal(p.sy.store.current.revision, 2)
+  t.equal(p.sy.live.current.revision, 2)
 })
 
 t.test('loopback listener: mutations without a token; with a token configured it is required', async t => {
@@ -103,7 +103,7 @@ t.test('a read-only config file: a clear 409 pointing to the ConfigMap, nothing 
   t.equal(r.status, 409)
   t.equal(r.body.error, 'SY_ERR_ADMIN_READONLY')
   t.match(r.body.message, /read-only.*edit the ConfigMap/)
-  t.equal(p.sy.store.current.revision, 1, 'not applied')
+  t.equal(p.sy.live.current.revision, 1, 'not applied')
   t.equal(await readFile(p.configPath, 'utf8'), before)
   t.equal((await p.get('/', { cookie: 'x=1' })).status, 200, 'still serving')
 })

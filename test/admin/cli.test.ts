@@ -110,12 +110,12 @@ t.test('the CLI reports a lost race (412) and changes nothing', async t => {
   // The CLI reads the status; another operator changes the config before its write arrives.
   const front = await interposeWrites(p.sy.adminUrl, async () => await admin(p.sy.adminUrl, 'PUT', '/admin/routes/web/weights', { body: { weights: { canary: 33 } } }))
   t.teardown(() => front.close())
-  const before = p.sy.store.current.revision
+  const before = p.sy.live.current.revision
   const r = await runCli(['set-weight', 'web', 'canary=40', '--admin', front.url])
   t.equal(r.code, 3)
   t.match(r.stderr, /lost a race: the config changed since it was read/)
-  t.equal(p.sy.store.current.revision, before + 1, 'only the other operator\'s change landed')
-  t.equal(p.sy.store.current.table.config.routes[0]?.split?.canary, 33)
+  t.equal(p.sy.live.current.revision, before + 1, 'only the other operator\'s change landed')
+  t.equal(p.sy.live.current.table.config.routes[0]?.split?.canary, 33)
 })
 
 t.test('the token comes from SWITCHYARD_ADMIN_TOKEN', async t => {
@@ -139,7 +139,7 @@ t.test('offline mode edits a config file in place, keeping comments', async t =>
   let r = await runCli(['set-weight', '--file', file, 'shop', 'green=10'])
   t.same([r.code, r.stdout], [0, `${file}: shop: to blue → split blue 90, green 10\n`])
   r = await runCli(['promote', '--file', file, 'shop', 'green'])
-  t.same([r.code, r.stdout], [0, `${file}: shop: blue 90→0, green 10→100\n`])
+  t.same([r.code, r.stdout], [0, `${file}: promote green: shop: blue 90→0, green 10→100\n`])
   const after = await readFile(file, 'utf8')
   t.ok(after.startsWith('# GitOps copy of the routing\n'), 'the leading comment survives')
   t.match(after, /split: \{ blue: 0, green: 100 \}/)

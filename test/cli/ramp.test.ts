@@ -11,10 +11,11 @@ import type { AddressInfo } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 import fc from 'fast-check'
-import { histogramQuantile, judgeStep, parseSteps, responsesOf, type Responses } from '../../src/commands/ramp.js'
-import { parseExposition } from '../../src/observability/exposition.js'
+import { InvalidArgumentError } from 'commander'
+import { Counter, Histogram, Registry } from 'prom-client'
+import { histogramQuantile, judgeStep, responsesOf, type Responses } from '../../src/commands/ramp.js'
+import { stepsArg } from '../../src/commands/options.js'
 import { DURATION_BUCKETS } from '../../src/observability/series-cell.js'
-import { CliError } from '../../src/commands/admin-client.js'
 import { deadPort, startBackends } from '../helpers/backends.js'
 import { runCli, startCli, startCliInProcess, type CliResult } from '../helpers/cli.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
@@ -97,31 +98,34 @@ t.test('histogramQuantile estimates as Prometheus\'s histogram_quantile does', a
   }))
 })
 
-t.test('parseSteps accepts increasing percentages only', async t => {
-  t.same(parseSteps('10, 25,50,100'), [10, 25, 50, 100])
-  t.same(parseSteps('0,100'), [0, 100])
-  for (const bad of ['10,5', '10,10', '101', '-5', '1.5', 'ten', '']) t.throws(() => parseSteps(bad), CliError, bad)
+t.test('--steps takes increasing percentages only', async t => {
+  t.same(stepsArg('10, 25,50,100'), [10, 25, 50, 100])
+  t.same(stepsArg('0,100'), [0, 100])
+  for (const bad of ['10,5', '10,10', '101', '-5', '1.5', 'ten', '']) t.throws(() => stepsArg(bad), InvalidArgumentError, bad)
 })
 
 t.test('responsesOf sums one route and backend over rules, methods, codes, versions and failovers', async t => {
-  const text = [
-    '# TYPE switchyard_requests_total counter',
-    'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="split",method="GET",code="200"} 90',
-    'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="beta",method="POST",code="503"} 4',
-    'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="split",method="GET",code="500"} 6',
-    'switchyard_requests_total{route="web",backend="canary",version="0.6",rule="split",method="GET",code="499"} 3',
-    'switchyard_requests_total{route="web",backend="stable",version="0.5",rule="split",method="GET",code="500"} 50',
-    'switchyard_requests_total{route="api",backend="canary",version="0.6",rule="split",method="GET",code="502"} 7'
-  ].join('\n')
-  const r = responsesOf(parseExposition(text + '\n' + [
-    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.6",le="0.005"} 100',
-    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.6",le="+Inf"} 103',
-    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="0.005"} 1',
-    'switchyard_request_duration_seconds_bucket{route="web",backend="canary",version="0.7",le="+Inf"} 2',
-    'switchyard_request_duration_seconds_bucket{route="web",backend="stable",version="0.5",le="+Inf"} 50',
-    'switchyard_failovers_total{route="web",backend="canary",fallback="stable"} 7',
-    'switchyard_failovers_total{route="web",backend="stable",fallback="old"} 100'
-  ].join('\n')), 'web', 'canary')
+  // prom-client's own JSON (what /admin/metrics serves), from a registry holding these series.
+  const registry = new Registry()
+  const requests = new Counter({ name: 'switchyard_requests_total', help: 'h', labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code'], registers: [registry] })
+  const count = (route: string, backend: string, version: string, rule: string, method: string, code: string, n: number): void => requests.inc({ route, backend, version, rule, method, code }, n)
+  count('web', 'canary', '0.6', 'split', 'GET', '200', 90)
+  count('web', 'canary', '0.6', 'beta', 'POST', '503', 4)
+  count('web', 'canary', '0.6', 'split', 'GET', '500', 6)
+  count('web', 'canary', '0.6', 'split', 'GET', '499', 3)
+  count('web', 'stable', '0.5', 'split', 'GET', '500', 50)
+  count('api', 'canary', '0.6', 'split', 'GET', '502', 7)
+  const durations = new Histogram({ name: 'switchyard_request_duration_seconds', help: 'h', labelNames: ['route', 'backend', 'version'], buckets: [0.005], registers: [registry] })
+  const observe = (backend: string, version: string, seconds: number, n: number): void => { for (let i = 0; i < n; i++) durations.observe({ route: 'web', backend, version }, seconds) }
+  observe('canary', '0.6', 0.001, 100)
+  observe('canary', '0.6', 1, 3)
+  observe('canary', '0.7', 0.001, 1)
+  observe('canary', '0.7', 1, 1)
+  observe('stable', '0.5', 1, 50)
+  const failovers = new Counter({ name: 'switchyard_failovers_total', help: 'h', labelNames: ['route', 'backend', 'fallback'], registers: [registry] })
+  failovers.inc({ route: 'web', backend: 'canary', fallback: 'stable' }, 7)
+  failovers.inc({ route: 'web', backend: 'stable', fallback: 'old' }, 100)
+  const r = responsesOf(await registry.getMetricsAsJSON(), 'web', 'canary')
   t.same([r.total, r.errors, r.failovers, [...r.buckets]], [110, 17, 7, [[0.005, 101], [Infinity, 105]]], 'versions of one backend add up; failovers count as errors')
 })
 

@@ -29,9 +29,12 @@ t.test('validate: an invalid file lists every problem with its location and exit
   t.equal(r.code, 1)
   t.equal(r.stdout, '')
   t.same(r.stderr.trimEnd().split('\n'), [
-    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries) [SY_ERR_CONFIG_SCHEMA]`,
+    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, headers, stripPrefix, rewriteLocation, maxBodyBytes) [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:19:14: routes[0].split.stable: must be >= 0 [SY_ERR_CONFIG_SCHEMA]`,
-    `${file}: invalid — 2 problems`
+    `${file}:8:16: backends.canary.targets[0]: scheme must be http or https, not ftp [SY_ERR_CONFIG_TARGET_URL]`,
+    `${file}:15:9: routes[0].rules[0].to: unknown backend "canry" (did you mean "canary"?) [SY_ERR_CONFIG_UNKNOWN_BACKEND]`,
+    `${file}:17:30: routes[0].rules[1].when.userAgent.regex: invalid regular expression: Invalid regular expression: /Android(/: Unterminated group [SY_ERR_CONFIG_REGEX]`,
+    `${file}: invalid — 5 problems`
   ])
 })
 
@@ -47,7 +50,7 @@ t.test('serve: an invalid config is a clear error and a non-zero exit', async t 
   const r = await spawnCli(['serve', '--config', fixture('bad-many.yaml')])
   t.equal(r.code, 2)
   t.match(r.stderr, /routes\[0\]\.splt: unknown field/)
-  t.match(r.stderr, /switchyard: not started, the config is invalid \(2 problems\)/)
+  t.match(r.stderr, /switchyard: not started, the config is invalid \(5 problems\)/)
 })
 
 t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exits 0', async t => {
@@ -90,6 +93,7 @@ t.test('serve: SWITCHYARD_CONFIG, one start log line, SIGHUP reload, SIGTERM exi
   // The line is written once the revision is recorded, just after the swap.
   for (let i = 0; i < 200 && !lines.some(l => l.includes('"msg":"config reloaded"')); i++) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(lines.filter(l => l.includes('"msg":"config reloaded"')).length, 1, 'one log line per reload')
+  t.equal(lines.filter(l => l.includes('"signal":"SIGHUP"')).length, 1, 'the SIGHUP is logged')
   t.notOk(lines.some(l => l.includes('"url"') || l.includes('"req"')), 'no per-request log lines')
 
   child.kill('SIGTERM')

@@ -10,7 +10,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { writeFile } from 'node:fs/promises'
 import { stringify } from 'yaml'
-import { buildFromText } from '../../src/config/pipeline.js'
+import { buildFromText } from '../../src/routing/build.js'
 import { decide } from '../../src/routing/decide.js'
 import { explain, syntheticView } from '../../src/routing/explain.js'
 import { ErrorCodes } from '../../src/errors.js'
@@ -171,11 +171,11 @@ t.test('a running switchyard keeps serving its last good config through a stream
   for (const ms of samples) {
     const mutated = ms.reduce(apply, good)
     await writeFile(p.configPath, stringify(mutated))
-    const before = p.sy.store.current.revision
+    const before = p.sy.live.current.revision
     const outcome = await p.sy.live.reload('sighup')
     if (outcome.result === 'failure') {
       rejected++
-      t.equal(p.sy.store.current.revision, before, 'a rejected file changes nothing')
+      t.equal(p.sy.live.current.revision, before, 'a rejected file changes nothing')
       const plain = await p.get('/')
       const beta = await p.get('/', { 'x-canary': '1' })
       if (plain.headers['x-backend'] !== 'stable' || beta.headers['x-backend'] !== 'canary') t.fail('the last good config stopped serving')

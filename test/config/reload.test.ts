@@ -38,8 +38,8 @@ t.test('an in-place write goes live within 1 s', async t => {
   await writeFile(p.configPath, configTo('canary'))
   const ms = await liveWithin(p, 'canary', 1000)
   t.ok(ms >= 0, `live after ${ms} ms`)
-  t.equal(p.sy.store.current.revision, 2)
-  t.equal(p.sy.store.current.origin, 'file')
+  t.equal(p.sy.live.current.revision, 2)
+  t.equal(p.sy.live.current.origin, 'file')
 })
 
 t.test('write-to-temp-then-rename goes live within 1 s', async t => {
@@ -100,7 +100,7 @@ t.test('a broken config never goes live; the last good one keeps serving; a fix 
   await writeFile(p.configPath, '')
   t.equal((await p.sy.live.reload('sighup')).result, 'failure', 'empty file')
   t.equal((await p.get('/')).headers['x-backend'], 'stable')
-  t.equal(p.sy.store.current.revision, 1, 'no revision was applied')
+  t.equal(p.sy.live.current.revision, 1, 'no revision was applied')
 
   await writeFile(p.configPath, configTo('canary'))
   t.ok(await liveWithin(p, 'canary', 1000) >= 0, 'the fixed file goes live')
@@ -113,7 +113,7 @@ t.test('an unchanged file is not re-applied', async t => {
   const p = await startWith(configTo('stable'))
   t.teardown(() => p.close())
   t.equal((await p.sy.live.reload('sighup')).result, 'unchanged')
-  t.equal(p.sy.store.current.revision, 1)
+  t.equal(p.sy.live.current.revision, 1)
 })
 
 t.test('requests in flight finish on the table they started with', async t => {

@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
-import { buildFromFile, buildFromText } from '../../src/config/pipeline.js'
+import { buildFromFile, buildFromText } from '../../src/routing/build.js'
 import { validateConfig, formatPath } from '../../src/config/validate.js'
 import { formatProblem, type ConfigProblem } from '../../src/errors.js'
 import { parseDuration, formatDuration } from '../../src/util/duration.js'
@@ -39,10 +39,13 @@ t.test('every problem is reported with code, path and line', async t => {
   const built = await buildFromFile(fixture('bad-many.yaml'))
   t.equal(built.ok, false)
   if (built.ok) return
-  // The schema pass stops before semantic checks, so the first run shows schema problems.
+  // One run reports the schema problems and the semantic ones of the rest of the file.
   t.same(built.problems.map(p => [p.code, p.path, p.line]), [
     ['SY_ERR_CONFIG_SCHEMA', 'routes[0].splt', 11],
-    ['SY_ERR_CONFIG_SCHEMA', 'routes[0].split.stable', 19]
+    ['SY_ERR_CONFIG_SCHEMA', 'routes[0].split.stable', 19],
+    ['SY_ERR_CONFIG_TARGET_URL', 'backends.canary.targets[0]', 8],
+    ['SY_ERR_CONFIG_UNKNOWN_BACKEND', 'routes[0].rules[0].to', 15],
+    ['SY_ERR_CONFIG_REGEX', 'routes[0].rules[1].when.userAgent.regex', 17]
   ])
   t.match(built.problems[0]?.message, /unknown field "splt"/)
   t.equal(built.problems[1]?.message, 'must be >= 0')

@@ -4,7 +4,7 @@
  * in the e2e test), so tests assert exact values per label set.
  */
 import { request } from 'undici'
-import { parseExposition, type Sample } from '../../src/observability/exposition.js'
+import { parseExposition, type Sample } from './exposition-parser.js'
 
 export { parseExposition, type Sample }
 

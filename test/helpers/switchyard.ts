@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { Agent, request, type Dispatcher } from 'undici'
-import { pino } from 'pino'
-import { startSwitchyard, type Switchyard } from '../../src/serve.js'
+import { pino, type Logger } from 'pino'
+import { createSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
 import type { Entropy } from '../../src/routing/types.js'
 
 export interface Running {
@@ -43,13 +43,15 @@ export interface StartWithOptions {
   stateDir?: string
   /** Directory for the config file (default: a new temporary one). */
   dir?: string
+  /** The main logger (default: silent). */
+  logger?: Logger
 }
 
 export async function startWith (config: Record<string, unknown> | string, opts: StartWithOptions = {}): Promise<Running> {
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'switchyard-test-'))
   const configPath = join(dir, 'switchyard.yaml')
   await writeFile(configPath, typeof config === 'string' ? config : stringify(withTestDefaults(config)))
-  const sy = await startSwitchyard({ configPath, logger: pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
+  const sy = await createSwitchyard({ configPath, logger: opts.logger ?? pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
   const client = new Agent({ keepAliveTimeout: 10_000, connections: 16 })
   const send: Running['send'] = async (o) => {
     const res = await request(sy.proxyUrl + o.path, { method: o.method ?? 'GET', headers: o.headers, body: o.body, dispatcher: client })

@@ -101,7 +101,7 @@ t.test('config reloaded 10 times under load: in place, rename, ConfigMap ..data 
   report(t, 'reloads', r)
   t.equal(reloads, 10, '10 changes to the file')
   t.equal(applied.filter(o => o === 'file').length, 10, 'each applied by the watcher')
-  t.equal(p.sy.store.current.revision, 11)
+  t.equal(p.sy.live.current.revision, 11)
 })
 
 t.test('one of two targets killed and restarted under load', async t => {

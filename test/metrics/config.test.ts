@@ -73,17 +73,17 @@ t.test('reloads are counted by result; the revision and sha256 of the running co
 
   let m = await scrape(p.sy.adminUrl)
   t.same(reloads(m), { 'result=success': 0, 'result=failure': 0 }, 'the start is not a reload')
-  t.same(m.table('switchyard_config_info', ['revision', 'sha256']), { [`revision=1,sha256=${p.sy.store.current.table.sha256}`]: 1 })
+  t.same(m.table('switchyard_config_info', ['revision', 'sha256']), { [`revision=1,sha256=${p.sy.live.current.table.sha256}`]: 1 })
   t.equal(m.value('switchyard_config_last_reload_successful'), 1)
-  t.equal(m.value('switchyard_config_last_reload_success_timestamp_seconds'), p.sy.store.current.loadedAt.getTime() / 1000)
+  t.equal(m.value('switchyard_config_last_reload_success_timestamp_seconds'), (p.sy.plane?.store.current.loadedAt.getTime() ?? 0) / 1000)
 
   // A good file, through the watcher as in production.
   await writeConfig(p.configPath, config([{ name: 'shop', split: { stable: 50, canary: 50 } }]))
   m = await scrapeUntil(p.sy.adminUrl, m => m.value('switchyard_config_reloads_total', { result: 'success' }) === 1)
   t.same(reloads(m), { 'result=success': 1, 'result=failure': 0 })
-  t.equal(p.sy.store.current.revision, 2)
-  t.same(m.table('switchyard_config_info', ['revision', 'sha256']), { [`revision=2,sha256=${p.sy.store.current.table.sha256}`]: 1 }, 'only the running revision')
-  const appliedAt = p.sy.store.current.loadedAt.getTime() / 1000
+  t.equal(p.sy.live.current.revision, 2)
+  t.same(m.table('switchyard_config_info', ['revision', 'sha256']), { [`revision=2,sha256=${p.sy.live.current.table.sha256}`]: 1 }, 'only the running revision')
+  const appliedAt = (p.sy.plane?.store.current.loadedAt.getTime() ?? 0) / 1000
   t.equal(m.value('switchyard_config_last_reload_success_timestamp_seconds'), appliedAt)
 
   // A bad one: counted, flagged, and the running config's series stay as they were.

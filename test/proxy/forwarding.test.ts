@@ -49,7 +49,7 @@ t.test('cookie stickiness: a new user gets a cookie and keeps one version', asyn
   t.teardown(() => p.close())
   const first = await p.get('/')
   const setCookie = String(first.headers['set-cookie'])
-  t.match(setCookie, /^sy_id=[0-9a-f-]{36}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Lax$/)
+  t.match(setCookie, /^sy_id=[0-9a-f-]{36}; Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax$/)
   const cookie = setCookie.split(';')[0] as string
   const seen = new Set<string>()
   for (let i = 0; i < 50; i++) {

@@ -37,7 +37,7 @@ const cases: Case[] = [
   { desc: 'invalid Content-Length', request: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n', status: 400, forwarded: false },
   { desc: 'bad chunk size', request: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', status: 400, forwarded: false },
   { desc: 'headers over maxHeaderBytes', request: `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`, status: 431, forwarded: false },
-  { desc: 'URL over maxHeaderBytes', request: `GET /${'x'.repeat(9000)} HTTP/1.1\r\nHost: a\r\n\r\n`, status: 431, forwarded: false },
+  { desc: 'URL over maxHeaderBytes', request: `GET /${'x'.repeat(9000)} HTTP/1.1\r\nHost: a\r\n\r\n`, status: 414, forwarded: false },
   { desc: 'too many header fields', request: `GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 60 }, (_, i) => `X-H${i}: ${i}\r\n`).join('')}\r\n`, status: 431, body: /too many header fields \(limit 50\)/, forwarded: false },
   { desc: 'no Host header on HTTP/1.1', request: 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n', status: 400, forwarded: false },
   { desc: 'undecodable and odd cookie bytes are just values', request: 'GET / HTTP/1.1\r\nHost: a\r\nCookie: sy_id=%E0%A4%A; x=\xff\xfe; ;;=;a\r\nConnection: close\r\n\r\n', status: 200, forwarded: true },

@@ -131,7 +131,7 @@ t.test('active health checks take a target out and bring it back', async t => {
     routes: [{ name: 'r', to: 'app' }]
   })
   t.teardown(() => { flaky.close(); return p.close() })
-  const changed = (): Promise<Upstream> => new Promise(resolve => p.sy.upstreams.once('health', resolve))
+  const changed = (): Promise<Upstream> => new Promise(resolve => p.sy.plane?.upstreams.once('health', resolve))
 
   const down = changed()
   flaky.health = 500

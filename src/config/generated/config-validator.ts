@@ -6,18 +6,21 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 export const validateConfig = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]}}}}}};
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func5 = Object.prototype.hasOwnProperty;
+const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"}}}}}};
+const func2 = Object.prototype.hasOwnProperty;
+const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
-const pattern2 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
-const pattern5 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
-const pattern10 = new RegExp("^/", "u");
-const pattern16 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
-const pattern20 = new RegExp("^[A-Za-z]+$", "u");
-const pattern26 = new RegExp("^.+$", "u");
-const pattern37 = new RegExp("^/[^;\\s]*$", "u");
-const pattern38 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern3 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern4 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
+const pattern8 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
+const pattern14 = new RegExp("^/", "u");
+const pattern21 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
+const pattern34 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
+const pattern38 = new RegExp("^[A-Za-z]+$", "u");
+const pattern44 = new RegExp("^.+$", "u");
+const pattern55 = new RegExp("^/[^;\\s]*$", "u");
+const pattern56 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern73 = new RegExp("^(/[^/?#\\s]+)+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -44,7 +47,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!((((((((key0 === "listen") || (key0 === "admin")) || (key0 === "log")) || (key0 === "proxy")) || (key0 === "shutdown")) || (key0 === "revisionHistoryLimit")) || (key0 === "backends")) || (key0 === "routes"))){
+if(!(func2.call(schema11.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
@@ -59,7 +62,7 @@ if(data.listen !== undefined){
 let data0 = data.listen;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 in data0){
-if(!((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders"))){
+if(!(((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders")) || (key1 === "bodyTimeout"))){
 const err3 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -73,7 +76,7 @@ errors++;
 if(data0.host !== undefined){
 let data1 = data0.host;
 if(typeof data1 === "string"){
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err4 = {instancePath:instancePath+"/listen/host",schemaPath:"#/properties/listen/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.listen.properties.host,data:data1};
 if(vErrors === null){
 vErrors = [err4];
@@ -250,9 +253,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err19 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
+if(data0.bodyTimeout !== undefined){
+let data7 = data0.bodyTimeout;
+if(typeof data7 === "string"){
+if(!pattern0.test(data7)){
+const err19 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -262,12 +267,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.admin !== undefined){
-let data7 = data.admin;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-for(const key2 in data7){
-if(!((key2 === "host") || (key2 === "port"))){
-const err20 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data7};
+else {
+const err20 = {instancePath:instancePath+"/listen/bodyTimeout",schemaPath:"#/properties/listen/properties/bodyTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.bodyTimeout.type,parentSchema:schema11.properties.listen.properties.bodyTimeout,data:data7};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -277,11 +278,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data7.host !== undefined){
-let data8 = data7.host;
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err21 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data8};
+}
+else {
+const err21 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -291,8 +290,12 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data8};
+if(data.admin !== undefined){
+let data8 = data.admin;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key2 in data8){
+if(!((key2 === "host") || (key2 === "port"))){
+const err22 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -302,10 +305,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data7.port !== undefined){
-let data9 = data7.port;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err23 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data9};
+if(data8.host !== undefined){
+let data9 = data8.host;
+if(typeof data9 === "string"){
+if(func3(data9) < 1){
+const err23 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -314,9 +318,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 65535 || isNaN(data9)){
-const err24 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+else {
+const err24 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -325,8 +329,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data9 < 0 || isNaN(data9)){
-const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data9};
+}
+if(data8.port !== undefined){
+let data10 = data8.port;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -335,11 +342,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data7};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 65535 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -348,13 +353,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data10 = data.log;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key3 in data10){
-if(!(key3 === "level")){
-const err27 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data10};
+if(data10 < 0 || isNaN(data10)){
+const err27 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -364,13 +364,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data10.level !== undefined){
-let data11 = data10.level;
-const _errs28 = errors;
-let valid4 = false;
-const _errs29 = errors;
-if(typeof data11 !== "string"){
-const err28 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data8};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -379,8 +376,13 @@ vErrors.push(err28);
 }
 errors++;
 }
-if("fatal" !== data11){
-const err29 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data11};
+}
+if(data.log !== undefined){
+let data11 = data.log;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key3 in data11){
+if(!((key3 === "level") || (key3 === "format"))){
+const err29 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -389,12 +391,14 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs29 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
+}
+if(data11.level !== undefined){
+let data12 = data11.level;
+const _errs30 = errors;
+let valid4 = false;
 const _errs31 = errors;
-if(typeof data11 !== "string"){
-const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if(typeof data12 !== "string"){
+const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -403,8 +407,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("error" !== data11){
-const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data11};
+if("fatal" !== data12){
+const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -417,8 +421,8 @@ var _valid0 = _errs31 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs33 = errors;
-if(typeof data11 !== "string"){
-const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if(typeof data12 !== "string"){
+const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -427,8 +431,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("warn" !== data11){
-const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data11};
+if("error" !== data12){
+const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -441,8 +445,8 @@ var _valid0 = _errs33 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs35 = errors;
-if(typeof data11 !== "string"){
-const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if(typeof data12 !== "string"){
+const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -451,8 +455,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("info" !== data11){
-const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data11};
+if("warn" !== data12){
+const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -465,8 +469,8 @@ var _valid0 = _errs35 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs37 = errors;
-if(typeof data11 !== "string"){
-const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if(typeof data12 !== "string"){
+const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -475,8 +479,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if("debug" !== data11){
-const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data11};
+if("info" !== data12){
+const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -489,8 +493,8 @@ var _valid0 = _errs37 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs39 = errors;
-if(typeof data11 !== "string"){
-const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if(typeof data12 !== "string"){
+const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -499,8 +503,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-if("trace" !== data11){
-const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data11};
+if("debug" !== data12){
+const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -513,8 +517,8 @@ var _valid0 = _errs39 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
 const _errs41 = errors;
-if(typeof data11 !== "string"){
-const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if(typeof data12 !== "string"){
+const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -523,8 +527,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if("silent" !== data11){
-const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data11};
+if("trace" !== data12){
+const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -535,14 +539,10 @@ errors++;
 }
 var _valid0 = _errs41 === errors;
 valid4 = valid4 || _valid0;
-}
-}
-}
-}
-}
-}
 if(!valid4){
-const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data11};
+const _errs43 = errors;
+if(typeof data12 !== "string"){
+const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -551,11 +551,113 @@ vErrors.push(err42);
 }
 errors++;
 }
+if("silent" !== data12){
+const err43 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
+if(vErrors === null){
+vErrors = [err43];
+}
 else {
-errors = _errs28;
+vErrors.push(err43);
+}
+errors++;
+}
+var _valid0 = _errs43 === errors;
+valid4 = valid4 || _valid0;
+}
+}
+}
+}
+}
+}
+if(!valid4){
+const err44 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data12};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+else {
+errors = _errs30;
 if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data11.format !== undefined){
+let data13 = data11.format;
+const _errs46 = errors;
+let valid5 = false;
+const _errs47 = errors;
+if(typeof data13 !== "string"){
+const err45 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+if("json" !== data13){
+const err46 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid1 = _errs47 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const _errs49 = errors;
+if(typeof data13 !== "string"){
+const err47 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if("pretty" !== data13){
+const err48 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+var _valid1 = _errs49 === errors;
+valid5 = valid5 || _valid1;
+}
+if(!valid5){
+const err49 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data13};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+else {
+errors = _errs46;
+if(vErrors !== null){
+if(_errs46){
+vErrors.length = _errs46;
 }
 else {
 vErrors = null;
@@ -565,97 +667,7 @@ vErrors = null;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data10};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-}
-if(data.proxy !== undefined){
-let data12 = data.proxy;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key4 in data12){
-if(!((key4 === "backendHeader") || (key4 === "trustForwarded"))){
-const err44 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data12};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data12.backendHeader !== undefined){
-let data13 = data12.backendHeader;
-if(typeof data13 === "string"){
-if(func2(data13) > 256){
-const err45 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-if(!pattern2.test(data13)){
-const err46 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data13};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data12.trustForwarded !== undefined){
-let data14 = data12.trustForwarded;
-if(typeof data14 !== "boolean"){
-const err48 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data14};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data12};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-if(data.shutdown !== undefined){
-let data15 = data.shutdown;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key5 in data15){
-if(!((key5 === "drainDelay") || (key5 === "timeout"))){
-const err50 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data15};
+const err50 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data11};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -665,11 +677,12 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data15.drainDelay !== undefined){
-let data16 = data15.drainDelay;
-if(typeof data16 === "string"){
-if(!pattern0.test(data16)){
-const err51 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data16};
+if(data.accessLog !== undefined){
+let data14 = data.accessLog;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key4 in data14){
+if(!((((key4 === "mode") || (key4 === "sampleRate")) || (key4 === "destination")) || (key4 === "query"))){
+const err51 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data14};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -679,8 +692,13 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data16};
+if(data14.mode !== undefined){
+let data15 = data14.mode;
+const _errs55 = errors;
+let valid7 = false;
+const _errs56 = errors;
+if(typeof data15 !== "string"){
+const err52 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -689,12 +707,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data15.timeout !== undefined){
-let data17 = data15.timeout;
-if(typeof data17 === "string"){
-if(!pattern0.test(data17)){
-const err53 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data17};
+if("all" !== data15){
+const err53 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -703,9 +717,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data17};
+var _valid2 = _errs56 === errors;
+valid7 = valid7 || _valid2;
+if(!valid7){
+const _errs58 = errors;
+if(typeof data15 !== "string"){
+const err54 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -714,10 +731,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data15};
+if("errors" !== data15){
+const err55 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -726,11 +741,12 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data.revisionHistoryLimit !== undefined){
-let data18 = data.revisionHistoryLimit;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err56 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+var _valid2 = _errs58 === errors;
+valid7 = valid7 || _valid2;
+if(!valid7){
+const _errs60 = errors;
+if(typeof data15 !== "string"){
+const err56 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -739,9 +755,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 1000 || isNaN(data18)){
-const err57 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+if("sampled" !== data15){
+const err57 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -750,8 +765,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data18 < 1 || isNaN(data18)){
-const err58 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data18};
+var _valid2 = _errs60 === errors;
+valid7 = valid7 || _valid2;
+if(!valid7){
+const _errs62 = errors;
+if(typeof data15 !== "string"){
+const err58 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -760,13 +779,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-}
-if(data.backends !== undefined){
-let data19 = data.backends;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(Object.keys(data19).length < 1){
-const err59 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data19};
+if("off" !== data15){
+const err59 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -775,9 +789,13 @@ vErrors.push(err59);
 }
 errors++;
 }
-for(const key6 in data19){
-if(!(pattern5.test(key6))){
-const err60 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data19};
+var _valid2 = _errs62 === errors;
+valid7 = valid7 || _valid2;
+}
+}
+}
+if(!valid7){
+const err60 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data15};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -786,13 +804,23 @@ vErrors.push(err60);
 }
 errors++;
 }
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
 }
-for(const key7 in data19){
-if(pattern5.test(key7)){
-let data20 = data19[key7];
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.targets === undefined){
-const err61 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data14.sampleRate !== undefined){
+let data16 = data14.sampleRate;
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 1 || isNaN(data16)){
+const err61 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -801,9 +829,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-for(const key8 in data20){
-if(!(func5.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key8))){
-const err62 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+if(data16 < 0 || isNaN(data16)){
+const err62 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -813,11 +840,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data20.version !== undefined){
-let data21 = data20.version;
-if(typeof data21 === "string"){
-if(func2(data21) > 64){
-const err63 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data21};
+else {
+const err63 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -827,8 +851,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-else {
-const err64 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data21};
+if(data14.destination !== undefined){
+let data17 = data14.destination;
+if(typeof data17 === "string"){
+if(func3(data17) > 4096){
+const err64 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -837,12 +864,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data20.targets !== undefined){
-let data22 = data20.targets;
-if(Array.isArray(data22)){
-if(data22.length < 1){
-const err65 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data22};
+if(func3(data17) < 1){
+const err65 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -851,12 +874,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-const len0 = data22.length;
-for(let i0=0; i0<len0; i0++){
-let data23 = data22[i0];
-if(typeof data23 === "string"){
-if(func2(data23) < 1){
-const err66 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data23};
+}
+else {
+const err66 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -866,8 +886,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-else {
-const err67 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data23};
+if(data14.query !== undefined){
+let data18 = data14.query;
+if(typeof data18 !== "boolean"){
+const err67 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data18};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -879,7 +901,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data22};
+const err68 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data14};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -889,13 +911,12 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data20.balance !== undefined){
-let data24 = data20.balance;
-const _errs72 = errors;
-let valid11 = false;
-const _errs73 = errors;
-if(typeof data24 !== "string"){
-const err69 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data24};
+if(data.tracing !== undefined){
+let data19 = data.tracing;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+if(!((((key5 === "enabled") || (key5 === "endpoint")) || (key5 === "serviceName")) || (key5 === "sampleRatio"))){
+const err69 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data19};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -904,8 +925,11 @@ vErrors.push(err69);
 }
 errors++;
 }
-if("round-robin" !== data24){
-const err70 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data24};
+}
+if(data19.enabled !== undefined){
+let data20 = data19.enabled;
+if(typeof data20 !== "boolean"){
+const err70 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data20};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -914,12 +938,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-var _valid1 = _errs73 === errors;
-valid11 = valid11 || _valid1;
-if(!valid11){
-const _errs75 = errors;
-if(typeof data24 !== "string"){
-const err71 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data24};
+}
+if(data19.endpoint !== undefined){
+let data21 = data19.endpoint;
+if(typeof data21 === "string"){
+if(func3(data21) > 2048){
+const err71 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -928,8 +952,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if("least-pending" !== data24){
-const err72 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data24};
+if(!pattern3.test(data21)){
+const err72 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -938,11 +962,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-var _valid1 = _errs75 === errors;
-valid11 = valid11 || _valid1;
 }
-if(!valid11){
-const err73 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data24};
+else {
+const err73 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -951,22 +973,12 @@ vErrors.push(err73);
 }
 errors++;
 }
-else {
-errors = _errs72;
-if(vErrors !== null){
-if(_errs72){
-vErrors.length = _errs72;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data20.connections !== undefined){
-let data25 = data20.connections;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err74 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+if(data19.serviceName !== undefined){
+let data22 = data19.serviceName;
+if(typeof data22 === "string"){
+if(func3(data22) > 256){
+const err74 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -975,9 +987,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 4096 || isNaN(data25)){
-const err75 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+if(func3(data22) < 1){
+const err75 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -986,8 +997,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data25 < 1 || isNaN(data25)){
-const err76 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data25};
+}
+else {
+const err76 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -997,12 +1009,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-}
-if(data20.keepAliveTimeout !== undefined){
-let data26 = data20.keepAliveTimeout;
-if(typeof data26 === "string"){
-if(!pattern0.test(data26)){
-const err77 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data26};
+if(data19.sampleRatio !== undefined){
+let data23 = data19.sampleRatio;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 1 || isNaN(data23)){
+const err77 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1011,9 +1022,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data26};
+if(data23 < 0 || isNaN(data23)){
+const err78 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1023,11 +1033,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data20.connectTimeout !== undefined){
-let data27 = data20.connectTimeout;
-if(typeof data27 === "string"){
-if(!pattern0.test(data27)){
-const err79 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data27};
+else {
+const err79 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1037,8 +1044,9 @@ vErrors.push(err79);
 errors++;
 }
 }
+}
 else {
-const err80 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data27};
+const err80 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data19};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1048,11 +1056,12 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data20.fallback !== undefined){
-let data28 = data20.fallback;
-if(typeof data28 === "string"){
-if(!pattern5.test(data28)){
-const err81 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data28};
+if(data.proxy !== undefined){
+let data24 = data.proxy;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key6 in data24){
+if(!(((key6 === "backendHeader") || (key6 === "trustForwarded")) || (key6 === "requestId"))){
+const err81 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data24};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1062,8 +1071,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data28};
+if(data24.backendHeader !== undefined){
+let data25 = data24.backendHeader;
+if(typeof data25 === "string"){
+if(func3(data25) > 256){
+const err82 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1072,12 +1084,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data20.healthCheck !== undefined){
-let data29 = data20.healthCheck;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.path === undefined){
-const err83 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+if(!pattern4.test(data25)){
+const err83 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1086,9 +1094,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-for(const key9 in data29){
-if(!(((((key9 === "path") || (key9 === "interval")) || (key9 === "timeout")) || (key9 === "healthyThreshold")) || (key9 === "unhealthyThreshold"))){
-const err84 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+}
+else {
+const err84 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1098,11 +1106,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data29.path !== undefined){
-let data30 = data29.path;
-if(typeof data30 === "string"){
-if(!pattern10.test(data30)){
-const err85 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data30};
+if(data24.trustForwarded !== undefined){
+let data26 = data24.trustForwarded;
+if(typeof data26 !== "boolean"){
+const err85 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data26};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1112,8 +1119,12 @@ vErrors.push(err85);
 errors++;
 }
 }
-else {
-const err86 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data30};
+if(data24.requestId !== undefined){
+let data27 = data24.requestId;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key7 in data27){
+if(!((key7 === "header") || (key7 === "trust"))){
+const err86 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1123,11 +1134,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data29.interval !== undefined){
-let data31 = data29.interval;
-if(typeof data31 === "string"){
-if(!pattern0.test(data31)){
-const err87 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data31};
+if(data27.header !== undefined){
+let data28 = data27.header;
+if(typeof data28 === "string"){
+if(func3(data28) > 256){
+const err87 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1136,9 +1147,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-else {
-const err88 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data31};
+if(!pattern4.test(data28)){
+const err88 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1148,11 +1158,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data29.timeout !== undefined){
-let data32 = data29.timeout;
-if(typeof data32 === "string"){
-if(!pattern0.test(data32)){
-const err89 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data32};
+else {
+const err89 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1162,8 +1169,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data32};
+if(data27.trust !== undefined){
+let data29 = data27.trust;
+if(typeof data29 !== "boolean"){
+const err90 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data29};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1173,10 +1182,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data29.healthyThreshold !== undefined){
-let data33 = data29.healthyThreshold;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err91 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+}
+else {
+const err91 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1185,9 +1193,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 100 || isNaN(data33)){
-const err92 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data24};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1196,8 +1205,13 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err93 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data33};
+}
+if(data.shutdown !== undefined){
+let data30 = data.shutdown;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+if(!((key8 === "drainDelay") || (key8 === "timeout"))){
+const err93 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data30};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1207,11 +1221,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
-if(data29.unhealthyThreshold !== undefined){
-let data34 = data29.unhealthyThreshold;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err94 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+if(data30.drainDelay !== undefined){
+let data31 = data30.drainDelay;
+if(typeof data31 === "string"){
+if(!pattern0.test(data31)){
+const err94 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1220,9 +1234,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 > 100 || isNaN(data34)){
-const err95 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+}
+else {
+const err95 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1231,8 +1245,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data34 < 1 || isNaN(data34)){
-const err96 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data34};
+}
+if(data30.timeout !== undefined){
+let data32 = data30.timeout;
+if(typeof data32 === "string"){
+if(!pattern0.test(data32)){
+const err96 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1242,10 +1260,8 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
-}
 else {
-const err97 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data29};
+const err97 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1255,13 +1271,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data20.outlierDetection !== undefined){
-let data35 = data20.outlierDetection;
-const _errs99 = errors;
-let valid13 = false;
-const _errs100 = errors;
-if(typeof data35 !== "boolean"){
-const err98 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data35};
+}
+else {
+const err98 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data30};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1270,8 +1282,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(false !== data35){
-const err99 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data35};
+}
+if(data.revisionHistoryLimit !== undefined){
+let data33 = data.revisionHistoryLimit;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err99 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1280,14 +1295,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid2 = _errs100 === errors;
-valid13 = valid13 || _valid2;
-if(!valid13){
-const _errs102 = errors;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key10 in data35){
-if(!((((key10 === "consecutiveFailures") || (key10 === "baseEjectionTime")) || (key10 === "maxEjectionTime")) || (key10 === "maxEjectionPercent"))){
-const err100 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data35};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 1000 || isNaN(data33)){
+const err100 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1296,11 +1306,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data35.consecutiveFailures !== undefined){
-let data36 = data35.consecutiveFailures;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err101 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+if(data33 < 1 || isNaN(data33)){
+const err101 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1309,9 +1316,13 @@ vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 1000 || isNaN(data36)){
-const err102 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+}
+}
+if(data.backends !== undefined){
+let data34 = data.backends;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(Object.keys(data34).length < 1){
+const err102 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1320,8 +1331,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data36 < 1 || isNaN(data36)){
-const err103 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data36};
+for(const key9 in data34){
+if(!(pattern8.test(key9))){
+const err103 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1331,12 +1343,12 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-if(data35.baseEjectionTime !== undefined){
-let data37 = data35.baseEjectionTime;
-if(typeof data37 === "string"){
-if(!pattern0.test(data37)){
-const err104 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data37};
+for(const key10 in data34){
+if(pattern8.test(key10)){
+let data35 = data34[key10];
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.targets === undefined){
+const err104 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1345,9 +1357,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-else {
-const err105 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data37};
+for(const key11 in data35){
+if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key11))){
+const err105 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1357,11 +1369,11 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data35.maxEjectionTime !== undefined){
-let data38 = data35.maxEjectionTime;
-if(typeof data38 === "string"){
-if(!pattern0.test(data38)){
-const err106 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data38};
+if(data35.version !== undefined){
+let data36 = data35.version;
+if(typeof data36 === "string"){
+if(func3(data36) > 64){
+const err106 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1372,7 +1384,7 @@ errors++;
 }
 }
 else {
-const err107 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data38};
+const err107 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1382,10 +1394,11 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data35.maxEjectionPercent !== undefined){
-let data39 = data35.maxEjectionPercent;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err108 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+if(data35.targets !== undefined){
+let data37 = data35.targets;
+if(Array.isArray(data37)){
+if(data37.length < 1){
+const err108 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1394,9 +1407,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 100 || isNaN(data39)){
-const err109 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+const len0 = data37.length;
+for(let i0=0; i0<len0; i0++){
+let data38 = data37[i0];
+if(typeof data38 === "string"){
+if(func3(data38) < 1){
+const err109 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1405,8 +1421,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(data39 < 0 || isNaN(data39)){
-const err110 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data39};
+}
+else {
+const err110 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1417,9 +1434,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err111 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data35};
+const err111 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1428,11 +1444,14 @@ vErrors.push(err111);
 }
 errors++;
 }
-var _valid2 = _errs102 === errors;
-valid13 = valid13 || _valid2;
 }
-if(!valid13){
-const err112 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data35};
+if(data35.balance !== undefined){
+let data39 = data35.balance;
+const _errs117 = errors;
+let valid16 = false;
+const _errs118 = errors;
+if(typeof data39 !== "string"){
+const err112 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1441,21 +1460,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-else {
-errors = _errs99;
-if(vErrors !== null){
-if(_errs99){
-vErrors.length = _errs99;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err113 = {instancePath:instancePath+"/backends/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data20};
+if("round-robin" !== data39){
+const err113 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1464,11 +1470,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err114 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data19};
+var _valid3 = _errs118 === errors;
+valid16 = valid16 || _valid3;
+if(!valid16){
+const _errs120 = errors;
+if(typeof data39 !== "string"){
+const err114 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1477,12 +1484,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data.routes !== undefined){
-let data40 = data.routes;
-if(Array.isArray(data40)){
-if(data40.length < 1){
-const err115 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data40};
+if("least-pending" !== data39){
+const err115 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1491,12 +1494,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-const len1 = data40.length;
-for(let i1=0; i1<len1; i1++){
-let data41 = data40[i1];
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.name === undefined){
-const err116 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data41};
+var _valid3 = _errs120 === errors;
+valid16 = valid16 || _valid3;
+}
+if(!valid16){
+const err116 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data39};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1505,9 +1507,22 @@ vErrors.push(err116);
 }
 errors++;
 }
-for(const key11 in data41){
-if(!(func5.call(schema11.properties.routes.items.properties, key11))){
-const err117 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data41};
+else {
+errors = _errs117;
+if(vErrors !== null){
+if(_errs117){
+vErrors.length = _errs117;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data35.connections !== undefined){
+let data40 = data35.connections;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err117 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1516,12 +1531,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data41.name !== undefined){
-let data42 = data41.name;
-if(typeof data42 === "string"){
-if(!pattern5.test(data42)){
-const err118 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data42};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 4096 || isNaN(data40)){
+const err118 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1530,9 +1542,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/routes/" + i1+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data42};
+if(data40 < 1 || isNaN(data40)){
+const err119 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1542,12 +1553,12 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data41.match !== undefined){
-let data43 = data41.match;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-for(const key12 in data43){
-if(!(((key12 === "host") || (key12 === "path")) || (key12 === "methods"))){
-const err120 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data43};
+}
+if(data35.keepAliveTimeout !== undefined){
+let data41 = data35.keepAliveTimeout;
+if(typeof data41 === "string"){
+if(!pattern0.test(data41)){
+const err120 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1557,14 +1568,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data43.host !== undefined){
-let data44 = data43.host;
-const _errs124 = errors;
-let valid19 = false;
-const _errs125 = errors;
-if(typeof data44 === "string"){
-if(!pattern16.test(data44)){
-const err121 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data44};
+else {
+const err121 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1574,8 +1579,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data44};
+if(data35.connectTimeout !== undefined){
+let data42 = data35.connectTimeout;
+if(typeof data42 === "string"){
+if(!pattern0.test(data42)){
+const err122 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1584,13 +1592,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-var _valid3 = _errs125 === errors;
-valid19 = valid19 || _valid3;
-if(!valid19){
-const _errs127 = errors;
-if(Array.isArray(data44)){
-if(data44.length < 1){
-const err123 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data44};
+}
+else {
+const err123 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1599,12 +1603,11 @@ vErrors.push(err123);
 }
 errors++;
 }
-const len2 = data44.length;
-for(let i2=0; i2<len2; i2++){
-let data45 = data44[i2];
-if(typeof data45 === "string"){
-if(!pattern16.test(data45)){
-const err124 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data45};
+}
+if(data35.maxPending !== undefined){
+let data43 = data35.maxPending;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err124 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1613,9 +1616,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-else {
-const err125 = {instancePath:instancePath+"/routes/" + i1+"/match/host/" + i2,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data45};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000000 || isNaN(data43)){
+const err125 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1624,10 +1627,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data44};
+if(data43 < 0 || isNaN(data43)){
+const err126 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1636,11 +1637,13 @@ vErrors.push(err126);
 }
 errors++;
 }
-var _valid3 = _errs127 === errors;
-valid19 = valid19 || _valid3;
 }
-if(!valid19){
-const err127 = {instancePath:instancePath+"/routes/" + i1+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data44};
+}
+if(data35.queueTimeout !== undefined){
+let data44 = data35.queueTimeout;
+if(typeof data44 === "string"){
+if(!pattern0.test(data44)){
+const err127 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1649,23 +1652,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-else {
-errors = _errs124;
-if(vErrors !== null){
-if(_errs124){
-vErrors.length = _errs124;
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data43.path !== undefined){
-let data46 = data43.path;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(Object.keys(data46).length > 1){
-const err128 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+const err128 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1674,8 +1663,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(Object.keys(data46).length < 1){
-const err129 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+}
+if(data35.fallback !== undefined){
+let data45 = data35.fallback;
+if(typeof data45 === "string"){
+if(!pattern8.test(data45)){
+const err129 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1684,9 +1677,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-for(const key13 in data46){
-if(!(((key13 === "prefix") || (key13 === "exact")) || (key13 === "regex"))){
-const err130 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+}
+else {
+const err130 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1696,11 +1689,11 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data46.prefix !== undefined){
-let data47 = data46.prefix;
-if(typeof data47 === "string"){
-if(!pattern10.test(data47)){
-const err131 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data47};
+if(data35.healthCheck !== undefined){
+let data46 = data35.healthCheck;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.path === undefined){
+const err131 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1709,9 +1702,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-else {
-const err132 = {instancePath:instancePath+"/routes/" + i1+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data47};
+for(const key12 in data46){
+if(!(((((key12 === "path") || (key12 === "interval")) || (key12 === "timeout")) || (key12 === "healthyThreshold")) || (key12 === "unhealthyThreshold"))){
+const err132 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1721,11 +1714,11 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data46.exact !== undefined){
-let data48 = data46.exact;
-if(typeof data48 === "string"){
-if(!pattern10.test(data48)){
-const err133 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data48};
+if(data46.path !== undefined){
+let data47 = data46.path;
+if(typeof data47 === "string"){
+if(!pattern14.test(data47)){
+const err133 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1736,7 +1729,7 @@ errors++;
 }
 }
 else {
-const err134 = {instancePath:instancePath+"/routes/" + i1+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data48};
+const err134 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1746,10 +1739,11 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data46.regex !== undefined){
-let data49 = data46.regex;
-if(typeof data49 !== "string"){
-const err135 = {instancePath:instancePath+"/routes/" + i1+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data49};
+if(data46.interval !== undefined){
+let data48 = data46.interval;
+if(typeof data48 === "string"){
+if(!pattern0.test(data48)){
+const err135 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1759,9 +1753,8 @@ vErrors.push(err135);
 errors++;
 }
 }
-}
 else {
-const err136 = {instancePath:instancePath+"/routes/" + i1+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data46};
+const err136 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1771,11 +1764,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data43.methods !== undefined){
-let data50 = data43.methods;
-if(Array.isArray(data50)){
-if(data50.length < 1){
-const err137 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data50};
+if(data46.timeout !== undefined){
+let data49 = data46.timeout;
+if(typeof data49 === "string"){
+if(!pattern0.test(data49)){
+const err137 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1784,12 +1777,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-const len3 = data50.length;
-for(let i3=0; i3<len3; i3++){
-let data51 = data50[i3];
-if(typeof data51 === "string"){
-if(!pattern20.test(data51)){
-const err138 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data51};
+}
+else {
+const err138 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1799,8 +1789,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-else {
-const err139 = {instancePath:instancePath+"/routes/" + i1+"/match/methods/" + i3,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data51};
+if(data46.healthyThreshold !== undefined){
+let data50 = data46.healthyThreshold;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err139 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1809,10 +1801,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/routes/" + i1+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data50};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 > 100 || isNaN(data50)){
+const err140 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1821,10 +1812,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-}
-else {
-const err141 = {instancePath:instancePath+"/routes/" + i1+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data43};
+if(data50 < 1 || isNaN(data50)){
+const err141 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1834,15 +1823,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data41.rules !== undefined){
-let data52 = data41.rules;
-if(Array.isArray(data52)){
-const len4 = data52.length;
-for(let i4=0; i4<len4; i4++){
-let data53 = data52[i4];
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.name === undefined){
-const err142 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+}
+if(data46.unhealthyThreshold !== undefined){
+let data51 = data46.unhealthyThreshold;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err142 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1851,8 +1836,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data53.when === undefined){
-const err143 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 100 || isNaN(data51)){
+const err143 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1861,9 +1847,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-for(const key14 in data53){
-if(!((((key14 === "name") || (key14 === "when")) || (key14 === "to")) || (key14 === "split"))){
-const err144 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+if(data51 < 1 || isNaN(data51)){
+const err144 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1873,11 +1858,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data53.name !== undefined){
-let data54 = data53.name;
-if(typeof data54 === "string"){
-if(!pattern5.test(data54)){
-const err145 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data54};
+}
+}
+else {
+const err145 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1887,8 +1871,13 @@ vErrors.push(err145);
 errors++;
 }
 }
-else {
-const err146 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data54};
+if(data35.outlierDetection !== undefined){
+let data52 = data35.outlierDetection;
+const _errs148 = errors;
+let valid18 = false;
+const _errs149 = errors;
+if(typeof data52 !== "boolean"){
+const err146 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1897,13 +1886,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data53.when !== undefined){
-let data55 = data53.when;
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-for(const key15 in data55){
-if(!((((key15 === "headers") || (key15 === "cookies")) || (key15 === "query")) || (key15 === "userAgent"))){
-const err147 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data55};
+if(false !== data52){
+const err147 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1912,13 +1896,14 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data55.headers !== undefined){
-let data56 = data55.headers;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key16 in data56){
-if(!(pattern2.test(key16))){
-const err148 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data56};
+var _valid4 = _errs149 === errors;
+valid18 = valid18 || _valid4;
+if(!valid18){
+const _errs151 = errors;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+for(const key13 in data52){
+if(!((((key13 === "consecutiveFailures") || (key13 === "baseEjectionTime")) || (key13 === "maxEjectionTime")) || (key13 === "maxEjectionPercent"))){
+const err148 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1928,12 +1913,10 @@ vErrors.push(err148);
 errors++;
 }
 }
-for(const key17 in data56){
-if(pattern2.test(key17)){
-let data57 = data56[key17];
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-if(Object.keys(data57).length > 1){
-const err149 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data52.consecutiveFailures !== undefined){
+let data53 = data52.consecutiveFailures;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err149 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1942,8 +1925,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(Object.keys(data57).length < 1){
-const err150 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 > 1000 || isNaN(data53)){
+const err150 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1952,9 +1936,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-for(const key18 in data57){
-if(!((((((key18 === "exact") || (key18 === "prefix")) || (key18 === "suffix")) || (key18 === "regex")) || (key18 === "in")) || (key18 === "present"))){
-const err151 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(data53 < 1 || isNaN(data53)){
+const err151 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1964,10 +1947,12 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data57.exact !== undefined){
-let data58 = data57.exact;
-if(typeof data58 !== "string"){
-const err152 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data58};
+}
+if(data52.baseEjectionTime !== undefined){
+let data54 = data52.baseEjectionTime;
+if(typeof data54 === "string"){
+if(!pattern0.test(data54)){
+const err152 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1977,10 +1962,8 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data57.prefix !== undefined){
-let data59 = data57.prefix;
-if(typeof data59 !== "string"){
-const err153 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data59};
+else {
+const err153 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1990,10 +1973,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data57.suffix !== undefined){
-let data60 = data57.suffix;
-if(typeof data60 !== "string"){
-const err154 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data60};
+if(data52.maxEjectionTime !== undefined){
+let data55 = data52.maxEjectionTime;
+if(typeof data55 === "string"){
+if(!pattern0.test(data55)){
+const err154 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2003,10 +1987,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data57.regex !== undefined){
-let data61 = data57.regex;
-if(typeof data61 !== "string"){
-const err155 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data61};
+else {
+const err155 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2016,11 +1998,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data57.in !== undefined){
-let data62 = data57.in;
-if(Array.isArray(data62)){
-if(data62.length < 1){
-const err156 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data62};
+if(data52.maxEjectionPercent !== undefined){
+let data56 = data52.maxEjectionPercent;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+const err156 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2029,11 +2010,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-const len5 = data62.length;
-for(let i5=0; i5<len5; i5++){
-let data63 = data62[i5];
-if(typeof data63 !== "string"){
-const err157 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i5,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data63};
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 > 100 || isNaN(data56)){
+const err157 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2042,10 +2021,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-else {
-const err158 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data62};
+if(data56 < 0 || isNaN(data56)){
+const err158 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2055,10 +2032,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data57.present !== undefined){
-let data64 = data57.present;
-if(typeof data64 !== "boolean"){
-const err159 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data64};
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2067,10 +2044,11 @@ vErrors.push(err159);
 }
 errors++;
 }
+var _valid4 = _errs151 === errors;
+valid18 = valid18 || _valid4;
 }
-}
-else {
-const err160 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data57};
+if(!valid18){
+const err160 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data52};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2079,11 +2057,24 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-}
+else {
+errors = _errs148;
+if(vErrors !== null){
+if(_errs148){
+vErrors.length = _errs148;
 }
 else {
-const err161 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data56};
+vErrors = null;
+}
+}
+}
+}
+if(data35.headers !== undefined){
+let data57 = data35.headers;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+for(const key14 in data57){
+if(!((key14 === "request") || (key14 === "response"))){
+const err161 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2093,12 +2084,12 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data55.cookies !== undefined){
-let data65 = data55.cookies;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key19 in data65){
-if(!(pattern2.test(key19))){
-const err162 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data65};
+if(data57.request !== undefined){
+let data58 = data57.request;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key15 in data58){
+if(!(((key15 === "set") || (key15 === "add")) || (key15 === "remove"))){
+const err162 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2108,12 +2099,12 @@ vErrors.push(err162);
 errors++;
 }
 }
-for(const key20 in data65){
-if(pattern2.test(key20)){
-let data66 = data65[key20];
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(Object.keys(data66).length > 1){
-const err163 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+if(data58.set !== undefined){
+let data59 = data58.set;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key16 in data59){
+if(!(pattern4.test(key16))){
+const err163 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2122,8 +2113,13 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(Object.keys(data66).length < 1){
-const err164 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+}
+for(const key17 in data59){
+if(pattern4.test(key17)){
+let data60 = data59[key17];
+if(typeof data60 === "string"){
+if(func3(data60) > 8192){
+const err164 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2132,9 +2128,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-for(const key21 in data66){
-if(!((((((key21 === "exact") || (key21 === "prefix")) || (key21 === "suffix")) || (key21 === "regex")) || (key21 === "in")) || (key21 === "present"))){
-const err165 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+if(!pattern21.test(data60)){
+const err165 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2144,10 +2139,8 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data66.exact !== undefined){
-let data67 = data66.exact;
-if(typeof data67 !== "string"){
-const err166 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data67};
+else {
+const err166 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2157,10 +2150,10 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data66.prefix !== undefined){
-let data68 = data66.prefix;
-if(typeof data68 !== "string"){
-const err167 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data68};
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2170,10 +2163,12 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data66.suffix !== undefined){
-let data69 = data66.suffix;
-if(typeof data69 !== "string"){
-const err168 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data69};
+if(data58.add !== undefined){
+let data61 = data58.add;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key18 in data61){
+if(!(pattern4.test(key18))){
+const err168 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2183,10 +2178,12 @@ vErrors.push(err168);
 errors++;
 }
 }
-if(data66.regex !== undefined){
-let data70 = data66.regex;
-if(typeof data70 !== "string"){
-const err169 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data70};
+for(const key19 in data61){
+if(pattern4.test(key19)){
+let data62 = data61[key19];
+if(typeof data62 === "string"){
+if(func3(data62) > 8192){
+const err169 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2195,12 +2192,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-if(data66.in !== undefined){
-let data71 = data66.in;
-if(Array.isArray(data71)){
-if(data71.length < 1){
-const err170 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data71};
+if(!pattern21.test(data62)){
+const err170 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2209,11 +2202,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-const len6 = data71.length;
-for(let i6=0; i6<len6; i6++){
-let data72 = data71[i6];
-if(typeof data72 !== "string"){
-const err171 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data72};
+}
+else {
+const err171 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2224,8 +2215,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err172 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data71};
+const err172 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2235,10 +2227,11 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data66.present !== undefined){
-let data73 = data66.present;
-if(typeof data73 !== "boolean"){
-const err173 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data73};
+if(data58.remove !== undefined){
+let data63 = data58.remove;
+if(Array.isArray(data63)){
+if(data63.length < 1){
+const err173 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2247,10 +2240,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-else {
-const err174 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data66};
+const len1 = data63.length;
+for(let i1=0; i1<len1; i1++){
+let data64 = data63[i1];
+if(typeof data64 === "string"){
+if(func3(data64) > 256){
+const err174 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2259,11 +2254,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err175 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data65};
+if(!pattern4.test(data64)){
+const err175 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2273,12 +2265,8 @@ vErrors.push(err175);
 errors++;
 }
 }
-if(data55.query !== undefined){
-let data74 = data55.query;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key22 in data74){
-if(!(pattern26.test(key22))){
-const err176 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data74};
+else {
+const err176 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2288,12 +2276,9 @@ vErrors.push(err176);
 errors++;
 }
 }
-for(const key23 in data74){
-if(pattern26.test(key23)){
-let data75 = data74[key23];
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-if(Object.keys(data75).length > 1){
-const err177 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+}
+else {
+const err177 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2302,8 +2287,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-if(Object.keys(data75).length < 1){
-const err178 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2312,9 +2299,13 @@ vErrors.push(err178);
 }
 errors++;
 }
-for(const key24 in data75){
-if(!((((((key24 === "exact") || (key24 === "prefix")) || (key24 === "suffix")) || (key24 === "regex")) || (key24 === "in")) || (key24 === "present"))){
-const err179 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+}
+if(data57.response !== undefined){
+let data65 = data57.response;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key20 in data65){
+if(!(((key20 === "set") || (key20 === "add")) || (key20 === "remove"))){
+const err179 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2324,10 +2315,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data75.exact !== undefined){
-let data76 = data75.exact;
-if(typeof data76 !== "string"){
-const err180 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data76};
+if(data65.set !== undefined){
+let data66 = data65.set;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key21 in data66){
+if(!(pattern4.test(key21))){
+const err180 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2337,10 +2330,12 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data75.prefix !== undefined){
-let data77 = data75.prefix;
-if(typeof data77 !== "string"){
-const err181 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data77};
+for(const key22 in data66){
+if(pattern4.test(key22)){
+let data67 = data66[key22];
+if(typeof data67 === "string"){
+if(func3(data67) > 8192){
+const err181 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2349,11 +2344,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data75.suffix !== undefined){
-let data78 = data75.suffix;
-if(typeof data78 !== "string"){
-const err182 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data78};
+if(!pattern21.test(data67)){
+const err182 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2363,10 +2355,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data75.regex !== undefined){
-let data79 = data75.regex;
-if(typeof data79 !== "string"){
-const err183 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data79};
+else {
+const err183 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2376,11 +2366,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data75.in !== undefined){
-let data80 = data75.in;
-if(Array.isArray(data80)){
-if(data80.length < 1){
-const err184 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data80};
+}
+}
+else {
+const err184 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2389,11 +2378,13 @@ vErrors.push(err184);
 }
 errors++;
 }
-const len7 = data80.length;
-for(let i7=0; i7<len7; i7++){
-let data81 = data80[i7];
-if(typeof data81 !== "string"){
-const err185 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data81};
+}
+if(data65.add !== undefined){
+let data68 = data65.add;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key23 in data68){
+if(!(pattern4.test(key23))){
+const err185 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2403,9 +2394,12 @@ vErrors.push(err185);
 errors++;
 }
 }
-}
-else {
-const err186 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data80};
+for(const key24 in data68){
+if(pattern4.test(key24)){
+let data69 = data68[key24];
+if(typeof data69 === "string"){
+if(func3(data69) > 8192){
+const err186 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2414,11 +2408,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-if(data75.present !== undefined){
-let data82 = data75.present;
-if(typeof data82 !== "boolean"){
-const err187 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data82};
+if(!pattern21.test(data69)){
+const err187 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2428,9 +2419,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
 else {
-const err188 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data75};
+const err188 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2443,7 +2433,7 @@ errors++;
 }
 }
 else {
-const err189 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data74};
+const err189 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2453,11 +2443,11 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data55.userAgent !== undefined){
-let data83 = data55.userAgent;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(Object.keys(data83).length > 1){
-const err190 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+if(data65.remove !== undefined){
+let data70 = data65.remove;
+if(Array.isArray(data70)){
+if(data70.length < 1){
+const err190 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2466,8 +2456,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(Object.keys(data83).length < 1){
-const err191 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+const len2 = data70.length;
+for(let i2=0; i2<len2; i2++){
+let data71 = data70[i2];
+if(typeof data71 === "string"){
+if(func3(data71) > 256){
+const err191 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2476,9 +2470,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-for(const key25 in data83){
-if(!((((((key25 === "exact") || (key25 === "prefix")) || (key25 === "suffix")) || (key25 === "regex")) || (key25 === "in")) || (key25 === "present"))){
-const err192 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+if(!pattern4.test(data71)){
+const err192 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2488,10 +2481,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data83.exact !== undefined){
-let data84 = data83.exact;
-if(typeof data84 !== "string"){
-const err193 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data84};
+else {
+const err193 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2501,10 +2492,9 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data83.prefix !== undefined){
-let data85 = data83.prefix;
-if(typeof data85 !== "string"){
-const err194 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data85};
+}
+else {
+const err194 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2514,10 +2504,9 @@ vErrors.push(err194);
 errors++;
 }
 }
-if(data83.suffix !== undefined){
-let data86 = data83.suffix;
-if(typeof data86 !== "string"){
-const err195 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data86};
+}
+else {
+const err195 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2527,10 +2516,9 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data83.regex !== undefined){
-let data87 = data83.regex;
-if(typeof data87 !== "string"){
-const err196 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data87};
+}
+else {
+const err196 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2540,11 +2528,9 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data83.in !== undefined){
-let data88 = data83.in;
-if(Array.isArray(data88)){
-if(data88.length < 1){
-const err197 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data88};
+}
+else {
+const err197 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2553,11 +2539,11 @@ vErrors.push(err197);
 }
 errors++;
 }
-const len8 = data88.length;
-for(let i8=0; i8<len8; i8++){
-let data89 = data88[i8];
-if(typeof data89 !== "string"){
-const err198 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data89};
+}
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data34};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2567,9 +2553,11 @@ vErrors.push(err198);
 errors++;
 }
 }
-}
-else {
-const err199 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data88};
+if(data.routes !== undefined){
+let data72 = data.routes;
+if(Array.isArray(data72)){
+if(data72.length < 1){
+const err199 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data72};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2578,11 +2566,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-if(data83.present !== undefined){
-let data90 = data83.present;
-if(typeof data90 !== "boolean"){
-const err200 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data90};
+const len3 = data72.length;
+for(let i3=0; i3<len3; i3++){
+let data73 = data72[i3];
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.name === undefined){
+const err200 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2591,10 +2580,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data83};
+for(const key25 in data73){
+if(!(func2.call(schema11.properties.routes.items.properties, key25))){
+const err201 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2604,9 +2592,11 @@ vErrors.push(err201);
 errors++;
 }
 }
-}
-else {
-const err202 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data55};
+if(data73.name !== undefined){
+let data74 = data73.name;
+if(typeof data74 === "string"){
+if(!pattern8.test(data74)){
+const err202 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2616,11 +2606,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data53.to !== undefined){
-let data91 = data53.to;
-if(typeof data91 === "string"){
-if(!pattern5.test(data91)){
-const err203 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data91};
+else {
+const err203 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2630,8 +2617,12 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data91};
+if(data73.match !== undefined){
+let data75 = data73.match;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key26 in data75){
+if(!(((key26 === "host") || (key26 === "path")) || (key26 === "methods"))){
+const err204 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2641,11 +2632,14 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data53.split !== undefined){
-let data92 = data53.split;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-if(Object.keys(data92).length < 1){
-const err205 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+if(data75.host !== undefined){
+let data76 = data75.host;
+const _errs210 = errors;
+let valid35 = false;
+const _errs211 = errors;
+if(typeof data76 === "string"){
+if(!pattern34.test(data76)){
+const err205 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2654,9 +2648,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-for(const key26 in data92){
-if(!(pattern5.test(key26))){
-const err206 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+}
+else {
+const err206 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2665,12 +2659,13 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-for(const key27 in data92){
-if(pattern5.test(key27)){
-let data93 = data92[key27];
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err207 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+var _valid5 = _errs211 === errors;
+valid35 = valid35 || _valid5;
+if(!valid35){
+const _errs213 = errors;
+if(Array.isArray(data76)){
+if(data76.length < 1){
+const err207 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2679,9 +2674,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 > 1000000 || isNaN(data93)){
-const err208 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+const len4 = data76.length;
+for(let i4=0; i4<len4; i4++){
+let data77 = data76[i4];
+if(typeof data77 === "string"){
+if(!pattern34.test(data77)){
+const err208 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2690,8 +2688,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data93 < 0 || isNaN(data93)){
-const err209 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data93};
+}
+else {
+const err209 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2702,10 +2701,8 @@ errors++;
 }
 }
 }
-}
-}
 else {
-const err210 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data92};
+const err210 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2714,10 +2711,11 @@ vErrors.push(err210);
 }
 errors++;
 }
+var _valid5 = _errs213 === errors;
+valid35 = valid35 || _valid5;
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/routes/" + i1+"/rules/" + i4,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data53};
+if(!valid35){
+const err211 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data76};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2726,10 +2724,23 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
+else {
+errors = _errs210;
+if(vErrors !== null){
+if(_errs210){
+vErrors.length = _errs210;
 }
 else {
-const err212 = {instancePath:instancePath+"/routes/" + i1+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data52};
+vErrors = null;
+}
+}
+}
+}
+if(data75.path !== undefined){
+let data78 = data75.path;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(Object.keys(data78).length > 1){
+const err212 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2738,12 +2749,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data41.to !== undefined){
-let data94 = data41.to;
-if(typeof data94 === "string"){
-if(!pattern5.test(data94)){
-const err213 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data94};
+if(Object.keys(data78).length < 1){
+const err213 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2752,9 +2759,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/routes/" + i1+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data94};
+for(const key27 in data78){
+if(!(((key27 === "prefix") || (key27 === "exact")) || (key27 === "regex"))){
+const err214 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2764,11 +2771,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data41.split !== undefined){
-let data95 = data41.split;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-if(Object.keys(data95).length < 1){
-const err215 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+if(data78.prefix !== undefined){
+let data79 = data78.prefix;
+if(typeof data79 === "string"){
+if(!pattern14.test(data79)){
+const err215 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2777,9 +2784,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-for(const key28 in data95){
-if(!(pattern5.test(key28))){
-const err216 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+}
+else {
+const err216 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2789,11 +2796,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-for(const key29 in data95){
-if(pattern5.test(key29)){
-let data96 = data95[key29];
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err217 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+if(data78.exact !== undefined){
+let data80 = data78.exact;
+if(typeof data80 === "string"){
+if(!pattern14.test(data80)){
+const err217 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2802,9 +2809,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 1000000 || isNaN(data96)){
-const err218 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+}
+else {
+const err218 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2813,8 +2820,11 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data96 < 0 || isNaN(data96)){
-const err219 = {instancePath:instancePath+"/routes/" + i1+"/split/" + key29.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data96};
+}
+if(data78.regex !== undefined){
+let data81 = data78.regex;
+if(typeof data81 !== "string"){
+const err219 = {instancePath:instancePath+"/routes/" + i3+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data81};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2825,10 +2835,8 @@ errors++;
 }
 }
 }
-}
-}
 else {
-const err220 = {instancePath:instancePath+"/routes/" + i1+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data95};
+const err220 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2838,12 +2846,11 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data41.sticky !== undefined){
-let data97 = data41.sticky;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key30 in data97){
-if(!((((((key30 === "cookie") || (key30 === "header")) || (key30 === "maxAge")) || (key30 === "path")) || (key30 === "domain")) || (key30 === "secure"))){
-const err221 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data97};
+if(data75.methods !== undefined){
+let data82 = data75.methods;
+if(Array.isArray(data82)){
+if(data82.length < 1){
+const err221 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2852,12 +2859,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-if(data97.cookie !== undefined){
-let data98 = data97.cookie;
-if(typeof data98 === "string"){
-if(func2(data98) > 256){
-const err222 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+const len5 = data82.length;
+for(let i5=0; i5<len5; i5++){
+let data83 = data82[i5];
+if(typeof data83 === "string"){
+if(!pattern38.test(data83)){
+const err222 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2866,8 +2873,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(!pattern2.test(data98)){
-const err223 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+}
+else {
+const err223 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2877,8 +2885,9 @@ vErrors.push(err223);
 errors++;
 }
 }
+}
 else {
-const err224 = {instancePath:instancePath+"/routes/" + i1+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data98};
+const err224 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2888,11 +2897,9 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data97.header !== undefined){
-let data99 = data97.header;
-if(typeof data99 === "string"){
-if(func2(data99) > 256){
-const err225 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+}
+else {
+const err225 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2901,8 +2908,16 @@ vErrors.push(err225);
 }
 errors++;
 }
-if(!pattern2.test(data99)){
-const err226 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+}
+if(data73.rules !== undefined){
+let data84 = data73.rules;
+if(Array.isArray(data84)){
+const len6 = data84.length;
+for(let i6=0; i6<len6; i6++){
+let data85 = data84[i6];
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+if(data85.name === undefined){
+const err226 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2911,9 +2926,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-else {
-const err227 = {instancePath:instancePath+"/routes/" + i1+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data99};
+if(data85.when === undefined){
+const err227 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2922,12 +2936,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-if(data97.maxAge !== undefined){
-let data100 = data97.maxAge;
-if(typeof data100 === "string"){
-if(!pattern0.test(data100)){
-const err228 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data100};
+for(const key28 in data85){
+if(!((((key28 === "name") || (key28 === "when")) || (key28 === "to")) || (key28 === "split"))){
+const err228 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2937,8 +2948,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/routes/" + i1+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data100};
+if(data85.name !== undefined){
+let data86 = data85.name;
+if(typeof data86 === "string"){
+if(!pattern8.test(data86)){
+const err229 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2948,11 +2962,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data97.path !== undefined){
-let data101 = data97.path;
-if(typeof data101 === "string"){
-if(!pattern37.test(data101)){
-const err230 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data101};
+else {
+const err230 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2962,8 +2973,12 @@ vErrors.push(err230);
 errors++;
 }
 }
-else {
-const err231 = {instancePath:instancePath+"/routes/" + i1+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data101};
+if(data85.when !== undefined){
+let data87 = data85.when;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key29 in data87){
+if(!((((key29 === "headers") || (key29 === "cookies")) || (key29 === "query")) || (key29 === "userAgent"))){
+const err231 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2973,11 +2988,12 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data97.domain !== undefined){
-let data102 = data97.domain;
-if(typeof data102 === "string"){
-if(!pattern38.test(data102)){
-const err232 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data102};
+if(data87.headers !== undefined){
+let data88 = data87.headers;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key30 in data88){
+if(!(pattern4.test(key30))){
+const err232 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2987,8 +3003,12 @@ vErrors.push(err232);
 errors++;
 }
 }
-else {
-const err233 = {instancePath:instancePath+"/routes/" + i1+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data102};
+for(const key31 in data88){
+if(pattern4.test(key31)){
+let data89 = data88[key31];
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(Object.keys(data89).length > 1){
+const err233 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2997,11 +3017,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-if(data97.secure !== undefined){
-let data103 = data97.secure;
-if(typeof data103 !== "boolean"){
-const err234 = {instancePath:instancePath+"/routes/" + i1+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data103};
+if(Object.keys(data89).length < 1){
+const err234 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3010,10 +3027,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-}
-else {
-const err235 = {instancePath:instancePath+"/routes/" + i1+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data97};
+for(const key32 in data89){
+if(!((((((key32 === "exact") || (key32 === "prefix")) || (key32 === "suffix")) || (key32 === "regex")) || (key32 === "in")) || (key32 === "present"))){
+const err235 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3023,11 +3039,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data41.timeout !== undefined){
-let data104 = data41.timeout;
-if(typeof data104 === "string"){
-if(!pattern0.test(data104)){
-const err236 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data104};
+if(data89.exact !== undefined){
+let data90 = data89.exact;
+if(typeof data90 !== "string"){
+const err236 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data90};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3037,8 +3052,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-else {
-const err237 = {instancePath:instancePath+"/routes/" + i1+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data104};
+if(data89.prefix !== undefined){
+let data91 = data89.prefix;
+if(typeof data91 !== "string"){
+const err237 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data91};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3048,11 +3065,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data41.idleTimeout !== undefined){
-let data105 = data41.idleTimeout;
-if(typeof data105 === "string"){
-if(!pattern0.test(data105)){
-const err238 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data105};
+if(data89.suffix !== undefined){
+let data92 = data89.suffix;
+if(typeof data92 !== "string"){
+const err238 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data92};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3062,8 +3078,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/routes/" + i1+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data105};
+if(data89.regex !== undefined){
+let data93 = data89.regex;
+if(typeof data93 !== "string"){
+const err239 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data93};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3073,13 +3091,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data41.retries !== undefined){
-let data106 = data41.retries;
-const _errs265 = errors;
-let valid47 = false;
-const _errs266 = errors;
-if(typeof data106 !== "boolean"){
-const err240 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data106};
+if(data89.in !== undefined){
+let data94 = data89.in;
+if(Array.isArray(data94)){
+if(data94.length < 1){
+const err240 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3088,8 +3104,11 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(false !== data106){
-const err241 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data106};
+const len7 = data94.length;
+for(let i7=0; i7<len7; i7++){
+let data95 = data94[i7];
+if(typeof data95 !== "string"){
+const err241 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data95};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3098,14 +3117,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-var _valid4 = _errs266 === errors;
-valid47 = valid47 || _valid4;
-if(!valid47){
-const _errs268 = errors;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key31 in data106){
-if(!(((key31 === "attempts") || (key31 === "budgetPercent")) || (key31 === "minPerSecond"))){
-const err242 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data106};
+}
+}
+else {
+const err242 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3115,10 +3130,10 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data106.attempts !== undefined){
-let data107 = data106.attempts;
-if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
-const err243 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+if(data89.present !== undefined){
+let data96 = data89.present;
+if(typeof data96 !== "boolean"){
+const err243 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data96};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3127,9 +3142,10 @@ vErrors.push(err243);
 }
 errors++;
 }
-if((typeof data107 == "number") && (isFinite(data107))){
-if(data107 > 10 || isNaN(data107)){
-const err244 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+}
+}
+else {
+const err244 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3138,8 +3154,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data107 < 0 || isNaN(data107)){
-const err245 = {instancePath:instancePath+"/routes/" + i1+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data107};
+}
+}
+}
+else {
+const err245 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3149,11 +3168,12 @@ vErrors.push(err245);
 errors++;
 }
 }
-}
-if(data106.budgetPercent !== undefined){
-let data108 = data106.budgetPercent;
-if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
-const err246 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+if(data87.cookies !== undefined){
+let data97 = data87.cookies;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key33 in data97){
+if(!(pattern4.test(key33))){
+const err246 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3162,9 +3182,13 @@ vErrors.push(err246);
 }
 errors++;
 }
-if((typeof data108 == "number") && (isFinite(data108))){
-if(data108 > 100 || isNaN(data108)){
-const err247 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+}
+for(const key34 in data97){
+if(pattern4.test(key34)){
+let data98 = data97[key34];
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(Object.keys(data98).length > 1){
+const err247 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3173,8 +3197,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(data108 < 0 || isNaN(data108)){
-const err248 = {instancePath:instancePath+"/routes/" + i1+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data108};
+if(Object.keys(data98).length < 1){
+const err248 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3183,12 +3207,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-if(data106.minPerSecond !== undefined){
-let data109 = data106.minPerSecond;
-if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
-const err249 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+for(const key35 in data98){
+if(!((((((key35 === "exact") || (key35 === "prefix")) || (key35 === "suffix")) || (key35 === "regex")) || (key35 === "in")) || (key35 === "present"))){
+const err249 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3197,9 +3218,11 @@ vErrors.push(err249);
 }
 errors++;
 }
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 > 100000 || isNaN(data109)){
-const err250 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+}
+if(data98.exact !== undefined){
+let data99 = data98.exact;
+if(typeof data99 !== "string"){
+const err250 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data99};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3208,8 +3231,11 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data109 < 0 || isNaN(data109)){
-const err251 = {instancePath:instancePath+"/routes/" + i1+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data109};
+}
+if(data98.prefix !== undefined){
+let data100 = data98.prefix;
+if(typeof data100 !== "string"){
+const err251 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data100};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3219,10 +3245,10 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-}
-else {
-const err252 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data106};
+if(data98.suffix !== undefined){
+let data101 = data98.suffix;
+if(typeof data101 !== "string"){
+const err252 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data101};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3231,11 +3257,11 @@ vErrors.push(err252);
 }
 errors++;
 }
-var _valid4 = _errs268 === errors;
-valid47 = valid47 || _valid4;
 }
-if(!valid47){
-const err253 = {instancePath:instancePath+"/routes/" + i1+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data106};
+if(data98.regex !== undefined){
+let data102 = data98.regex;
+if(typeof data102 !== "string"){
+const err253 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data102};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3244,21 +3270,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-else {
-errors = _errs265;
-if(vErrors !== null){
-if(_errs265){
-vErrors.length = _errs265;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err254 = {instancePath:instancePath+"/routes/" + i1,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data41};
+if(data98.in !== undefined){
+let data103 = data98.in;
+if(Array.isArray(data103)){
+if(data103.length < 1){
+const err254 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3267,10 +3284,11 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-}
-else {
-const err255 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data40};
+const len8 = data103.length;
+for(let i8=0; i8<len8; i8++){
+let data104 = data103[i8];
+if(typeof data104 !== "string"){
+const err255 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data104};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3282,12 +3300,1601 @@ errors++;
 }
 }
 else {
-const err256 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err256 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
 if(vErrors === null){
 vErrors = [err256];
 }
 else {
 vErrors.push(err256);
+}
+errors++;
+}
+}
+if(data98.present !== undefined){
+let data105 = data98.present;
+if(typeof data105 !== "boolean"){
+const err257 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data105};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+if(data87.query !== undefined){
+let data106 = data87.query;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key36 in data106){
+if(!(pattern44.test(key36))){
+const err260 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+}
+for(const key37 in data106){
+if(pattern44.test(key37)){
+let data107 = data106[key37];
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+if(Object.keys(data107).length > 1){
+const err261 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+if(Object.keys(data107).length < 1){
+const err262 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+for(const key38 in data107){
+if(!((((((key38 === "exact") || (key38 === "prefix")) || (key38 === "suffix")) || (key38 === "regex")) || (key38 === "in")) || (key38 === "present"))){
+const err263 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+if(data107.exact !== undefined){
+let data108 = data107.exact;
+if(typeof data108 !== "string"){
+const err264 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data108};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+if(data107.prefix !== undefined){
+let data109 = data107.prefix;
+if(typeof data109 !== "string"){
+const err265 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data109};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+if(data107.suffix !== undefined){
+let data110 = data107.suffix;
+if(typeof data110 !== "string"){
+const err266 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data110};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+if(data107.regex !== undefined){
+let data111 = data107.regex;
+if(typeof data111 !== "string"){
+const err267 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data111};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+if(data107.in !== undefined){
+let data112 = data107.in;
+if(Array.isArray(data112)){
+if(data112.length < 1){
+const err268 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+const len9 = data112.length;
+for(let i9=0; i9<len9; i9++){
+let data113 = data112[i9];
+if(typeof data113 !== "string"){
+const err269 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data113};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+}
+else {
+const err270 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+if(data107.present !== undefined){
+let data114 = data107.present;
+if(typeof data114 !== "boolean"){
+const err271 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data114};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+}
+else {
+const err272 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+if(data87.userAgent !== undefined){
+let data115 = data87.userAgent;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+if(Object.keys(data115).length > 1){
+const err274 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+if(Object.keys(data115).length < 1){
+const err275 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+for(const key39 in data115){
+if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
+const err276 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+if(data115.exact !== undefined){
+let data116 = data115.exact;
+if(typeof data116 !== "string"){
+const err277 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data116};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+if(data115.prefix !== undefined){
+let data117 = data115.prefix;
+if(typeof data117 !== "string"){
+const err278 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data117};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+if(data115.suffix !== undefined){
+let data118 = data115.suffix;
+if(typeof data118 !== "string"){
+const err279 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data118};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+}
+if(data115.regex !== undefined){
+let data119 = data115.regex;
+if(typeof data119 !== "string"){
+const err280 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data119};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+if(data115.in !== undefined){
+let data120 = data115.in;
+if(Array.isArray(data120)){
+if(data120.length < 1){
+const err281 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+const len10 = data120.length;
+for(let i10=0; i10<len10; i10++){
+let data121 = data120[i10];
+if(typeof data121 !== "string"){
+const err282 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data121};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+}
+else {
+const err283 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+}
+if(data115.present !== undefined){
+let data122 = data115.present;
+if(typeof data122 !== "boolean"){
+const err284 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data122};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+}
+}
+else {
+const err285 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+}
+}
+else {
+const err286 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+if(data85.to !== undefined){
+let data123 = data85.to;
+if(typeof data123 === "string"){
+if(!pattern8.test(data123)){
+const err287 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+}
+else {
+const err288 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+}
+if(data85.split !== undefined){
+let data124 = data85.split;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(Object.keys(data124).length < 1){
+const err289 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+for(const key40 in data124){
+if(!(pattern8.test(key40))){
+const err290 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+}
+for(const key41 in data124){
+if(pattern8.test(key41)){
+let data125 = data124[key41];
+if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
+const err291 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+if((typeof data125 == "number") && (isFinite(data125))){
+if(data125 > 1000000 || isNaN(data125)){
+const err292 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+if(data125 < 0 || isNaN(data125)){
+const err293 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+}
+}
+else {
+const err295 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+}
+}
+else {
+const err296 = {instancePath:instancePath+"/routes/" + i3+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data84};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+if(data73.to !== undefined){
+let data126 = data73.to;
+if(typeof data126 === "string"){
+if(!pattern8.test(data126)){
+const err297 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data126};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+else {
+const err298 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data126};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+}
+if(data73.split !== undefined){
+let data127 = data73.split;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(Object.keys(data127).length < 1){
+const err299 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+for(const key42 in data127){
+if(!(pattern8.test(key42))){
+const err300 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+}
+for(const key43 in data127){
+if(pattern8.test(key43)){
+let data128 = data127[key43];
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err301 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 > 1000000 || isNaN(data128)){
+const err302 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+if(data128 < 0 || isNaN(data128)){
+const err303 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err304 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+if(data73.sticky !== undefined){
+let data129 = data73.sticky;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key44 in data129){
+if(!((((((key44 === "cookie") || (key44 === "header")) || (key44 === "maxAge")) || (key44 === "path")) || (key44 === "domain")) || (key44 === "secure"))){
+const err305 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+if(data129.cookie !== undefined){
+let data130 = data129.cookie;
+if(typeof data130 === "string"){
+if(func3(data130) > 256){
+const err306 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+if(!pattern4.test(data130)){
+const err307 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+else {
+const err308 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+if(data129.header !== undefined){
+let data131 = data129.header;
+if(typeof data131 === "string"){
+if(func3(data131) > 256){
+const err309 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+if(!pattern4.test(data131)){
+const err310 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+else {
+const err311 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+}
+if(data129.maxAge !== undefined){
+let data132 = data129.maxAge;
+if(typeof data132 === "string"){
+if(!pattern0.test(data132)){
+const err312 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+else {
+const err313 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+if(data129.path !== undefined){
+let data133 = data129.path;
+if(typeof data133 === "string"){
+if(!pattern55.test(data133)){
+const err314 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+else {
+const err315 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+if(data129.domain !== undefined){
+let data134 = data129.domain;
+if(typeof data134 === "string"){
+if(!pattern56.test(data134)){
+const err316 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+else {
+const err317 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+if(data129.secure !== undefined){
+let data135 = data129.secure;
+if(typeof data135 !== "boolean"){
+const err318 = {instancePath:instancePath+"/routes/" + i3+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data135};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+if(data73.timeout !== undefined){
+let data136 = data73.timeout;
+if(typeof data136 === "string"){
+if(!pattern0.test(data136)){
+const err320 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+}
+else {
+const err321 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+if(data73.idleTimeout !== undefined){
+let data137 = data73.idleTimeout;
+if(typeof data137 === "string"){
+if(!pattern0.test(data137)){
+const err322 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+else {
+const err323 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+if(data73.retries !== undefined){
+let data138 = data73.retries;
+const _errs351 = errors;
+let valid63 = false;
+const _errs352 = errors;
+if(typeof data138 !== "boolean"){
+const err324 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+if(false !== data138){
+const err325 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+var _valid6 = _errs352 === errors;
+valid63 = valid63 || _valid6;
+if(!valid63){
+const _errs354 = errors;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+for(const key45 in data138){
+if(!(((key45 === "attempts") || (key45 === "budgetPercent")) || (key45 === "minPerSecond"))){
+const err326 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+if(data138.attempts !== undefined){
+let data139 = data138.attempts;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err327 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 > 10 || isNaN(data139)){
+const err328 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+if(data139 < 0 || isNaN(data139)){
+const err329 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+}
+if(data138.budgetPercent !== undefined){
+let data140 = data138.budgetPercent;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err330 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+if((typeof data140 == "number") && (isFinite(data140))){
+if(data140 > 100 || isNaN(data140)){
+const err331 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+if(data140 < 0 || isNaN(data140)){
+const err332 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+}
+if(data138.minPerSecond !== undefined){
+let data141 = data138.minPerSecond;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err333 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 100000 || isNaN(data141)){
+const err334 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+if(data141 < 0 || isNaN(data141)){
+const err335 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err336 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+var _valid6 = _errs354 === errors;
+valid63 = valid63 || _valid6;
+}
+if(!valid63){
+const err337 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data138};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+else {
+errors = _errs351;
+if(vErrors !== null){
+if(_errs351){
+vErrors.length = _errs351;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data73.headers !== undefined){
+let data142 = data73.headers;
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key46 in data142){
+if(!((key46 === "request") || (key46 === "response"))){
+const err338 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+if(data142.request !== undefined){
+let data143 = data142.request;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key47 in data143){
+if(!(((key47 === "set") || (key47 === "add")) || (key47 === "remove"))){
+const err339 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+}
+if(data143.set !== undefined){
+let data144 = data143.set;
+if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
+for(const key48 in data144){
+if(!(pattern4.test(key48))){
+const err340 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+for(const key49 in data144){
+if(pattern4.test(key49)){
+let data145 = data144[key49];
+if(typeof data145 === "string"){
+if(func3(data145) > 8192){
+const err341 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+if(!pattern21.test(data145)){
+const err342 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+}
+}
+else {
+const err343 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+if(data143.add !== undefined){
+let data146 = data143.add;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+for(const key50 in data146){
+if(!(pattern4.test(key50))){
+const err345 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+for(const key51 in data146){
+if(pattern4.test(key51)){
+let data147 = data146[key51];
+if(typeof data147 === "string"){
+if(func3(data147) > 8192){
+const err346 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+if(!pattern21.test(data147)){
+const err347 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+if(data143.remove !== undefined){
+let data148 = data143.remove;
+if(Array.isArray(data148)){
+if(data148.length < 1){
+const err350 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+const len11 = data148.length;
+for(let i11=0; i11<len11; i11++){
+let data149 = data148[i11];
+if(typeof data149 === "string"){
+if(func3(data149) > 256){
+const err351 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+if(!pattern4.test(data149)){
+const err352 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+else {
+const err353 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+}
+else {
+const err354 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+}
+else {
+const err355 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data142.response !== undefined){
+let data150 = data142.response;
+if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
+for(const key52 in data150){
+if(!(((key52 === "set") || (key52 === "add")) || (key52 === "remove"))){
+const err356 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(data150.set !== undefined){
+let data151 = data150.set;
+if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
+for(const key53 in data151){
+if(!(pattern4.test(key53))){
+const err357 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+for(const key54 in data151){
+if(pattern4.test(key54)){
+let data152 = data151[key54];
+if(typeof data152 === "string"){
+if(func3(data152) > 8192){
+const err358 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+if(!pattern21.test(data152)){
+const err359 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+else {
+const err360 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err361 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+}
+if(data150.add !== undefined){
+let data153 = data150.add;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+for(const key55 in data153){
+if(!(pattern4.test(key55))){
+const err362 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+for(const key56 in data153){
+if(pattern4.test(key56)){
+let data154 = data153[key56];
+if(typeof data154 === "string"){
+if(func3(data154) > 8192){
+const err363 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+if(!pattern21.test(data154)){
+const err364 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+}
+else {
+const err365 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err366 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+if(data150.remove !== undefined){
+let data155 = data150.remove;
+if(Array.isArray(data155)){
+if(data155.length < 1){
+const err367 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+const len12 = data155.length;
+for(let i12=0; i12<len12; i12++){
+let data156 = data155[i12];
+if(typeof data156 === "string"){
+if(func3(data156) > 256){
+const err368 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+if(!pattern4.test(data156)){
+const err369 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+else {
+const err370 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+}
+else {
+const err371 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+}
+else {
+const err372 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+}
+else {
+const err373 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+}
+if(data73.stripPrefix !== undefined){
+let data157 = data73.stripPrefix;
+if(typeof data157 === "string"){
+if(func3(data157) > 1024){
+const err374 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+if(!pattern73.test(data157)){
+const err375 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+else {
+const err376 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+}
+if(data73.rewriteLocation !== undefined){
+let data158 = data73.rewriteLocation;
+if(typeof data158 !== "boolean"){
+const err377 = {instancePath:instancePath+"/routes/" + i3+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data158};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+if(data73.maxBodyBytes !== undefined){
+let data159 = data73.maxBodyBytes;
+if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
+const err378 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+if((typeof data159 == "number") && (isFinite(data159))){
+if(data159 < 1 || isNaN(data159)){
+const err379 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err380 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data73};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+}
+else {
+const err381 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data72};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+}
+}
+else {
+const err382 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
 }
 errors++;
 }

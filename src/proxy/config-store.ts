@@ -6,28 +6,17 @@
  * handler switcher).
  */
 import { EventEmitter } from 'node:events'
-import { BackendRuntime, type UpstreamRegistry } from '../proxy/upstreams.js'
-import type { HealthChecks } from '../proxy/health-check.js'
+import { BackendRuntime, type UpstreamRegistry } from './upstreams.js'
+import type { HealthChecks } from './health-check.js'
 import type { RoutingTable } from '../routing/types.js'
-
-export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
 
 export interface ActiveConfig {
   readonly table: RoutingTable
   /** Indexed like `table.backends`. */
   readonly runtimes: readonly BackendRuntime[]
-  /** Increases by one with every applied config, starting at 1. */
+  /** The control plane's revision number of this config. */
   readonly revision: number
   readonly loadedAt: Date
-  readonly origin: ConfigOrigin
-  /** The source text (YAML or JSON) this table was built from; edits start from it. */
-  readonly text: string
-}
-
-export interface ApplyMeta {
-  readonly origin: ConfigOrigin
-  readonly revision: number
-  readonly text: string
 }
 
 export interface ConfigStoreEvents {
@@ -53,16 +42,14 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   }
 
   /** Makes `table` current: pools for its targets first, then one swap, then the old pools released. */
-  apply (table: RoutingTable, meta: ApplyMeta): ActiveConfig {
+  apply (table: RoutingTable, revision: number): ActiveConfig {
     const previous = this.#current
     const runtimes = table.backends.map(b => new BackendRuntime(b, b.targets.map(t => this.upstreams.acquire(t, b))))
     const next: ActiveConfig = Object.freeze({
       table,
       runtimes: Object.freeze(runtimes),
-      revision: meta.revision,
-      loadedAt: new Date(),
-      origin: meta.origin,
-      text: meta.text
+      revision,
+      loadedAt: new Date()
     })
     this.#current = next
     this.healthChecks?.sync(next.runtimes)

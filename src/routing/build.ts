@@ -4,10 +4,10 @@
  * reload, `switchyard validate`, the admin API) report them all.
  */
 import type { ConfigProblem } from '../errors.js'
-import { compile } from '../routing/compile.js'
-import type { RoutingTable } from '../routing/types.js'
-import { parseSource, readSource, type ParsedSource } from './load.js'
-import { validateConfig } from './validate.js'
+import { compile } from './compile.js'
+import type { RoutingTable } from './types.js'
+import { parseSource, readSource, type ParsedSource } from '../config/load.js'
+import { validateConfig } from '../config/validate.js'
 
 export type BuildResult =
   | { readonly ok: true, readonly table: RoutingTable, readonly source: ParsedSource }

@@ -1,9 +1,9 @@
 /**
  * Reads the Prometheus text format (what GET /metrics serves) back into
- * samples: for the CLI's `ramp`, which judges a backend from switchyard's
- * own counters, and for the tests. prom-client has no parser; this one
- * handles what the format allows in label values (escaped backslash, quote
- * and newline) and skips comments.
+ * samples, so that tests assert on the text Prometheus scrapes. prom-client
+ * has no parser; this one handles what the format allows in label values
+ * (escaped backslash, quote and newline) and skips comments. (switchyard
+ * itself reads metrics as prom-client's JSON: `ramp` uses /admin/metrics.)
  */
 
 export interface Sample {

@@ -16,22 +16,26 @@ export interface ConfigWatcher {
 }
 
 export function watchConfig (file: string, onChange: () => void, debounceMs = 50): Promise<ConfigWatcher> {
+  const name = basename(file)
+  // Only the file itself and the kubelet's `..data`/`..<timestamp>` entries
+  // matter; the revision history, editors' temp files and an access log may
+  // share the directory.
+  const relevant = (path: string): boolean => {
+    const b = basename(path)
+    return b === name || b.startsWith('..') || path === dirname(file)
+  }
   const watcher: FSWatcher = chokidar.watch(dirname(file), {
     depth: 0,
     ignoreInitial: true,
     followSymlinks: false,
     atomic: false,
     // Polling fallback is chokidar's business; native events are fast enough here.
-    usePolling: false
+    usePolling: false,
+    // Not even watched: an access log written next to the config would
+    // otherwise cost a stat per write (chokidar watches each file it keeps).
+    ignored: (path: string) => !relevant(path)
   })
   let timer: NodeJS.Timeout | undefined
-  const name = basename(file)
-  // Only the file itself and the kubelet's `..data`/`..<timestamp>` entries
-  // matter; the revision history and editors' temp files may share the directory.
-  const relevant = (path: string): boolean => {
-    const b = basename(path)
-    return b === name || b.startsWith('..') || path === dirname(file)
-  }
   watcher.on('all', (_event, path) => {
     if (!relevant(path)) return
     if (timer !== undefined) clearTimeout(timer)

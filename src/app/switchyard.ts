@@ -1,0 +1,214 @@
+/**
+ * The composition root: the one place that builds a switchyard from its
+ * parts, in each of its three modes.
+ *
+ * - Single process (the default): the control plane (live config, history,
+ *   operations, admin listener) and one data plane, joined by an in-process
+ *   plane link.
+ * - Primary (`serve --workers N`): the same control plane; the data planes
+ *   run in N node:cluster workers behind an IPC plane link, and /metrics
+ *   adds up their registries.
+ * - Worker: a data plane fed by the primary over IPC; no control plane.
+ *
+ * `switchyard serve` and the tests start switchyard through
+ * `createSwitchyard()`.
+ */
+import { resolve as resolvePath } from 'node:path'
+import cluster from 'node:cluster'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { AggregatorRegistry, Registry } from 'prom-client'
+import { isLoopback, tokenFromEnv } from '../admin/auth.js'
+import { registerConsole } from '../admin/console.js'
+import { buildAdminApp } from '../admin/server.js'
+import { DEFAULT_ADMIN } from '../config/defaults.js'
+import { LiveConfig } from '../control/live-config.js'
+import { Operations } from '../control/operations.js'
+import { openSource } from '../control/sources/open.js'
+import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
+import { InProcessLink } from '../link/in-process.js'
+import { IpcLink, serveIpcLink } from '../link/ipc.js'
+import type { PlaneLink } from '../link/link.js'
+import { warnAccessLogPlacement } from '../observability/access-log.js'
+import { loggerFor } from '../observability/logger.js'
+import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { registerMetricsRoute, type MetricsSource } from '../observability/metrics-route.js'
+import type { Entropy, RoutingTable } from '../routing/types.js'
+import { startTestpage, type Testpage } from '../testpage/testpage.js'
+
+export interface StartOptions {
+  readonly configPath: string
+  readonly logger?: Logger
+  /** Start a testpage backend on every local target (the newcomer's demo). */
+  readonly demo?: boolean
+  /** Watch the file for changes (default true). */
+  readonly watch?: boolean
+  /** Where the revision history is kept; default $SWITCHYARD_STATE_DIR, else the config's directory. */
+  readonly stateDir?: string
+  /** Bearer token for the admin API; default from SWITCHYARD_ADMIN_TOKEN(_FILE). */
+  readonly adminToken?: string
+  readonly entropy?: Entropy
+  /** Data-plane worker processes; 1 (the default) runs the data plane in this process. */
+  readonly workers?: number
+  /** With workers: the script each worker runs (default: this process's own, the CLI). */
+  readonly workerExec?: string
+}
+
+/** In a `serve --workers` worker process: run the data plane the primary feeds. */
+export interface WorkerRole {
+  readonly role: 'worker'
+}
+
+export interface Switchyard {
+  readonly proxyUrl: string
+  readonly adminUrl: string
+  readonly admin: FastifyInstance
+  readonly live: LiveConfig
+  readonly operations: Operations
+  readonly link: PlaneLink
+  /** The data plane in this process; undefined with workers (each runs its own). */
+  readonly plane: DataPlane | undefined
+  readonly logger: Logger
+  /** This process's metrics (with workers, the primary's own; GET /metrics adds the workers'). */
+  readonly registry: Registry
+  /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
+  shutdown (): Promise<void>
+  /** Immediate stop: no drain delay; requests in flight still finish. */
+  close (): Promise<void>
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<Testpage[]> {
+  const pages: Testpage[] = []
+  for (const b of table.backends) {
+    for (const t of b.targets) {
+      const u = new URL(t)
+      if (!LOCAL_HOSTS.has(u.hostname) || u.protocol !== 'http:') continue
+      pages.push(await startTestpage(b.version, Number(u.port || 80), u.hostname === 'localhost' ? '127.0.0.1' : u.hostname.replace(/^\[|\]$/g, '')))
+      logger.info({ backend: b.name, version: b.version, target: t }, 'demo backend started')
+    }
+  }
+  return pages
+}
+
+/** A data plane and its metrics: built the same way in a single process and in each worker. */
+function createDataSide (table: RoutingTable, logger: Logger, entropy?: Entropy): { plane: DataPlane, metrics: Metrics } {
+  const metrics = createMetrics(new Registry())
+  const plane = createDataPlane({ logger, settings: table.server, listener: metrics.requests, entropy })
+  metrics.follow(plane.store, plane.upstreams)
+  return { plane, metrics }
+}
+
+function startWorker (): void {
+  serveIpcLink(table => {
+    const logger = loggerFor(table.config.log).child({ process: 'worker', worker: cluster.worker?.id })
+    const { plane, metrics } = createDataSide(table, logger)
+    return { plane, metrics: async () => await metrics.registry.getMetricsAsJSON() }
+  })
+}
+
+export async function createSwitchyard (opts: WorkerRole): Promise<void>
+export async function createSwitchyard (opts: StartOptions): Promise<Switchyard>
+export async function createSwitchyard (opts: StartOptions | WorkerRole): Promise<Switchyard | void> {
+  if ('role' in opts) {
+    startWorker()
+    return
+  }
+  const configPath = resolvePath(opts.configPath)
+  const source = await openSource(configPath, { stateDir: opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR })
+  const built = await LiveConfig.load(source)
+  const config = built.table.config
+  const workers = opts.workers ?? 1
+  const rootLogger = opts.logger ?? loggerFor(config.log)
+  const logger = workers > 1 ? rootLogger.child({ process: 'primary' }) : rootLogger
+
+  let plane: DataPlane | undefined
+  let metrics: Metrics
+  let link: PlaneLink
+  if (workers > 1) {
+    metrics = createMetrics(new Registry())
+    link = new IpcLink({ workers, logger, exec: opts.workerExec })
+  } else {
+    ({ plane, metrics } = createDataSide(built.table, logger, opts.entropy))
+    link = new InProcessLink(plane)
+  }
+
+  const live = new LiveConfig(source, link, logger)
+  live.on('reload', (outcome, origin) => metrics.reloaded(outcome, origin))
+  await live.start(built)
+  const operations = new Operations(live)
+
+  // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
+  const metricsSource: MetricsSource = workers > 1
+    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
+    : async () => metrics.registry
+
+  const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
+  const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
+  const auth = { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) }
+  const admin = buildAdminApp({
+    logger,
+    api: { live, operations, plane: link, metrics: metricsSource, auth },
+    // Ready once the data planes serve and the config is watched: Kubernetes sends traffic (and
+    // operators their changes) on readiness, and a change before the watcher runs would be missed.
+    readiness: {
+      ready: () => (live.watching || opts.watch === false) && link.readiness().ready,
+      reason: () => live.watching || opts.watch === false ? link.readiness().reason : 'starting'
+    }
+  })
+  registerMetricsRoute(admin, metricsSource)
+  // The console's charts sample this process's request cells. With --workers those live in the
+  // workers and the primary's would show no traffic, so the console is not served there (docs/console.md).
+  if (plane !== undefined) registerConsole(admin, { auth, cells: metrics.requests })
+
+  let proxyUrl: string
+  try {
+    proxyUrl = await link.start()
+    if (opts.watch !== false) await live.startWatching()
+    await admin.listen({ host: adminAddr.host, port: adminAddr.port })
+  } catch (err) {
+    // A port in use, say: undo what started so that the caller can exit.
+    await link.stop(false)
+    await live.stopWatching()
+    await admin.close().catch(() => {})
+    await Promise.all(demoPages.map(async p => await p.close()))
+    throw err
+  }
+
+  const adminUrl = urlOf(admin.server)
+  logger.info({
+    proxy: proxyUrl,
+    admin: adminUrl,
+    config: configPath,
+    ...(workers > 1 ? { workers } : {}),
+    revision: live.current.revision,
+    routes: built.table.routes.map(r => r.name),
+    backends: Object.fromEntries(built.table.backends.map(b => [b.name, { version: b.version, targets: b.targets }]))
+  }, 'switchyard started')
+  warnAccessLogPlacement(logger, configPath, built.table.accessLog)
+
+  let closing: Promise<void> | undefined
+  const stop = (drain: boolean): Promise<void> => {
+    closing ??= (async () => {
+      await link.stop(drain)
+      await live.stopWatching()
+      await admin.close()
+      await Promise.all(demoPages.map(async p => await p.close()))
+    })()
+    return closing
+  }
+  return {
+    proxyUrl,
+    adminUrl,
+    admin,
+    live,
+    operations,
+    link,
+    plane,
+    logger,
+    registry: metrics.registry,
+    shutdown: async () => await stop(true),
+    close: async () => await stop(false)
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The plane link contract (link.case.ts) against two node:cluster workers
+ * running the real worker entry (the built CLI, which runs a data plane
+ * when it is a cluster worker), as `serve --workers 2` does.
+ */
+import t from 'tap'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { IpcLink } from '../../src/link/ipc.js'
+import { linkSuite } from './link.case.js'
+
+const exec = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+
+linkSuite(t, () => new IpcLink({ workers: 2, logger: pino({ level: 'silent' }), exec }))
