@@ -10,18 +10,21 @@
  *   the running revision, then apply.
  * - Every applied config is a new revision, sent to the data planes
  *   through the plane link and recorded in the source's history.
+ * - A fleet source (etcd, the Kubernetes API) numbers the revisions itself,
+ *   the same on every replica: a revision another replica wrote arrives
+ *   through the watch and is served under the store's number, and the
+ *   writer alone records it in the shared history.
  * All of these run one at a time (a promise queue), so an edit's
  * read-check-write cannot interleave with a reload or another edit.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { summariseChange } from '../config/summary.js'
-import { ConfigError, formatProblem, type ConfigProblem } from '../errors.js'
+import { ConfigError, formatProblem, SwitchyardError, type ConfigProblem } from '../errors.js'
 import type { PlaneLink } from '../link/link.js'
 import { buildFromText, type BuildResult } from '../routing/build.js'
 import type { RoutingTable } from '../routing/types.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory } from './history.js'
-import { SwitchyardError } from '../errors.js'
 import type { ConfigSource, SourceRead, SourceWatch } from './source.js'
 
 /** Where a revision came from. */
@@ -157,8 +160,10 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
       }
       return await this.#commit(built, 'start', 'edited in the store outside switchyard', adopted)
     }
+    // The store's revision numbers its text: a revision already recorded is served as it is (its
+    // sha256 may differ from this replica's, whose process settings are its own).
     const entry = this.history.get(revision)
-    if (entry !== undefined && entry.sha256 === built.table.sha256) return await this.#serve(built, entry.source, revision)
+    if (entry !== undefined) return await this.#serve(built, entry.source, revision)
     return await this.#commit(built, 'start', 'initial configuration', revision)
   }
 
@@ -226,14 +231,14 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     const written = await this.source.write(text, opts.force === true ? undefined : { sha256: running.table.sha256, revision: running.revision })
     // A fleet source gives the text back as every replica reads it (its own process settings kept).
     const applied = written === undefined || written.text === text ? built : buildFromText(written.text)
-    return await this.#apply(applied, origin, opts.prefix, written?.revision, written !== undefined)
+    return await this.#apply(applied, origin, opts.prefix, written?.revision, true)
   }
 
   /**
    * `revision`: the fleet source's number for it (undefined: the next one).
    * `record`: whether this replica records it in the history; with a fleet
-   * source only the replica that wrote it does, with its summary, and the
-   * others read the history from the store.
+   * source only the replica that wrote it does, with its summary; the
+   * others re-read the shared history when they answer from it.
    */
   async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = '', revision?: number, record = revision === undefined): Promise<ReloadOutcome> {
     if (!built.ok) return this.#fail(origin, built.problems)
@@ -244,7 +249,6 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     const summary = summaryPrefix + summariseChange(previous.table.config, built.table.config)
     this.lastError = undefined
     const active = record ? await this.#commit(built, origin, summary, revision) : await this.#serve(built, origin, revision ?? previous.revision + 1)
-    if (!record) await this.history.refresh()
     const restart = this.pendingRestart
     if (restart.length > 0) this.logger.warn({ fields: restart }, 'these settings take effect only after a restart')
     this.logger.info({ revision: active.revision, origin, summary, sha256: active.table.sha256.slice(0, 12) }, 'config reloaded')
