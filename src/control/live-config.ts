@@ -24,7 +24,8 @@ import { DEFAULT_HISTORY_LIMIT, RevisionHistory } from './history.js'
 import type { ConfigSource, SourceWatch } from './source.js'
 
 /** Where a revision came from. */
-export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
+/** `rollout`: a step, abort or promotion of a rollout (src/control/rollouts/). */
+export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start' | 'rollout'
 
 /** The revision in force: what the data planes serve. */
 export interface ActiveConfig {
