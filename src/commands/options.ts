@@ -48,12 +48,17 @@ export function durationArg (option: string): (value: string) => number {
   }
 }
 
-/** A percentage from 0 to 100, `1`, `0.5` or `0.5%` (`ramp --max-error-rate`). */
-export function percentArg (value: string): number {
-  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
-  if (m === null || Number(m[1]) > 100) throw new InvalidArgumentError(`--max-error-rate: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(value)}`)
-  return Number(m[1])
+/** A parser of a percentage from 0 to 100, `1`, `0.5` or `0.5%`, naming its option in the error. */
+export function percentOf (option: string): (value: string) => number {
+  return value => {
+    const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
+    if (m === null || Number(m[1]) > 100) throw new InvalidArgumentError(`${option}: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(value)}`)
+    return Number(m[1])
+  }
 }
+
+/** `--max-error-rate` (ramp, rollout start). */
+export const percentArg = percentOf('--max-error-rate')
 
 /** `10,25,50,100` → increasing percentages from 0 to 100 (`ramp --steps`). */
 export function stepsArg (text: string): number[] {
@@ -86,4 +91,13 @@ export function cookieArg (cookie: string, previous: Readonly<Record<string, str
   const i = cookie.indexOf('=')
   if (i <= 0) throw new InvalidArgumentError(`expected --cookie name=value, got ${JSON.stringify(cookie)}`)
   return { ...previous, [cookie.slice(0, i).trim()]: cookie.slice(i + 1).trim() }
+}
+
+/** A probability strictly between 0 and 1 (`rollout start --alpha`). */
+export function probabilityArg (option: string): (value: string) => number {
+  return value => {
+    const n = Number(value)
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError(`${option}: expected a number between 0 and 1, got ${JSON.stringify(value)}`)
+    return n
+  }
 }

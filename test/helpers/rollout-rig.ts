@@ -70,6 +70,7 @@ export interface Rig {
   /** Moves the clock by `ms` and looks. */
   look (ms: number): Promise<RolloutState>
   state (): Promise<RolloutState>
+  stop (): Promise<void>
   close (): Promise<void>
 }
 
@@ -82,7 +83,12 @@ export interface RigOptions {
   /** Directory of the config and state (a restart reuses it). */
   readonly dir?: string
   readonly clock?: { now: number }
-  readonly route?: string
+  /** The config around the two backends' URLs (default rigConfig). */
+  readonly config?: (stable: string, canary: string) => Record<string, unknown>
+  /** The config file's text as it is (a restart: exactly what the rollout left). */
+  readonly configText?: string
+  /** Whether this instance leads (default: always). */
+  readonly leader?: () => boolean
 }
 
 export const ROUTE = 'web'
@@ -99,10 +105,14 @@ export async function startRig (o: RigOptions): Promise<Rig> {
   const stable = o.backends?.stable ?? await startSeededBackend('stable', o.stable, o.seed * 2 + 1)
   const canary = o.backends?.canary ?? await startSeededBackend('canary', o.canary, o.seed * 2 + 2)
   const clock = o.clock ?? { now: T0 }
-  const p = await startWith(rigConfig(stable.url, canary.url), {
+  let stopped = false
+  const p = await startWith(o.configText ?? (o.config ?? rigConfig)(stable.url, canary.url), {
     entropy: seededEntropy(o.seed),
     dir: o.dir,
-    rollouts: { now: () => clock.now, tickMs: false }
+    rollouts: { now: () => clock.now, tickMs: false, ...(o.leader === undefined ? {} : { leadership: { isLeader: o.leader } }) }
+  }).catch(async (err: unknown) => {
+    if (o.backends === undefined) await Promise.all([stable.close(), canary.close()])
+    throw err
   })
   const one = async (): Promise<boolean> => {
     const res = await request(p.sy.proxyUrl + '/', { dispatcher: p.client })
@@ -131,8 +141,14 @@ export async function startRig (o: RigOptions): Promise<Rig> {
       return await p.sy.rollouts.get(ROUTE)
     },
     state: async () => await p.sy.rollouts.get(ROUTE),
+    /** Stops switchyard, keeps its directory (for a restart) and the backends. */
+    stop: async () => {
+      stopped = true
+      await p.client.close()
+      await p.sy.close()
+    },
     close: async () => {
-      await p.close()
+      if (!stopped) await p.close()
       if (o.backends === undefined) await Promise.all([stable.close(), canary.close()])
     }
   }
