@@ -27,8 +27,8 @@ async function history (rig: Rig): Promise<Array<{ source: string, summary: stri
   return (await admin<{ entries: Array<{ source: string, summary: string }> }>(rig.p.sy.admin, 'GET', '/admin/history')).body.entries
 }
 
-async function started (t: Test, canary = BASELINE, seed = 7, extra: Partial<Parameters<Rig['p']['sy']['rollouts']['start']>[0]> = {}): Promise<Rig> {
-  const rig = await startRig({ seed, stable: BASELINE, canary })
+async function started (t: Test, canary = BASELINE, seed = 7, extra: Partial<Parameters<Rig['p']['sy']['rollouts']['start']>[0]> = {}, stable = BASELINE): Promise<Rig> {
+  const rig = await startRig({ seed, stable, canary })
   t.teardown(() => rig.close())
   await rig.send(400) // the baseline's durations before the rollout: the first step's latency threshold
   await rig.p.sy.rollouts.start({ route: ROUTE, canary: 'canary', steps: [25, 50, 100], judge: JUDGE, ...extra })
@@ -70,12 +70,13 @@ t.test('a canary at 2.5 % errors against 0.5 % is rolled back at its first step'
 })
 
 t.test('a canary whose slowest 5 % take 3× longer is rolled back at its first step', async t => {
-  const rig = await started(t, { ...BASELINE, slowMs: 90 })
+  // Slow answers of 150 ms against 450 ms: the baseline's p99 rounds up to the 250 ms bound, far from either.
+  const rig = await started(t, { ...BASELINE, slowMs: 450 }, 7, {}, { ...BASELINE, slowMs: 150 })
   const { state } = await drive(rig, LOOK)
   t.equal(state.phase, 'Aborted', state.message)
   t.equal(state.step.index, 0)
   t.equal(state.decisions.at(-1)?.rule, 'latency-worse')
-  t.equal(state.lastVerdict?.threshold?.seconds, 0.05, 'slow: over the bucket bound above the baseline\'s p99 (30 ms answers)')
+  t.equal(state.lastVerdict?.threshold?.seconds, 0.25, 'slow: over the bucket bound above the baseline\'s p99 (its 150 ms answers)')
   t.same(await weights(rig), { stable: 100, canary: 0 })
 })
 
