@@ -18,15 +18,15 @@
 import type { Logger } from 'pino'
 import { SwitchyardError } from '../../errors.js'
 import { judgeConfig } from '../../judge/config.js'
-import { observed, plus, since, type Counters } from '../../judge/counters.js'
-import { judge } from '../../judge/judge.js'
-import { startStep, type Step } from '../../judge/step.js'
+import { observed, type Counters } from '../../judge/counters.js'
+import { startStep } from '../../judge/step.js'
 import type { Verdict } from '../../judge/verdict.js'
 import type { LiveConfig } from '../live-config.js'
 import type { Operations } from '../operations.js'
 import { SOLE_LEADER, type Leadership } from './leadership.js'
-import { countersFromJson, countersToJson, DECISIONS_KEPT, isActive, type AbortReason, type DecisionEntry, type PauseReason, type RolloutSpec, type RolloutState, type StepState } from './model.js'
-import { actionOf, checkSpec, restoreWeights, shareOf, weightsAt, type Action } from './plan.js'
+import { anchorKey, decisionOf, emptyStep, judgeLook, previousBaseline, type Anchor } from './look.js'
+import { countersFromJson, DECISIONS_KEPT, isActive, type AbortReason, type PauseReason, type RolloutSpec, type RolloutState, type StepState } from './model.js'
+import { checkSpec, restoreWeights, shareOf, weightsAt, type Action } from './plan.js'
 import type { CountersReader } from './readings.js'
 import type { RolloutStore, Stored } from './store.js'
 
@@ -50,14 +50,6 @@ export interface RolloutControllerOptions {
   readonly observer?: RolloutObserver
 }
 
-/** Where a step's window starts in this process: counter readings taken here, and what was counted before. */
-interface Anchor {
-  readonly key: string
-  readonly start: Counters
-  readonly carried: Counters | undefined
-}
-
-const anchorKey = (s: RolloutState): string => `${s.createdAt}|${s.step.index}|${s.step.startedAt}`
 const routeJson = (live: LiveConfig, route: string): string => JSON.stringify(live.current.table.config.routes.find(r => r.name === route) ?? null)
 
 export class RolloutController {
@@ -119,7 +111,11 @@ export class RolloutController {
       }
       for (const stored of await this.#o.store.list()) {
         this.#seen.set(stored.state.route, stored.state)
-        if (stored.state.phase === 'Progressing') await this.#look(stored)
+        if (stored.state.phase !== 'Progressing') continue
+        // One rollout's failure (its counters unreadable, a lost race on its state) leaves the others' looks alone.
+        await this.#look(stored).catch((err: unknown) => {
+          this.#o.logger.error({ err, rollout: stored.state.route }, 'rollout look failed; trying again at the next')
+        })
       }
     })
   }
@@ -228,23 +224,10 @@ export class RolloutController {
       s = { ...s, revision: live.revision }
     }
     const reading = await this.#o.counters.read(s)
-    const anchor = this.#anchor(s, reading)
-    const config = judgeConfig(s.judge)
-    const step: Step = {
-      config,
-      weight: s.step.share,
-      startedAt: s.step.startedAt + s.step.pausedMs,
-      start: anchor.start,
-      carried: anchor.carried,
-      threshold: s.step.threshold,
-      guardrailBound: s.step.guardrailBound,
-      evidence: s.step.evidence
-    }
     const now = this.#now()
-    const verdict = judge(step, reading, now)
-    const window = anchor.carried === undefined ? since(reading, anchor.start) : plus(anchor.carried, since(reading, anchor.start))
-    s = { ...s, lastVerdict: verdict, step: { ...s.step, counted: countersToJson(window), evidence: verdict.evidence } }
-    const action = actionOf(verdict.outcome, s.pauseAt.includes(s.weight))
+    const looked = judgeLook(s, reading, this.#anchor(s, reading), now)
+    const { verdict, action } = looked
+    s = looked.state
     if (action === 'continue') {
       this.#o.logger.debug({ rollout: s.route, step: s.step.index + 1, outcome: verdict.outcome, reason: verdict.reason }, 'rollout step judged')
       await this.#save(s, stored.version)
@@ -388,17 +371,4 @@ export class RolloutController {
     this.#queue = run.catch(() => {})
     return run
   }
-}
-
-function emptyStep (index: number, share: number): StepState {
-  return { index, share, startedAt: 0, threshold: undefined, guardrailBound: undefined, counted: undefined, evidence: {}, pausedMs: 0 }
-}
-
-/** The baseline's durations over the current step: the next step's threshold comes from them. */
-function previousBaseline (s: RolloutState): Counters['baseline']['buckets'] | undefined {
-  return s.step.counted === undefined ? undefined : countersFromJson(s.step.counted).baseline.buckets
-}
-
-function decisionOf (s: RolloutState, v: Verdict, action: Action, now: number): DecisionEntry {
-  return { at: new Date(now).toISOString(), step: s.step.index + 1, weight: s.weight, outcome: v.outcome, rule: v.rule, reason: v.reason, action }
 }
