@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Logger } from 'pino'
 import { request } from 'undici'
 import type { RolloutState } from '../../src/control/rollouts/model.js'
 import { startWith, type Running } from './switchyard.js'
@@ -89,6 +90,8 @@ export interface RigOptions {
   readonly configText?: string
   /** Whether this instance leads (default: always). */
   readonly leader?: () => boolean
+  /** switchyard's logger (default: silent). */
+  readonly logger?: Logger
 }
 
 export const ROUTE = 'web'
@@ -109,6 +112,7 @@ export async function startRig (o: RigOptions): Promise<Rig> {
   const p = await startWith(o.configText ?? (o.config ?? rigConfig)(stable.url, canary.url), {
     entropy: seededEntropy(o.seed),
     dir: o.dir,
+    logger: o.logger,
     rollouts: { now: () => clock.now, tickMs: false, ...(o.leader === undefined ? {} : { leadership: { isLeader: o.leader } }) }
   }).catch(async (err: unknown) => {
     if (o.backends === undefined) await Promise.all([stable.close(), canary.close()])

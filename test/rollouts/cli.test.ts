@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap'
 import type { RolloutState } from '../../src/control/rollouts/model.js'
+import { admin } from '../helpers/admin.js'
 import { runCli } from '../helpers/cli.js'
 import { ROUTE, startRig } from '../helpers/rollout-rig.js'
 
@@ -91,4 +92,34 @@ t.test('--watch exits 5 at a manual gate', async t => {
   const res = await watched(t, BASELINE, ['--steps', '25,100', '--pause-at', '25', '--tolerance', '2'])
   t.equal(res.code, 5)
   t.match(res.stdout, /web: Paused \(gate\), step 1\/2, canary at 25 % against stable: paused at the manual gate after 25 %/)
+})
+
+t.test('the admin API: bodies checked by their schema, codes answered with their status', async t => {
+  const r = await startRig({ seed: 23, stable: BASELINE, canary: BASELINE })
+  t.teardown(() => r.close())
+  const app = r.p.sy.admin
+  const cases: Array<[string, string, unknown, number, string]> = [
+    ['POST', '/admin/rollouts', { route: 'web' }, 400, 'SY_ERR_ADMIN_BAD_REQUEST'],
+    ['POST', '/admin/rollouts', { route: 'web', backend: 'canary', steps: ['x'] }, 400, 'SY_ERR_ADMIN_BAD_REQUEST'],
+    ['POST', '/admin/rollouts', { route: 'web', backend: 'canary', steps: [10], judge: { alpha: 1.5 } }, 400, 'SY_ERR_ROLLOUT_INVALID'],
+    ['POST', '/admin/rollouts', { route: 'nope', backend: 'canary', steps: [10] }, 404, 'SY_ERR_ADMIN_UNKNOWN_ROUTE'],
+    ['GET', '/admin/rollouts/web', undefined, 404, 'SY_ERR_ROLLOUT_NOT_FOUND'],
+    ['POST', '/admin/rollouts/web/promote', { full: 'yes' }, 400, 'SY_ERR_ADMIN_BAD_REQUEST'],
+    ['POST', '/admin/rollouts/web/pause', undefined, 404, 'SY_ERR_ROLLOUT_NOT_FOUND']
+  ]
+  for (const [method, url, body, status, code] of cases) {
+    const res = await admin(app, method as 'GET' | 'POST', url, { body })
+    t.equal(res.status, status, `${method} ${url} ${JSON.stringify(body)}`)
+    t.equal(res.body.error, code)
+  }
+  const created = await admin<RolloutState>(app, 'POST', '/admin/rollouts', { body: { route: 'web', backend: 'canary', steps: [10, 100], judge: { errors: { tolerance: 0.02 } } } })
+  t.equal(created.status, 201)
+  t.match(created.body, { route: 'web', canary: 'canary', baseline: 'stable', phase: 'Progressing', weight: 10, judge: { errors: { tolerance: 0.02 } } })
+  const again = await admin(app, 'POST', '/admin/rollouts', { body: { route: 'web', backend: 'canary', steps: [10] } })
+  t.equal(again.status, 409)
+  t.equal(again.body.error, 'SY_ERR_ROLLOUT_ACTIVE')
+  const resumed = await admin(app, 'POST', '/admin/rollouts/web/resume')
+  t.equal(resumed.status, 409)
+  t.equal(resumed.body.error, 'SY_ERR_ROLLOUT_PHASE')
+  t.equal((await admin(app, 'POST', '/admin/rollouts/web/promote', { body: { full: true } })).body.phase, 'Succeeded')
 })

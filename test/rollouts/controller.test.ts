@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
+import { pino, type Logger } from 'pino'
 import { SwitchyardError } from '../../src/errors.js'
 import { admin } from '../helpers/admin.js'
 import { scrape } from '../helpers/exposition.js'
@@ -27,8 +28,8 @@ async function history (rig: Rig): Promise<Array<{ source: string, summary: stri
   return (await admin<{ entries: Array<{ source: string, summary: string }> }>(rig.p.sy.admin, 'GET', '/admin/history')).body.entries
 }
 
-async function started (t: Test, canary = BASELINE, seed = 7, extra: Partial<Parameters<Rig['p']['sy']['rollouts']['start']>[0]> = {}, stable = BASELINE): Promise<Rig> {
-  const rig = await startRig({ seed, stable, canary })
+async function started (t: Test, canary = BASELINE, seed = 7, extra: Partial<Parameters<Rig['p']['sy']['rollouts']['start']>[0]> = {}, stable = BASELINE, logger?: Logger): Promise<Rig> {
+  const rig = await startRig({ seed, stable, canary, logger })
   t.teardown(() => rig.close())
   await rig.send(400) // the baseline's durations before the rollout: the first step's latency threshold
   await rig.p.sy.rollouts.start({ route: ROUTE, canary: 'canary', steps: [25, 50, 100], judge: JUDGE, ...extra })
@@ -57,8 +58,13 @@ t.test('a healthy canary is promoted to 100 %, each step a revision in history',
 })
 
 t.test('a canary at 2.5 % errors against 0.5 % is rolled back at its first step', async t => {
-  const rig = await started(t, { ...BASELINE, errorRate: 0.025 })
+  const logs: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>) } })
+  const rig = await started(t, { ...BASELINE, errorRate: 0.025 }, 7, {}, BASELINE, logger)
   const { state } = await drive(rig, LOOK)
+  const decisions = logs.filter(l => l.msg === 'rollout decision')
+  t.equal(decisions.length, 1, 'one log line per decision')
+  t.match(decisions[0], { rollout: ROUTE, step: 1, weight: 25, outcome: 'worse', rule: 'errors-worse', action: 'abort', canary: { requests: Number, errors: Number }, alpha: 0.05, errorsP: Number, reason: state.lastVerdict?.reason })
   t.equal(state.phase, 'Aborted', state.message)
   t.equal(state.abortReason, 'worse')
   t.equal(state.step.index, 0, 'at the first step')
