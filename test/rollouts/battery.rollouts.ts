@@ -9,7 +9,7 @@
  *   healthy      the canary answers like the baseline (0.5 % errors, its slowest 5 % in 30 ms): promoted to 100 %,
  *                false rollbacks ≤ α over the runs
  *   errors       2.5 % errors against 0.5 %: rolled back at its first step; median canary requests it took
- *   tail         its slowest 5 % take 3× longer (450 ms against 150 ms): the same
+ *   tail         its slowest 5 % take 3× longer (900 ms against 300 ms): the same
  *   low traffic  0.2 requests per second: paused as inconclusive at max-step, never rolled back
  */
 import t from 'tap'
@@ -58,15 +58,19 @@ t.test(`a healthy canary is promoted; false rollbacks over ${RUNS} runs ≤ α (
 
 for (const [name, canary] of [
   ['errors 2.5 % against 0.5 %', { ...BASELINE, errorRate: 0.025 }],
-  ['slowest 5 % × 3', { ...BASELINE, slowMs: 450 }]
+  ['slowest 5 % × 3', { ...BASELINE, slowMs: 900 }]
 ] as const) {
   t.test(`${name}: rolled back at the first step in each of ${RUNS} runs`, async t => {
-    const stable = name.startsWith('slowest') ? { ...BASELINE, slowMs: 150 } : BASELINE
+    // 300 ms against 900 ms: the baseline's p99 rounds up to the 500 ms bound, far from both (scheduling delays on a loaded machine stay below it).
+    const stable = name.startsWith('slowest') ? { ...BASELINE, slowMs: 300 } : BASELINE
     const runs: Run[] = []
     for (let seed = 1; seed <= RUNS; seed++) runs.push(await run(2000 + seed, stable, canary, 200))
     const aborted = runs.filter(r => r.state.phase === 'Aborted' && r.state.step.index === 0)
     const canaryRequests = aborted.map(r => r.state.lastVerdict?.canary.requests ?? 0)
     report(`${name}: ${aborted.length} of ${RUNS} rolled back at the first step (25 %); canary requests it took: median ${median(canaryRequests)}, min ${Math.min(...canaryRequests)}, max ${Math.max(...canaryRequests)}; rules ${[...new Set(aborted.map(r => r.state.decisions.at(-1)?.rule))].join(', ')}`)
+    for (const r of runs.filter(x => !aborted.includes(x))) {
+      report(`  not rolled back at the first step: ${r.state.phase}${r.state.pauseReason === undefined ? '' : ` (${r.state.pauseReason})`} at step ${r.state.step.index + 1}, threshold ${r.state.lastVerdict?.threshold?.seconds ?? 'none'} s: ${r.state.message}`)
+    }
     t.equal(aborted.length, RUNS)
     for (const r of aborted) t.equal(r.state.abortReason, 'worse')
   })

@@ -76,13 +76,14 @@ t.test('a canary at 2.5 % errors against 0.5 % is rolled back at its first step'
 })
 
 t.test('a canary whose slowest 5 % take 3× longer is rolled back at its first step', async t => {
-  // Slow answers of 150 ms against 450 ms: the baseline's p99 rounds up to the 250 ms bound, far from either.
-  const rig = await started(t, { ...BASELINE, slowMs: 450 }, 7, {}, { ...BASELINE, slowMs: 150 })
+  // Slow answers of 300 ms against 900 ms: the baseline's p99 rounds up to the 500 ms bound, far from either
+  // (and from the scheduling delays of a loaded machine).
+  const rig = await started(t, { ...BASELINE, slowMs: 900 }, 7, {}, { ...BASELINE, slowMs: 300 })
   const { state } = await drive(rig, LOOK)
   t.equal(state.phase, 'Aborted', state.message)
   t.equal(state.step.index, 0)
   t.equal(state.decisions.at(-1)?.rule, 'latency-worse')
-  t.equal(state.lastVerdict?.threshold?.seconds, 0.25, 'slow: over the bucket bound above the baseline\'s p99 (its 150 ms answers)')
+  t.equal(state.lastVerdict?.threshold?.seconds, 0.5, 'slow: over the bucket bound above the baseline\'s p99 (its 300 ms answers)')
   t.same(await weights(rig), { stable: 100, canary: 0 })
 })
 

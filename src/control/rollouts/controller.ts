@@ -223,7 +223,7 @@ export class RolloutController {
       }
       s = { ...s, revision: live.revision }
     }
-    const reading = await this.#o.counters.read(s)
+    const reading = await this.#read(s)
     const now = this.#now()
     const looked = judgeLook(s, reading, this.#anchor(s, reading), now)
     const { verdict, action } = looked
@@ -277,6 +277,12 @@ export class RolloutController {
     return anchor
   }
 
+  /** The two arms' counters; on a sticky route with assignments as the sample-ratio units. */
+  async #read (s: RolloutState): Promise<Counters> {
+    const sticky = this.#o.live.current.table.config.routes.find(r => r.name === s.route)?.sticky !== undefined
+    return await this.#o.counters.read({ route: s.route, canary: s.canary, baseline: s.baseline, sticky })
+  }
+
   #paused (s: RolloutState, reason: PauseReason, message: string): RolloutState {
     this.#o.logger.warn({ rollout: s.route, step: s.step.index + 1, weight: s.weight, reason }, message)
     return { ...s, phase: 'Paused', pauseReason: reason, pausedAt: this.#now(), message }
@@ -300,7 +306,7 @@ export class RolloutController {
     const weights = weightsAt(s, percent)
     const written = await this.#write(s, weights, `rollout ${s.route}: step ${index + 1}/${s.steps.length}: `)
     if (written.phase === 'Paused') return written
-    const reading = await this.#o.counters.read(s)
+    const reading = await this.#read(s)
     const share = shareOf(s, weights)
     const now = this.#now()
     // A previous step without baseline traffic sets no threshold: then everything the baseline served so far does.

@@ -46,6 +46,7 @@ export interface ArmJson {
   readonly requests: number
   readonly errors: number
   readonly buckets: ReadonlyArray<readonly [number | '+Inf', number]>
+  readonly units?: number
 }
 export interface CountersJson {
   readonly canary: ArmJson
@@ -118,12 +119,12 @@ export const DECISIONS_KEPT = 20
 export const isActive = (s: RolloutState): boolean => s.phase === 'Progressing' || s.phase === 'Paused'
 
 function armToJson (a: ArmCounters): ArmJson {
-  return { requests: a.requests, errors: a.errors, buckets: [...a.buckets].map(([le, n]) => [le === Infinity ? '+Inf' : le, n] as const) }
+  return { requests: a.requests, errors: a.errors, buckets: [...a.buckets].map(([le, n]) => [le === Infinity ? '+Inf' : le, n] as const), ...(a.units === undefined ? {} : { units: a.units }) }
 }
 
 function armFromJson (a: ArmJson): ArmCounters {
   const buckets: Map<number, number> = new Map(a.buckets.map(([le, n]) => [le === '+Inf' ? Infinity : le, n]))
-  return { requests: a.requests, errors: a.errors, buckets: buckets as Buckets }
+  return { requests: a.requests, errors: a.errors, buckets: buckets as Buckets, ...(a.units === undefined ? {} : { units: a.units }) }
 }
 
 export function countersToJson (c: Counters): CountersJson {

@@ -12,7 +12,10 @@
  *   request and a canary error, and not as a request of the backend that
  *   served it (switchyard_failovers_total);
  * - the duration histogram of the arm (every rule; a failover's duration is
- *   counted under the backend that served it).
+ *   counted under the backend that served it);
+ * - on a sticky route, the new users assigned to the arm
+ *   (switchyard_sticky_assignments_total): the sample-ratio check's units,
+ *   since one user sends many requests to the same arm.
  */
 import type { ArmCounters, Counters } from '../../judge/counters.js'
 import type { MetricsJson } from '../../link/link.js'
@@ -21,6 +24,8 @@ export interface Arms {
   readonly route: string
   readonly canary: string
   readonly baseline: string
+  /** The route assigns users stickily: count assignments as the sample-ratio check's units. */
+  readonly sticky?: boolean
 }
 
 /** Reads the counters of a rollout's two arms (local, summed over workers, or over a fleet). */
@@ -28,11 +33,11 @@ export interface CountersReader {
   read (arms: Arms): Promise<Counters>
 }
 
-interface Tally { requests: number, errors: number, buckets: Map<number, number> }
+interface Tally { requests: number, errors: number, buckets: Map<number, number>, units: number }
 
 /** Both arms' cumulative counters from one metrics reading. */
 export function countersOf (metrics: MetricsJson, arms: Arms): Counters {
-  const tally = (): Tally => ({ requests: 0, errors: 0, buckets: new Map() })
+  const tally = (): Tally => ({ requests: 0, errors: 0, buckets: new Map(), units: 0 })
   const by: Record<string, Tally> = { [arms.canary]: tally(), [arms.baseline]: tally() }
   for (const metric of metrics) {
     for (const { labels, value } of metric.values) {
@@ -48,6 +53,8 @@ export function countersOf (metrics: MetricsJson, arms: Arms): Counters {
         t.errors += value
         const served = by[String(labels.fallback)]
         if (served !== undefined) served.requests -= value
+      } else if (metric.name === 'switchyard_sticky_assignments_total') {
+        t.units += value
       } else if (metric.name === 'switchyard_request_duration_seconds' && labels.le !== undefined) {
         // A histogram's values are its buckets (with `le`), then its sum and count.
         const le = labels.le === '+Inf' ? Infinity : Number(labels.le)
@@ -55,7 +62,12 @@ export function countersOf (metrics: MetricsJson, arms: Arms): Counters {
       }
     }
   }
-  const arm = (t: Tally | undefined): ArmCounters => ({ requests: Math.max(0, t?.requests ?? 0), errors: t?.errors ?? 0, buckets: t?.buckets ?? new Map() })
+  const arm = (t: Tally | undefined): ArmCounters => ({
+    requests: Math.max(0, t?.requests ?? 0),
+    errors: t?.errors ?? 0,
+    buckets: t?.buckets ?? new Map(),
+    ...(arms.sticky === true ? { units: t?.units ?? 0 } : {})
+  })
   return { canary: arm(by[arms.canary]), baseline: arm(by[arms.baseline]) }
 }
 
