@@ -27,41 +27,26 @@ export interface RolloutMetrics {
 
 export function createRolloutMetrics (registry: Registry, rollouts: () => readonly RolloutGauge[]): RolloutMetrics {
   const registers = [registry]
-  const step: Gauge<'route'> = new Gauge({
-    name: 'switchyard_rollout_step',
-    help: 'The step a route\'s rollout is at (1-based), kept after it ends until the next rollout of the route',
-    labelNames: ['route'],
-    registers,
-    aggregator: 'first',
-    collect () {
-      step.reset()
-      for (const r of rollouts()) step.set({ route: r.route }, r.step)
-    }
-  })
-  const weight: Gauge<'route' | 'backend'> = new Gauge({
-    name: 'switchyard_rollout_weight',
-    help: 'The canary\'s percentage of the route\'s traffic as its rollout set it',
-    labelNames: ['route', 'backend'],
-    registers,
-    aggregator: 'first',
-    collect () {
-      weight.reset()
-      for (const r of rollouts()) weight.set({ route: r.route, backend: r.canary }, r.weight)
-    }
-  })
-  const phase: Gauge<'route' | 'phase'> = new Gauge({
-    name: 'switchyard_rollout_phase',
-    help: 'Always one series per phase of each route\'s rollout: 1 for the phase it is in, 0 for the others',
-    labelNames: ['route', 'phase'],
-    registers,
-    aggregator: 'first',
-    collect () {
-      phase.reset()
-      for (const r of rollouts()) {
-        for (const p of ROLLOUT_PHASES) phase.set({ route: r.route, phase: p }, p === r.phase ? 1 : 0)
+  /** A gauge rebuilt from the rollouts at every scrape (taken once with --workers: only the primary has rollouts). */
+  function gauge<L extends string> (name: string, help: string, labelNames: readonly L[], set: (g: Gauge<L>, r: RolloutGauge) => void): void {
+    const g: Gauge<L> = new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      aggregator: 'first',
+      collect () {
+        g.reset()
+        for (const r of rollouts()) set(g, r)
       }
-    }
-  })
+    })
+  }
+  gauge('switchyard_rollout_step', 'The step a route\'s rollout is at (1-based), kept after it ends until the next rollout of the route',
+    ['route'], (g, r) => g.set({ route: r.route }, r.step))
+  gauge('switchyard_rollout_weight', 'The canary\'s percentage of the route\'s traffic as its rollout set it',
+    ['route', 'backend'], (g, r) => g.set({ route: r.route, backend: r.canary }, r.weight))
+  gauge('switchyard_rollout_phase', 'Always one series per phase of each route\'s rollout: 1 for the phase it is in, 0 for the others',
+    ['route', 'phase'], (g, r) => { for (const p of ROLLOUT_PHASES) g.set({ route: r.route, phase: p }, p === r.phase ? 1 : 0) })
   const judgements = new Counter<'route' | 'outcome'>({
     name: 'switchyard_rollout_judgements_total',
     help: 'Decisions of the rollout judge by outcome: pass, worse, critical, srm, inconclusive-timeout',
