@@ -19,6 +19,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AggregatorRegistry, Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from '../admin/auth.js'
+import { registerConsole } from '../admin/console.js'
 import { buildAdminApp } from '../admin/server.js'
 import { DEFAULT_ADMIN } from '../config/defaults.js'
 import { LiveConfig } from '../control/live-config.js'
@@ -182,9 +183,10 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
+  const auth = { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) }
   const admin = buildAdminApp({
     logger,
-    api: { live, operations, rollouts, plane: link, metrics: metricsSource, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations, rollouts, plane: link, metrics: metricsSource, auth },
     // Ready once the data planes serve and the config is watched: Kubernetes sends traffic (and
     // operators their changes) on readiness, and a change before the watcher runs would be missed.
     readiness: {
@@ -193,6 +195,9 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     }
   })
   registerMetricsRoute(admin, metricsSource)
+  // The console's charts sample this process's request cells. With --workers those live in the
+  // workers and the primary's would show no traffic, so the console is not served there (docs/console.md).
+  if (plane !== undefined) registerConsole(admin, { auth, cells: metrics.requests })
 
   let proxyUrl: string
   try {

@@ -24,10 +24,16 @@ const BASELINE: Behaviour = { errorRate: 0.005, slowShare: 0.05, slowMs: 30 }
 
 interface Run { readonly state: RolloutState, readonly requests: number }
 
+/**
+ * The baseline's durations before the rollout set the first step's latency threshold (its p99): 2000 requests,
+ * so that the few slow first requests of a fresh process (connections, JIT) stay under 1 %.
+ */
+const WARM_UP = 2000
+
 async function run (seed: number, stable: Behaviour, canary: Behaviour, perLook: number, maxLooks = 400): Promise<Run> {
   const rig = await startRig({ seed, stable, canary })
   try {
-    await rig.send(400)
+    await rig.send(WARM_UP)
     await rig.p.sy.rollouts.start({ route: ROUTE, canary: 'canary', steps: STEPS, judge: JUDGE })
     const { state, looks } = await drive(rig, { perLook, lookMs: 5000, maxLooks })
     return { state, requests: looks * perLook }
