@@ -60,17 +60,22 @@ export function percentOf (option: string): (value: string) => number {
 /** `--max-error-rate` (ramp, rollout start). */
 export const percentArg = percentOf('--max-error-rate')
 
-/** `10,25,50,100` → increasing percentages from 0 to 100 (`ramp --steps`). */
-export function stepsArg (text: string): number[] {
-  const out: number[] = []
-  for (const s of text.split(',').map(x => x.trim())) {
-    if (!/^\d+$/.test(s) || Number(s) > 100) throw new InvalidArgumentError(`--steps: expected percentages from 0 to 100 separated by commas, got ${JSON.stringify(s)}`)
-    const n = Number(s)
-    if (out.length > 0 && n <= (out[out.length - 1] as number)) throw new InvalidArgumentError(`--steps must increase: ${text}`)
-    out.push(n)
+/** A parser of `10,25,50,100` → increasing percentages from 0 to 100, naming its option in the error. */
+export function percentListOf (option: string): (text: string) => number[] {
+  return text => {
+    const out: number[] = []
+    for (const s of text.split(',').map(x => x.trim())) {
+      if (!/^\d+$/.test(s) || Number(s) > 100) throw new InvalidArgumentError(`${option}: expected percentages from 0 to 100 separated by commas, got ${JSON.stringify(s)}`)
+      const n = Number(s)
+      if (out.length > 0 && n <= (out[out.length - 1] as number)) throw new InvalidArgumentError(`${option} must increase: ${text}`)
+      out.push(n)
+    }
+    return out
   }
-  return out
 }
+
+/** `ramp --steps`, `rollout start --steps`. */
+export const stepsArg = percentListOf('--steps')
 
 /** One `BACKEND=WEIGHT` pair (a non-negative integer) added to the weights so far (`set-weight`). */
 export function weightArg (pair: string, previous: Readonly<Record<string, number>> = {}): Record<string, number> {

@@ -18,7 +18,7 @@ import { rolloutStartCommand, rolloutStatusCommand, rolloutVerbCommand, type Sta
 import {
   diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand, type EditOptions
 } from './admin-commands.js'
-import { cookieArg, countArg, durationArg, headerArg, percentArg, percentOf, portArg, probabilityArg, revisionArg, stepsArg, weightArg, workersArg } from './options.js'
+import { cookieArg, countArg, durationArg, headerArg, percentArg, percentListOf, percentOf, portArg, probabilityArg, revisionArg, stepsArg, weightArg, workersArg } from './options.js'
 import { processOutput, withOutput, type CliOutput } from './output.js'
 
 const adminOption = (): Option => new Option('--admin <url>', 'admin API of the running switchyard (default $SWITCHYARD_ADMIN or http://127.0.0.1:9901)')
@@ -125,7 +125,7 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the route (the r
     .argument('<backend>', 'the canary: the backend whose share grows')
     .requiredOption('--steps <list>', 'the canary\'s percentages, increasing, e.g. 5,25,50,100', stepsArg)
     .option('--baseline <backend>', 'the backend the canary is judged against (default: the route\'s heaviest other backend)')
-    .option('--pause-at <list>', 'manual gates: after these steps pass, wait for `rollout resume`', stepsArg)
+    .option('--pause-at <list>', 'manual gates: after these steps pass, wait for `rollout resume`', percentListOf('--pause-at'))
     .option('--min-step <duration>', 'the shortest a step can pass in (default 1m)', durationArg('--min-step'))
     .option('--max-step <duration>', 'a step still undecided by then pauses as inconclusive, never rolls back (default 10m)', durationArg('--max-step'))
     .option('--alpha <p>', 'chance of rolling back a canary that is no worse, per step (default 0.05)', probabilityArg('--alpha'))
