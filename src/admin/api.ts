@@ -6,7 +6,8 @@
  * with their HTTP status (http-errors.ts). Reads carry the revision as an
  * ETag; writes honour If-Match and answer 412 when the config changed in
  * between (RFC 9110), and take `?force` to overwrite a config file that no
- * longer holds the running revision.
+ * longer holds the running revision. /admin/rollouts is the same kind of
+ * adapter over the rollout controller (src/control/rollouts/).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SwitchyardError } from '../errors.js'
@@ -79,7 +80,7 @@ export interface AdminApiOptions {
   readonly rollouts: RolloutController
   /** The data planes, for the targets' health in the status. */
   readonly plane: Pick<PlaneLink, 'targets'>
-  /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for `switchyard ramp`). */
+  /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for scripts; the rollout judge reads the same). */
   readonly metrics: MetricsSource
   readonly auth: AdminAuth
 }
