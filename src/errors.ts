@@ -63,10 +63,22 @@ export const ErrorCodes = {
   SY_ERR_ADMIN_NO_PREVIOUS: 'there is no earlier revision to roll back to',
   /** An unknown admin path. */
   SY_ERR_ADMIN_NOT_FOUND: 'no such admin endpoint',
+  /** A rollout that cannot start: unknown backend, steps not increasing, a judge setting out of range. */
+  SY_ERR_ROLLOUT_INVALID: 'the rollout is invalid',
+  /** The route already has a rollout in progress or paused: one rollout per route. */
+  SY_ERR_ROLLOUT_ACTIVE: 'the route already has an active rollout',
+  /** No rollout for that route. */
+  SY_ERR_ROLLOUT_NOT_FOUND: 'no rollout for that route',
+  /** The rollout's phase does not allow that: resume one that is not paused, pause one that ended. */
+  SY_ERR_ROLLOUT_PHASE: 'the rollout is not in a phase that allows this',
+  /** Someone else changed the rollout between read and write (another command, another replica): read it again. */
+  SY_ERR_ROLLOUT_CONFLICT: 'the rollout changed since it was read',
   /** A bug: the admin request failed unexpectedly (details in the log). */
   SY_ERR_INTERNAL: 'internal error',
   /** A `--store` URL that does not parse: scheme, hosts, prefix, namespace or ConfigMap name. */
   SY_ERR_STORE_URL: 'the store URL is invalid',
+  /** A rollout's look on a fleet store: a live member's counters could not be read, so the fleet's sum would undercount. */
+  SY_ERR_FLEET_COUNTERS: 'a member\'s counters could not be read',
   /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
   SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached'
 } as const

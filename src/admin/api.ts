@@ -6,19 +6,21 @@
  * with their HTTP status (http-errors.ts). Reads carry the revision as an
  * ETag; writes honour If-Match and answer 412 when the config changed in
  * between (RFC 9110), and take `?force` to overwrite a config file that no
- * longer holds the running revision.
+ * longer holds the running revision. /admin/rollouts is the same kind of
+ * adapter over the rollout controller (src/control/rollouts/).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SwitchyardError } from '../errors.js'
 import type { LiveConfig } from '../control/live-config.js'
 import type { ChangeOptions, Operations } from '../control/operations.js'
+import type { RolloutController } from '../control/rollouts/controller.js'
 import type { PlaneLink } from '../link/link.js'
 import type { MetricsSource } from '../observability/metrics-route.js'
 import { requireMutation, requireRead, type AdminAuth } from './auth.js'
 import { statusBody, type FleetStatus } from './status.js'
 import * as validators from '../config/generated/admin-validators.js'
 import type { CompiledValidator } from '../config/validate.js'
-import type { ConfigBodyT, DiffBodyT, ExplainBodyT, PromoteBodyT, UndoBodyT, WeightsBodyT } from './schemas.js'
+import type { ConfigBodyT, DiffBodyT, ExplainBodyT, PromoteBodyT, RolloutBodyT, RolloutPromoteBodyT, UndoBodyT, WeightsBodyT } from './schemas.js'
 
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']
 
@@ -35,7 +37,9 @@ const v = {
   promote: validators.validatePromoteBody as CompiledValidator<PromoteBodyT>,
   undo: validators.validateUndoBody as CompiledValidator<UndoBodyT>,
   explain: validators.validateExplainBody as CompiledValidator<ExplainBodyT>,
-  diff: validators.validateDiffBody as CompiledValidator<DiffBodyT>
+  diff: validators.validateDiffBody as CompiledValidator<DiffBodyT>,
+  rollout: validators.validateRolloutBody as CompiledValidator<RolloutBodyT>,
+  rolloutPromote: validators.validateRolloutPromoteBody as CompiledValidator<RolloutPromoteBodyT>
 }
 
 export const etagOf = (revision: number): string => `"${revision}"`
@@ -73,9 +77,10 @@ interface RouteParams { route: string }
 export interface AdminApiOptions {
   readonly live: LiveConfig
   readonly operations: Operations
+  readonly rollouts: RolloutController
   /** The data planes, for the targets' health in the status. */
   readonly plane: Pick<PlaneLink, 'targets'>
-  /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for `switchyard ramp`). */
+  /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for scripts; the rollout judge reads the same). */
   readonly metrics: MetricsSource
   readonly auth: AdminAuth
   /** With a fleet's store: the store's state and the live replicas, for the status. */
@@ -165,4 +170,27 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
     current(reply)
     return ops.diff(body.config)
   })
+
+  registerRolloutApi(app, opts.rollouts, read, mutate)
+}
+
+type Guard = ReturnType<typeof requireRead>
+
+/** /admin/rollouts: start, read, pause, resume, promote and abort rollouts (src/control/rollouts/). */
+function registerRolloutApi (app: FastifyInstance, rollouts: RolloutController, read: Guard, mutate: Guard): void {
+  app.get('/admin/rollouts', { preHandler: read }, async () => ({ rollouts: await rollouts.list() }))
+
+  app.get<{ Params: RouteParams }>('/admin/rollouts/:route', { preHandler: read }, async req => await rollouts.get(req.params.route))
+
+  app.post('/admin/rollouts', { preHandler: mutate }, async (req, reply) => {
+    const body = bodyOf(v.rollout, req.body)
+    const state = await rollouts.start({ route: body.route, canary: body.backend, baseline: body.baseline, steps: body.steps, pauseAt: body.pauseAt, judge: body.judge })
+    return await reply.code(201).send(state)
+  })
+
+  app.post<{ Params: RouteParams }>('/admin/rollouts/:route/pause', { preHandler: mutate }, async req => await rollouts.pause(req.params.route))
+  app.post<{ Params: RouteParams }>('/admin/rollouts/:route/resume', { preHandler: mutate }, async req => await rollouts.resume(req.params.route))
+  app.post<{ Params: RouteParams }>('/admin/rollouts/:route/abort', { preHandler: mutate }, async req => await rollouts.abort(req.params.route))
+  app.post<{ Params: RouteParams }>('/admin/rollouts/:route/promote', { preHandler: mutate }, async req =>
+    await rollouts.promote(req.params.route, bodyOf(v.rolloutPromote, req.body ?? {}).full === true))
 }

@@ -19,7 +19,12 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   SY_ERR_ADMIN_NO_PREVIOUS: 409,
   SY_ERR_ADMIN_NOT_FOUND: 404,
   // The edit did not happen; the replica keeps serving its last revision and a retry may succeed.
-  SY_ERR_STORE_UNAVAILABLE: 503
+  SY_ERR_STORE_UNAVAILABLE: 503,
+  SY_ERR_ROLLOUT_INVALID: 400,
+  SY_ERR_ROLLOUT_ACTIVE: 409,
+  SY_ERR_ROLLOUT_NOT_FOUND: 404,
+  SY_ERR_ROLLOUT_PHASE: 409,
+  SY_ERR_ROLLOUT_CONFLICT: 409
 }
 
 export interface HttpError {

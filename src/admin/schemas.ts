@@ -21,12 +21,42 @@ const SyntheticRequestSchema = Type.Object({
 export const ExplainBody = Type.Object({ request: SyntheticRequestSchema, config: Type.Optional(ConfigBody) }, { additionalProperties: false })
 export const DiffBody = Type.Object({ config: ConfigBody }, { additionalProperties: false })
 
+const Percent = Type.Integer({ minimum: 1, maximum: 100 })
+const Metric = Type.Object({ delta: Type.Optional(Type.Number()), tolerance: Type.Optional(Type.Number()) }, { additionalProperties: false })
+/** The judge's settings (docs/judge.md); ranges are checked by judgeConfigProblems, with every problem at once. */
+const JudgeSettingsSchema = Type.Object({
+  alpha: Type.Optional(Type.Number()),
+  errors: Type.Optional(Metric),
+  latency: Type.Optional(Metric),
+  quantile: Type.Optional(Type.Number()),
+  sloSeconds: Type.Optional(Type.Number()),
+  minRequests: Type.Optional(Type.Integer()),
+  minStepMs: Type.Optional(Type.Number()),
+  maxStepMs: Type.Optional(Type.Number()),
+  maxErrorRate: Type.Optional(Type.Number()),
+  maxLatencySeconds: Type.Optional(Type.Number()),
+  srmAlpha: Type.Optional(Type.Number()),
+  srmTolerance: Type.Optional(Type.Number()),
+  prior: Type.Optional(Type.Object({ a: Type.Number(), b: Type.Number() }, { additionalProperties: false }))
+}, { additionalProperties: false })
+export const RolloutBody = Type.Object({
+  route: Type.String({ minLength: 1 }),
+  backend: Type.String({ minLength: 1 }),
+  baseline: Type.Optional(Type.String({ minLength: 1 })),
+  steps: Type.Array(Percent, { minItems: 1, maxItems: 100 }),
+  pauseAt: Type.Optional(Type.Array(Percent, { maxItems: 100 })),
+  judge: Type.Optional(JudgeSettingsSchema)
+}, { additionalProperties: false })
+export const RolloutPromoteBody = Type.Object({ full: Type.Optional(Type.Boolean()) }, { additionalProperties: false })
+
 export type WeightsBodyT = Static<typeof WeightsBody>
 export type PromoteBodyT = Static<typeof PromoteBody>
 export type UndoBodyT = Static<typeof UndoBody>
 export type ExplainBodyT = Static<typeof ExplainBody>
 export type DiffBodyT = Static<typeof DiffBody>
 export type ConfigBodyT = Static<typeof ConfigBody>
+export type RolloutBodyT = Static<typeof RolloutBody>
+export type RolloutPromoteBodyT = Static<typeof RolloutPromoteBody>
 
 /** Name → schema, the set the generator compiles (the export names of the generated module). */
 export const ADMIN_BODIES = {
@@ -35,5 +65,7 @@ export const ADMIN_BODIES = {
   validatePromoteBody: PromoteBody,
   validateUndoBody: UndoBody,
   validateExplainBody: ExplainBody,
-  validateDiffBody: DiffBody
+  validateDiffBody: DiffBody,
+  validateRolloutBody: RolloutBody,
+  validateRolloutPromoteBody: RolloutPromoteBody
 } as const

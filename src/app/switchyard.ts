@@ -25,6 +25,10 @@ import { DEFAULT_ADMIN } from '../config/defaults.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
 import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
+import { RolloutController, DEFAULT_TICK_MS } from '../control/rollouts/controller.js'
+import type { Leadership } from '../control/rollouts/leadership.js'
+import { metricsReader, type CountersReader } from '../control/rollouts/readings.js'
+import { FileRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
 import { openSource } from '../control/sources/open.js'
 import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
 import { InProcessLink } from '../link/in-process.js'
@@ -36,8 +40,10 @@ import { createMetrics, type Metrics } from '../observability/metrics.js'
 import { registerMetricsRoute, type MetricsSource } from '../observability/metrics-route.js'
 import type { RoutingStore } from '../fleet/store.js'
 import { parseStoreUrl } from '../fleet/store-url.js'
+import { createRolloutMetrics } from '../observability/rollout-metrics.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
+import { SwitchyardError } from '../errors.js'
 import { startFleet, type Fleet } from './fleet.js'
 
 export interface StartOptions {
@@ -64,6 +70,21 @@ export interface StartOptions {
   readonly workers?: number
   /** With workers: the script each worker runs (default: this process's own, the CLI). */
   readonly workerExec?: string
+  readonly rollouts?: RolloutOptions
+}
+
+/** How rollouts run; tests inject the clock and drive the looks themselves. */
+export interface RolloutOptions {
+  /** The controller's clock in ms (default Date.now). */
+  readonly now?: () => number
+  /** Milliseconds between looks (default 5 s); `false`: no timer, the caller calls `rollouts.tick()`. */
+  readonly tickMs?: number | false
+  /** Whether this instance leads (default: always, a single instance). */
+  readonly leadership?: Leadership
+  /** Where the judge's counts come from (default: this process's metrics, summed over workers). */
+  readonly counters?: CountersReader
+  /** Where rollouts are kept (default: `<state dir>/<config file>.rollouts.json`). */
+  readonly store?: RolloutStore
 }
 
 /** In a `serve --workers` worker process: run the data plane the primary feeds. */
@@ -77,6 +98,7 @@ export interface Switchyard {
   readonly admin: FastifyInstance
   readonly live: LiveConfig
   readonly operations: Operations
+  readonly rollouts: RolloutController
   readonly link: PlaneLink
   /** The data plane in this process; undefined with workers (each runs its own). */
   readonly plane: DataPlane | undefined
@@ -104,6 +126,21 @@ async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<
     }
   }
   return pages
+}
+
+/**
+ * On a fleet store the leader judges every replica's requests: each live
+ * member's counters, summed. A member that did not answer fails the look
+ * (the next tick tries again) instead of counting its traffic as none.
+ */
+function fleetCountersReader (fleet: Fleet): CountersReader {
+  return metricsReader(async () => {
+    const reading = await fleet.counters.read()
+    if (reading.missing.length > 0) {
+      throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
+    }
+    return reading.metrics
+  })
 }
 
 /** A data plane and its metrics: built the same way in a single process and in each worker. */
@@ -171,12 +208,31 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
     : async () => metrics.registry
 
+  const rollouts = new RolloutController({
+    live,
+    operations,
+    logger,
+    store: opts.rollouts?.store ?? (/^[a-z][a-z0-9]*:\/\//.test(opts.configPath) && stateDir === undefined
+      ? new MemoryRolloutStore()
+      : new FileRolloutStore(rolloutFileFor(configPath, stateDir))),
+    counters: opts.rollouts?.counters ?? (fleet.status === undefined
+      ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
+      : fleetCountersReader(fleet)),
+    // Until rollouts are kept in the fleet's store, the replica that holds a rollout (the one it was
+    // started on) moves it: a leader elsewhere could not see it. Its looks count the whole fleet.
+    leadership: opts.rollouts?.leadership,
+    now: opts.rollouts?.now,
+    observer: { judged: (state, verdict) => { rolloutMetrics.judged(state.route, verdict.outcome) } }
+  })
+  const rolloutMetrics = createRolloutMetrics(metrics.registry, () => rollouts.known.map(r => ({ route: r.route, canary: r.canary, phase: r.phase, step: r.step.index + 1, weight: r.weight })))
+  await rollouts.load()
+
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
   const auth = { token: adminToken, loopback: isLoopback(adminAddr.host) }
   const admin = buildAdminApp({
     logger,
-    api: { live, operations, plane: link, metrics: metricsSource, auth, fleet: fleet.status },
+    api: { live, operations, rollouts, plane: link, metrics: metricsSource, auth, fleet: fleet.status },
     // Ready once the data planes serve and the config is watched: Kubernetes sends traffic (and
     // operators their changes) on readiness, and a change before the watcher runs would be missed.
     readiness: {
@@ -194,6 +250,8 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     proxyUrl = await link.start()
     if (opts.watch !== false) await live.startWatching()
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
+    const tickMs = opts.rollouts?.tickMs ?? DEFAULT_TICK_MS
+    if (tickMs !== false) rollouts.run(tickMs)
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
     await link.stop(false)
@@ -221,6 +279,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   let closing: Promise<void> | undefined
   const stop = (drain: boolean): Promise<void> => {
     closing ??= (async () => {
+      await rollouts.stop()
       await link.stop(drain)
       await live.stopWatching()
       await fleet.close()
@@ -235,6 +294,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     admin,
     live,
     operations,
+    rollouts,
     link,
     plane,
     logger,

@@ -48,24 +48,34 @@ export function durationArg (option: string): (value: string) => number {
   }
 }
 
-/** A percentage from 0 to 100, `1`, `0.5` or `0.5%` (`ramp --max-error-rate`). */
-export function percentArg (value: string): number {
-  const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
-  if (m === null || Number(m[1]) > 100) throw new InvalidArgumentError(`--max-error-rate: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(value)}`)
-  return Number(m[1])
+/** A parser of a percentage from 0 to 100, `1`, `0.5` or `0.5%`, naming its option in the error. */
+export function percentOf (option: string): (value: string) => number {
+  return value => {
+    const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim())
+    if (m === null || Number(m[1]) > 100) throw new InvalidArgumentError(`${option}: expected a percentage such as 1 or 0.5%, got ${JSON.stringify(value)}`)
+    return Number(m[1])
+  }
 }
 
-/** `10,25,50,100` → increasing percentages from 0 to 100 (`ramp --steps`). */
-export function stepsArg (text: string): number[] {
-  const out: number[] = []
-  for (const s of text.split(',').map(x => x.trim())) {
-    if (!/^\d+$/.test(s) || Number(s) > 100) throw new InvalidArgumentError(`--steps: expected percentages from 0 to 100 separated by commas, got ${JSON.stringify(s)}`)
-    const n = Number(s)
-    if (out.length > 0 && n <= (out[out.length - 1] as number)) throw new InvalidArgumentError(`--steps must increase: ${text}`)
-    out.push(n)
+/** `--max-error-rate` (ramp, rollout start). */
+export const percentArg = percentOf('--max-error-rate')
+
+/** A parser of `10,25,50,100` → increasing percentages from 0 to 100, naming its option in the error. */
+export function percentListOf (option: string): (text: string) => number[] {
+  return text => {
+    const out: number[] = []
+    for (const s of text.split(',').map(x => x.trim())) {
+      if (!/^\d+$/.test(s) || Number(s) > 100) throw new InvalidArgumentError(`${option}: expected percentages from 0 to 100 separated by commas, got ${JSON.stringify(s)}`)
+      const n = Number(s)
+      if (out.length > 0 && n <= (out[out.length - 1] as number)) throw new InvalidArgumentError(`${option} must increase: ${text}`)
+      out.push(n)
+    }
+    return out
   }
-  return out
 }
+
+/** `ramp --steps`, `rollout start --steps`. */
+export const stepsArg = percentListOf('--steps')
 
 /** One `BACKEND=WEIGHT` pair (a non-negative integer) added to the weights so far (`set-weight`). */
 export function weightArg (pair: string, previous: Readonly<Record<string, number>> = {}): Record<string, number> {
@@ -86,4 +96,13 @@ export function cookieArg (cookie: string, previous: Readonly<Record<string, str
   const i = cookie.indexOf('=')
   if (i <= 0) throw new InvalidArgumentError(`expected --cookie name=value, got ${JSON.stringify(cookie)}`)
   return { ...previous, [cookie.slice(0, i).trim()]: cookie.slice(i + 1).trim() }
+}
+
+/** A probability strictly between 0 and 1 (`rollout start --alpha`). */
+export function probabilityArg (option: string): (value: string) => number {
+  return value => {
+    const n = Number(value)
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError(`${option}: expected a number between 0 and 1, got ${JSON.stringify(value)}`)
+    return n
+  }
 }

@@ -5,7 +5,8 @@
  * given output — src/cli.ts hands it the process's, tests their own.
  * Exit codes: 0 ok, 1 failed or refused, 2 invalid config at `serve`,
  * 3 lost a race (the config changed between read and write; nothing was
- * changed), 4 a `ramp` failed its analysis and was rolled back.
+ * changed), 4 a rollout (or `ramp`) was rolled back, 5 a watched rollout
+ * paused for an operator.
  */
 import { Command, CommanderError, Option } from 'commander'
 import { serveCommand, type ServeOptions } from './serve.js'
@@ -13,10 +14,11 @@ import { testpageCommand } from './testpage.js'
 import { validateCommand } from './validate.js'
 import { CliError } from './admin-client.js'
 import { rampCommand, type RampOptions } from './ramp.js'
+import { rolloutStartCommand, rolloutStatusCommand, rolloutVerbCommand, type StartOptions, type WatchOptions } from './rollout.js'
 import {
   diffCommand, explainCommand, historyCommand, promoteCommand, rollbackCommand, setWeightCommand, statusCommand, undoCommand, type EditOptions
 } from './admin-commands.js'
-import { cookieArg, countArg, durationArg, headerArg, percentArg, portArg, revisionArg, stepsArg, weightArg, workersArg } from './options.js'
+import { cookieArg, countArg, durationArg, headerArg, percentArg, percentListOf, percentOf, portArg, probabilityArg, revisionArg, stepsArg, weightArg, workersArg } from './options.js'
 import { processOutput, withOutput, type CliOutput } from './output.js'
 
 const adminOption = (): Option => new Option('--admin <url>', 'admin API of the running switchyard (default $SWITCHYARD_ADMIN or http://127.0.0.1:9901)')
@@ -25,6 +27,9 @@ const fileOption = (): Option => new Option('-f, --file <file>', 'edit this conf
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
 const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
 const storeOption = (): Option => new Option('--store <url>', 'edit the fleet\'s routing store directly instead (etcd://HOST:PORT/PREFIX or kubernetes://NAMESPACE/CONFIGMAP; no replica needed, every replica applies it)')
+const toleranceOption = (): Option => new Option('--tolerance <percent>', 'absolute tolerance: a canary whose error rate (and share of slow requests) is shown below this passes (default 0.1)').argParser(percentOf('--tolerance'))
+/** How often `--watch` reads the rollout; hidden (tests poll fast). */
+const pollOption = (): Option => new Option('--poll <duration>', 'time between two reads while watching').argParser(durationArg('--poll')).hideHelp()
 const forceOption = (): Option => new Option('--force', 'overwrite the config file even when it no longer holds the running revision (a hand edit that did not go live)')
 
 /**
@@ -99,19 +104,64 @@ $SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
     .action(run(promoteCommand))
 
   program.command('ramp')
-    .description('canary rollout in steps: raise the backend\'s share step by step, hold and judge each, restore the start if its 5xx rate or p99 is too high')
+    .description('canary rollout in steps, as `rollout start … --watch` (kept for scripts; see `rollout`)')
     .argument('<route>', 'route name')
     .argument('<backend>', 'backend whose share grows (e.g. canary)')
     .requiredOption('--steps <list>', 'percentages, increasing, e.g. 10,25,50,100', stepsArg)
-    .requiredOption('--interval <duration>', 'how long each step is held and judged, e.g. 30s, 5m', durationArg('--interval'))
-    .option('--max-error-rate <percent>', 'abort and restore the starting revision when more than this share of the backend\'s answers in a step are 5xx (exit 4)', percentArg)
-    .option('--max-p99 <duration>', 'abort and restore the starting revision when the p99 of the backend\'s response times in a step exceeds this, e.g. 250ms (exit 4)', durationArg('--max-p99'))
-    .option('--min-requests <n>', 'answers a step needs before it is judged; a step with fewer waits for traffic', countArg, 20)
-    .addOption(adminOption())
+    .requiredOption('--interval <duration>', 'the shortest time each step is held and judged (the rollout\'s --min-step), e.g. 30s, 5m', durationArg('--interval'))
+    .option('--max-error-rate <percent>', 'guardrail: roll back when the canary\'s 5xx share is shown above this (exit 4)', percentArg)
+    .option('--max-p99 <duration>', 'guardrail: roll back when the canary\'s p99 is shown above this, e.g. 250ms (exit 4)', durationArg('--max-p99'))
+    .option('--min-requests <n>', 'requests each arm needs before a step can pass', countArg, 100)
+    .addOption(toleranceOption())
+    .addOption(adminOption()).addOption(pollOption())
     .addHelpText('after', `
 Example: switchyard ramp web canary --steps 10,25,50,100 --interval 5m --max-error-rate 1 --max-p99 300ms
-Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the ramp stops, their change stands), 4 the analysis failed (routing restored).`)
+Exit codes: 0 done, 1 failed or refused, 3 someone else changed the route (the rollout paused, their change stands), 4 rolled back, 5 paused for an operator.`)
     .action(run(async (route: string, backend: string, opts: RampOptions) => await rampCommand(route, backend, opts)))
+
+  const rollout = program.command('rollout')
+    .description('progressive delivery run by switchyard itself: steps judged canary against baseline (docs/rollouts.md)')
+  rollout.command('start')
+    .description('start a rollout of BACKEND on ROUTE; each step is a revision, judged until it passes, pauses or rolls back')
+    .argument('<route>', 'route name')
+    .argument('<backend>', 'the canary: the backend whose share grows')
+    .requiredOption('--steps <list>', 'the canary\'s percentages, increasing, e.g. 5,25,50,100', stepsArg)
+    .option('--baseline <backend>', 'the backend the canary is judged against (default: the route\'s heaviest other backend)')
+    .option('--pause-at <list>', 'manual gates: after these steps pass, wait for `rollout resume`', percentListOf('--pause-at'))
+    .option('--min-step <duration>', 'the shortest a step can pass in (default 1m)', durationArg('--min-step'))
+    .option('--max-step <duration>', 'a step still undecided by then pauses as inconclusive, never rolls back (default 10m)', durationArg('--max-step'))
+    .option('--alpha <p>', 'chance of rolling back a canary that is no worse, per step (default 0.05)', probabilityArg('--alpha'))
+    .option('--delta <x>', 'relative tolerance: worse means above (1 + δ) × the baseline\'s rate (default 0.5)', Number.parseFloat)
+    .option('--max-error-rate <percent>', 'guardrail: roll back when the canary\'s error rate is shown above this', percentArg)
+    .option('--max-p99 <duration>', 'guardrail: roll back when the canary\'s p99 is shown above this', durationArg('--max-p99'))
+    .option('--slo <duration>', 'count requests slower than this as slow (default: the baseline\'s p99 before each step)', durationArg('--slo'))
+    .option('--min-requests <n>', 'requests each arm needs before a step can pass (default 100)', countArg)
+    .addOption(toleranceOption())
+    .option('--watch', 'follow the rollout until it stops progressing; the exit code says how it ended')
+    .addOption(adminOption()).addOption(jsonOption()).addOption(pollOption())
+    .addHelpText('after', `
+Example: switchyard rollout start web canary --steps 5,25,50,100 --pause-at 50 --min-step 2m --watch
+Exit codes with --watch: 0 succeeded, 3 paused because someone else changed the route, 4 rolled back, 5 paused for an operator.`)
+    .action(run(async (route: string, backend: string, opts: StartOptions) => await rolloutStartCommand(route, backend, opts)))
+  rollout.command('status')
+    .description('where each rollout stands, and the numbers behind its last verdict')
+    .argument('[route]', 'one route\'s rollout (default: all)')
+    .option('--watch', 'follow the rollout until it stops progressing; the exit code says how it ended')
+    .addOption(adminOption()).addOption(jsonOption()).addOption(pollOption())
+    .action(run(async (route: string | undefined, opts: WatchOptions) => await rolloutStatusCommand(route, opts)))
+  for (const [verb, what] of [['pause', 'stop judging and moving; the canary keeps its weight'], ['resume', 'continue a paused rollout (after a gate: the next step; after an inconclusive step or an edit: the step judged afresh)'], ['abort', 'roll back to the weights the rollout started from']] as const) {
+    rollout.command(verb)
+      .description(what)
+      .argument('<route>', 'route name')
+      .addOption(adminOption()).addOption(jsonOption())
+      .action(run(async (route: string, opts: { admin?: string, json?: boolean }) => await rolloutVerbCommand(verb, route, opts)))
+  }
+  rollout.command('promote')
+    .description('skip the rest of the current step and go to the next (--full: to 100 % at once)')
+    .argument('<route>', 'route name')
+    .option('--full', 'skip every remaining step')
+    .addOption(adminOption()).addOption(jsonOption())
+    .action(run(async (route: string, opts: { admin?: string, json?: boolean, full?: boolean }) => await rolloutVerbCommand('promote', route, opts)))
 
   program.command('rollback')
     .description('go back to the previous revision (as a new revision)')

@@ -27,8 +27,8 @@ import type { RoutingTable } from '../routing/types.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory } from './history.js'
 import type { ConfigSource, SourceRead, SourceWatch } from './source.js'
 
-/** Where a revision came from. */
-export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
+/** Where a revision came from; `rollout`: a step, abort or promotion of a rollout (src/control/rollouts/). */
+export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start' | 'rollout'
 
 /** The revision in force: what the data planes serve. */
 export interface ActiveConfig {

@@ -23,7 +23,7 @@ import type { ConfigOrigin } from './live-config.js'
 import type { LiveConfig } from './live-config.js'
 
 /** Who asks for a change: it is recorded with the revision. */
-export type ChangeOrigin = Extract<ConfigOrigin, 'api' | 'cli'>
+export type ChangeOrigin = Extract<ConfigOrigin, 'api' | 'cli' | 'rollout'>
 
 export interface ChangeOptions {
   readonly origin: ChangeOrigin
@@ -34,6 +34,8 @@ export interface ChangeOptions {
   readonly expected?: readonly number[]
   /** Write even when the source no longer holds the running revision (a hand edit waiting to be fixed). */
   readonly force?: boolean
+  /** Put before the change's summary in the history, e.g. `rollout web: step 2/4: `. */
+  readonly note?: string
 }
 
 /** What a change did: the revision in force afterwards. */
@@ -66,7 +68,7 @@ export class Operations {
 
   /** Sets some of a route's default-split weights (see config/edit.ts for who takes up the difference). */
   async setWeights (route: string, weights: Readonly<Record<string, number>>, opts: ChangeOptions): Promise<ChangeResult> {
-    return await this.#change(opts, text => setRouteWeights(text, route, weights))
+    return await this.#change(opts, text => ({ ...setRouteWeights(text, route, weights), prefix: opts.note }))
   }
 
   /** Sends 100 % of a route's default split to one backend. */

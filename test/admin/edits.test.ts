@@ -15,6 +15,9 @@ import { stringify } from 'yaml'
 import { buildAdminApp } from '../../src/admin/server.js'
 import { LiveConfig } from '../../src/control/live-config.js'
 import { Operations } from '../../src/control/operations.js'
+import { RolloutController } from '../../src/control/rollouts/controller.js'
+import { metricsReader } from '../../src/control/rollouts/readings.js'
+import { MemoryRolloutStore } from '../../src/control/rollouts/store.js'
 import { openSource } from '../../src/control/sources/open.js'
 
 const configText = (canary: number, listenPort = 8080): string => stringify({
@@ -30,10 +33,12 @@ async function adminOver (text: string): Promise<{ app: FastifyInstance, live: L
   const logger = pino({ level: 'silent' })
   const live = new LiveConfig(source, undefined, logger)
   await live.start(await LiveConfig.load(source))
+  const operations = new Operations(live)
+  const rollouts = new RolloutController({ live, operations, logger, store: new MemoryRolloutStore(), counters: metricsReader(async () => []) })
   const app = buildAdminApp({
     logger,
     readiness: { ready: () => true, reason: () => '' },
-    api: { live, operations: new Operations(live), plane: { targets: async () => [] }, metrics: async () => new Registry(), auth: { token: undefined, loopback: true } }
+    api: { live, operations, rollouts, plane: { targets: async () => [] }, metrics: async () => new Registry(), auth: { token: undefined, loopback: true } }
   })
   t.teardown(() => app.close())
   return { app, live, file }

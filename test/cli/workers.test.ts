@@ -1,7 +1,8 @@
 /**
  * `switchyard serve --workers 2`: both workers serve on the shared port,
  * a change through the admin API reaches every worker, /metrics adds up
- * across workers, and SIGTERM drains them all and exits 0.
+ * across workers, a rollout's judge counts every worker's requests, and
+ * SIGTERM drains them all and exits 0.
  */
 import t from 'tap'
 import { once } from 'node:events'
@@ -52,6 +53,19 @@ t.test('two workers behind one port, one config', async t => {
   t.equal(m.sum('switchyard_requests_total', { route: 'web' }), 40, 'requests add up over the workers')
   t.equal(m.value('switchyard_backend_weight', { route: 'web', backend: 'canary' }), 100, 'per-config gauges are not multiplied by the workers')
   t.equal(m.select('switchyard_config_info').length, 1)
+
+  // A rollout runs in the primary and judges the counts of every worker (stable is the canary here: canary has 100 %).
+  const start = await runCli(['rollout', 'start', 'web', 'stable', '--baseline', 'canary', '--steps', '50,100', '--admin', started.admin])
+  t.equal(start.code, 0, start.stderr)
+  for (let i = 0; i < 40; i++) await get()
+  // The primary looks every 5 s: wait (bounded) for a look that has seen the 40 requests.
+  let seen = 0
+  for (let i = 0; i < 75 && seen < 40; i++) {
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const s = JSON.parse((await runCli(['rollout', 'status', 'web', '--json', '--admin', started.admin])).stdout) as { lastVerdict?: { canary: { requests: number }, baseline: { requests: number } } }
+    seen = s.lastVerdict === undefined ? 0 : s.lastVerdict.canary.requests + s.lastVerdict.baseline.requests
+  }
+  t.equal(seen, 40, 'the judge counted the requests of both workers')
 
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit') as [number | null]

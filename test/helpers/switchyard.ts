@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { Agent, request, type Dispatcher } from 'undici'
 import { pino, type Logger } from 'pino'
-import { createSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
+import { createSwitchyard, type RolloutOptions, type Switchyard } from '../../src/app/switchyard.js'
 import type { Entropy } from '../../src/routing/types.js'
 
 export interface Running {
@@ -45,13 +45,15 @@ export interface StartWithOptions {
   dir?: string
   /** The main logger (default: silent). */
   logger?: Logger
+  /** How rollouts run (tests: an injected clock, looks driven by the test). */
+  rollouts?: RolloutOptions
 }
 
 export async function startWith (config: Record<string, unknown> | string, opts: StartWithOptions = {}): Promise<Running> {
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'switchyard-test-'))
   const configPath = join(dir, 'switchyard.yaml')
   await writeFile(configPath, typeof config === 'string' ? config : stringify(withTestDefaults(config)))
-  const sy = await createSwitchyard({ configPath, logger: opts.logger ?? pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir })
+  const sy = await createSwitchyard({ configPath, logger: opts.logger ?? pino({ level: 'silent' }), entropy: opts.entropy, adminToken: opts.adminToken, stateDir: opts.stateDir, rollouts: opts.rollouts })
   const client = new Agent({ keepAliveTimeout: 10_000, connections: 16 })
   const send: Running['send'] = async (o) => {
     const res = await request(sy.proxyUrl + o.path, { method: o.method ?? 'GET', headers: o.headers, body: o.body, dispatcher: client })

@@ -98,6 +98,8 @@ t.test('the line diff', async t => {
   t.same(diffRows(before, before), [{ kind: 'fold', count: 10 }], 'equal texts: one fold')
   const line = fc.constantFrom('a', 'b', 'c', 'split: { stable: 90 }', '')
   holds(t, fc.property(fc.array(line, { maxLength: 20 }), fc.array(line, { maxLength: 20 }), (x, y) => {
+    // Equal texts fold whole, by design (asserted above): the property is about texts that differ.
+    fc.pre(JSON.stringify(x) !== JSON.stringify(y))
     const text = (lines: string[]): string => lines.map(l => `${l}\n`).join('')
     const rows = diffRows(text(x), text(y), 100)
     const kept = rows.filter((r): r is Exclude<Row, { kind: 'fold' }> => r.kind !== 'fold')

@@ -613,3 +613,582 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
+export const validateRolloutBody = validate16;
+const schema17 = {"additionalProperties":false,"type":"object","required":["route","backend","steps"],"properties":{"route":{"minLength":1,"type":"string"},"backend":{"minLength":1,"type":"string"},"baseline":{"minLength":1,"type":"string"},"steps":{"minItems":1,"maxItems":100,"type":"array","items":{"minimum":1,"maximum":100,"type":"integer"}},"pauseAt":{"maxItems":100,"type":"array","items":{"minimum":1,"maximum":100,"type":"integer"}},"judge":{"additionalProperties":false,"type":"object","properties":{"alpha":{"type":"number"},"errors":{"additionalProperties":false,"type":"object","properties":{"delta":{"type":"number"},"tolerance":{"type":"number"}}},"latency":{"additionalProperties":false,"type":"object","properties":{"delta":{"type":"number"},"tolerance":{"type":"number"}}},"quantile":{"type":"number"},"sloSeconds":{"type":"number"},"minRequests":{"type":"integer"},"minStepMs":{"type":"number"},"maxStepMs":{"type":"number"},"maxErrorRate":{"type":"number"},"maxLatencySeconds":{"type":"number"},"srmAlpha":{"type":"number"},"srmTolerance":{"type":"number"},"prior":{"additionalProperties":false,"type":"object","required":["a","b"],"properties":{"a":{"type":"number"},"b":{"type":"number"}}}}}}};
+const func6 = Object.prototype.hasOwnProperty;
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.route === undefined) && (missing0 = "route")) || ((data.backend === undefined) && (missing0 = "backend"))) || ((data.steps === undefined) && (missing0 = "steps"))){
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "route") || (key0 === "backend")) || (key0 === "baseline")) || (key0 === "steps")) || (key0 === "pauseAt")) || (key0 === "judge"))){
+validate16.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.route !== undefined){
+let data0 = data.route;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func2(data0) < 1){
+validate16.errors = [{instancePath:instancePath+"/route",schemaPath:"#/properties/route/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/route",schemaPath:"#/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.backend !== undefined){
+let data1 = data.backend;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(func2(data1) < 1){
+validate16.errors = [{instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/backend",schemaPath:"#/properties/backend/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.baseline !== undefined){
+let data2 = data.baseline;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(func2(data2) < 1){
+validate16.errors = [{instancePath:instancePath+"/baseline",schemaPath:"#/properties/baseline/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/baseline",schemaPath:"#/properties/baseline/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.steps !== undefined){
+let data3 = data.steps;
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data3)){
+if(data3.length > 100){
+validate16.errors = [{instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+return false;
+}
+else {
+if(data3.length < 1){
+validate16.errors = [{instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate16.errors = [{instancePath:instancePath+"/steps/" + i0,schemaPath:"#/properties/steps/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 100 || isNaN(data4)){
+validate16.errors = [{instancePath:instancePath+"/steps/" + i0,schemaPath:"#/properties/steps/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data4 < 1 || isNaN(data4)){
+validate16.errors = [{instancePath:instancePath+"/steps/" + i0,schemaPath:"#/properties/steps/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid1 = _errs10 === errors;
+if(!valid1){
+break;
+}
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/steps",schemaPath:"#/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pauseAt !== undefined){
+let data5 = data.pauseAt;
+const _errs12 = errors;
+if(errors === _errs12){
+if(Array.isArray(data5)){
+if(data5.length > 100){
+validate16.errors = [{instancePath:instancePath+"/pauseAt",schemaPath:"#/properties/pauseAt/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+return false;
+}
+else {
+var valid2 = true;
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+let data6 = data5[i1];
+const _errs14 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate16.errors = [{instancePath:instancePath+"/pauseAt/" + i1,schemaPath:"#/properties/pauseAt/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 100 || isNaN(data6)){
+validate16.errors = [{instancePath:instancePath+"/pauseAt/" + i1,schemaPath:"#/properties/pauseAt/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
+return false;
+}
+else {
+if(data6 < 1 || isNaN(data6)){
+validate16.errors = [{instancePath:instancePath+"/pauseAt/" + i1,schemaPath:"#/properties/pauseAt/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+}
+var valid2 = _errs14 === errors;
+if(!valid2){
+break;
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/pauseAt",schemaPath:"#/properties/pauseAt/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.judge !== undefined){
+let data7 = data.judge;
+const _errs16 = errors;
+if(errors === _errs16){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+const _errs18 = errors;
+for(const key1 in data7){
+if(!(func6.call(schema17.properties.judge.properties, key1))){
+validate16.errors = [{instancePath:instancePath+"/judge",schemaPath:"#/properties/judge/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs18 === errors){
+if(data7.alpha !== undefined){
+let data8 = data7.alpha;
+const _errs19 = errors;
+if(!((typeof data8 == "number") && (isFinite(data8)))){
+validate16.errors = [{instancePath:instancePath+"/judge/alpha",schemaPath:"#/properties/judge/properties/alpha/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs19 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.errors !== undefined){
+let data9 = data7.errors;
+const _errs21 = errors;
+if(errors === _errs21){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+const _errs23 = errors;
+for(const key2 in data9){
+if(!((key2 === "delta") || (key2 === "tolerance"))){
+validate16.errors = [{instancePath:instancePath+"/judge/errors",schemaPath:"#/properties/judge/properties/errors/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs23 === errors){
+if(data9.delta !== undefined){
+let data10 = data9.delta;
+const _errs24 = errors;
+if(!((typeof data10 == "number") && (isFinite(data10)))){
+validate16.errors = [{instancePath:instancePath+"/judge/errors/delta",schemaPath:"#/properties/judge/properties/errors/properties/delta/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid4 = _errs24 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data9.tolerance !== undefined){
+let data11 = data9.tolerance;
+const _errs26 = errors;
+if(!((typeof data11 == "number") && (isFinite(data11)))){
+validate16.errors = [{instancePath:instancePath+"/judge/errors/tolerance",schemaPath:"#/properties/judge/properties/errors/properties/tolerance/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid4 = _errs26 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/judge/errors",schemaPath:"#/properties/judge/properties/errors/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid3 = _errs21 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.latency !== undefined){
+let data12 = data7.latency;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+const _errs30 = errors;
+for(const key3 in data12){
+if(!((key3 === "delta") || (key3 === "tolerance"))){
+validate16.errors = [{instancePath:instancePath+"/judge/latency",schemaPath:"#/properties/judge/properties/latency/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs30 === errors){
+if(data12.delta !== undefined){
+let data13 = data12.delta;
+const _errs31 = errors;
+if(!((typeof data13 == "number") && (isFinite(data13)))){
+validate16.errors = [{instancePath:instancePath+"/judge/latency/delta",schemaPath:"#/properties/judge/properties/latency/properties/delta/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs31 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data12.tolerance !== undefined){
+let data14 = data12.tolerance;
+const _errs33 = errors;
+if(!((typeof data14 == "number") && (isFinite(data14)))){
+validate16.errors = [{instancePath:instancePath+"/judge/latency/tolerance",schemaPath:"#/properties/judge/properties/latency/properties/tolerance/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid5 = _errs33 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/judge/latency",schemaPath:"#/properties/judge/properties/latency/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid3 = _errs28 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.quantile !== undefined){
+let data15 = data7.quantile;
+const _errs35 = errors;
+if(!((typeof data15 == "number") && (isFinite(data15)))){
+validate16.errors = [{instancePath:instancePath+"/judge/quantile",schemaPath:"#/properties/judge/properties/quantile/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs35 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.sloSeconds !== undefined){
+let data16 = data7.sloSeconds;
+const _errs37 = errors;
+if(!((typeof data16 == "number") && (isFinite(data16)))){
+validate16.errors = [{instancePath:instancePath+"/judge/sloSeconds",schemaPath:"#/properties/judge/properties/sloSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs37 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.minRequests !== undefined){
+let data17 = data7.minRequests;
+const _errs39 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+validate16.errors = [{instancePath:instancePath+"/judge/minRequests",schemaPath:"#/properties/judge/properties/minRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid3 = _errs39 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.minStepMs !== undefined){
+let data18 = data7.minStepMs;
+const _errs41 = errors;
+if(!((typeof data18 == "number") && (isFinite(data18)))){
+validate16.errors = [{instancePath:instancePath+"/judge/minStepMs",schemaPath:"#/properties/judge/properties/minStepMs/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs41 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.maxStepMs !== undefined){
+let data19 = data7.maxStepMs;
+const _errs43 = errors;
+if(!((typeof data19 == "number") && (isFinite(data19)))){
+validate16.errors = [{instancePath:instancePath+"/judge/maxStepMs",schemaPath:"#/properties/judge/properties/maxStepMs/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs43 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.maxErrorRate !== undefined){
+let data20 = data7.maxErrorRate;
+const _errs45 = errors;
+if(!((typeof data20 == "number") && (isFinite(data20)))){
+validate16.errors = [{instancePath:instancePath+"/judge/maxErrorRate",schemaPath:"#/properties/judge/properties/maxErrorRate/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs45 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.maxLatencySeconds !== undefined){
+let data21 = data7.maxLatencySeconds;
+const _errs47 = errors;
+if(!((typeof data21 == "number") && (isFinite(data21)))){
+validate16.errors = [{instancePath:instancePath+"/judge/maxLatencySeconds",schemaPath:"#/properties/judge/properties/maxLatencySeconds/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs47 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.srmAlpha !== undefined){
+let data22 = data7.srmAlpha;
+const _errs49 = errors;
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+validate16.errors = [{instancePath:instancePath+"/judge/srmAlpha",schemaPath:"#/properties/judge/properties/srmAlpha/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs49 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.srmTolerance !== undefined){
+let data23 = data7.srmTolerance;
+const _errs51 = errors;
+if(!((typeof data23 == "number") && (isFinite(data23)))){
+validate16.errors = [{instancePath:instancePath+"/judge/srmTolerance",schemaPath:"#/properties/judge/properties/srmTolerance/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid3 = _errs51 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data7.prior !== undefined){
+let data24 = data7.prior;
+const _errs53 = errors;
+if(errors === _errs53){
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+let missing1;
+if(((data24.a === undefined) && (missing1 = "a")) || ((data24.b === undefined) && (missing1 = "b"))){
+validate16.errors = [{instancePath:instancePath+"/judge/prior",schemaPath:"#/properties/judge/properties/prior/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+const _errs55 = errors;
+for(const key4 in data24){
+if(!((key4 === "a") || (key4 === "b"))){
+validate16.errors = [{instancePath:instancePath+"/judge/prior",schemaPath:"#/properties/judge/properties/prior/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs55 === errors){
+if(data24.a !== undefined){
+let data25 = data24.a;
+const _errs56 = errors;
+if(!((typeof data25 == "number") && (isFinite(data25)))){
+validate16.errors = [{instancePath:instancePath+"/judge/prior/a",schemaPath:"#/properties/judge/properties/prior/properties/a/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid6 = _errs56 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data24.b !== undefined){
+let data26 = data24.b;
+const _errs58 = errors;
+if(!((typeof data26 == "number") && (isFinite(data26)))){
+validate16.errors = [{instancePath:instancePath+"/judge/prior/b",schemaPath:"#/properties/judge/properties/prior/properties/b/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid6 = _errs58 === errors;
+}
+else {
+var valid6 = true;
+}
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/judge/prior",schemaPath:"#/properties/judge/properties/prior/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid3 = _errs53 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath:instancePath+"/judge",schemaPath:"#/properties/judge/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate16.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRolloutPromoteBody = validate17;
+const schema18 = {"additionalProperties":false,"type":"object","properties":{"full":{"type":"boolean"}}};
+
+function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+const _errs1 = errors;
+for(const key0 in data){
+if(!(key0 === "full")){
+validate17.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.full !== undefined){
+if(typeof data.full !== "boolean"){
+validate17.errors = [{instancePath:instancePath+"/full",schemaPath:"#/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+}
+}
+}
+else {
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate17.errors = vErrors;
+return errors === 0;
+}
+

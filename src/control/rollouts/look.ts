@@ -1,0 +1,64 @@
+/**
+ * One look at a step, pure: the judge's verdict on the step's window, the
+ * rollout with the new counts and evidence, and what to do. The window
+ * starts at an anchor: counter readings this process took when the step
+ * began (or when it took the step over after a restart or a change of
+ * leader), plus what the step had counted before.
+ */
+import { plus, since, type Counters } from '../../judge/counters.js'
+import { judgeConfig } from '../../judge/config.js'
+import { judge } from '../../judge/judge.js'
+import type { Step } from '../../judge/step.js'
+import type { Verdict } from '../../judge/verdict.js'
+import { countersFromJson, countersToJson, type DecisionEntry, type RolloutState, type StepState } from './model.js'
+import { actionOf, type Action } from './plan.js'
+
+export interface Anchor {
+  /** Which step this anchor belongs to (anchorKey). */
+  readonly key: string
+  readonly start: Counters
+  readonly carried: Counters | undefined
+}
+
+export const anchorKey = (s: RolloutState): string => `${s.createdAt}|${s.step.index}|${s.step.startedAt}`
+
+export interface Look {
+  readonly verdict: Verdict
+  readonly action: Action
+  /** The rollout with the step's counts, evidence and last verdict. */
+  readonly state: RolloutState
+}
+
+export function judgeLook (s: RolloutState, reading: Counters, anchor: Anchor, now: number): Look {
+  const step: Step = {
+    config: judgeConfig(s.judge),
+    weight: s.step.share,
+    // A manual pause does not count toward min- and max-step.
+    startedAt: s.step.startedAt + s.step.pausedMs,
+    start: anchor.start,
+    carried: anchor.carried,
+    threshold: s.step.threshold,
+    guardrailBound: s.step.guardrailBound,
+    evidence: s.step.evidence
+  }
+  const verdict = judge(step, reading, now)
+  const window = anchor.carried === undefined ? since(reading, anchor.start) : plus(anchor.carried, since(reading, anchor.start))
+  return {
+    verdict,
+    action: actionOf(verdict.outcome, s.pauseAt.includes(s.weight)),
+    state: { ...s, lastVerdict: verdict, step: { ...s.step, counted: countersToJson(window), evidence: verdict.evidence } }
+  }
+}
+
+export function emptyStep (index: number, share: number): StepState {
+  return { index, share, startedAt: 0, threshold: undefined, guardrailBound: undefined, counted: undefined, evidence: {}, pausedMs: 0 }
+}
+
+/** The baseline's durations over the current step: the next step's threshold comes from them. */
+export function previousBaseline (s: RolloutState): Counters['baseline']['buckets'] | undefined {
+  return s.step.counted === undefined ? undefined : countersFromJson(s.step.counted).baseline.buckets
+}
+
+export function decisionOf (s: RolloutState, v: Verdict, action: Action, now: number): DecisionEntry {
+  return { at: new Date(now).toISOString(), step: s.step.index + 1, weight: s.weight, outcome: v.outcome, rule: v.rule, reason: v.reason, action }
+}
