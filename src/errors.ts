@@ -68,7 +68,11 @@ export const ErrorCodes = {
   /** A `--store` URL that does not parse: scheme, hosts, prefix, namespace or ConfigMap name. */
   SY_ERR_STORE_URL: 'the store URL is invalid',
   /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
-  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached'
+  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached',
+  /** A `listen.tls` certificate or key file cannot be read, does not parse, or the key does not match the certificate (at start; a later bad rotation keeps the certificates in use). */
+  SY_ERR_TLS_CERTIFICATE: 'a TLS certificate or key cannot be loaded',
+  /** A backend's `tls.ca` bundle cannot be read. */
+  SY_ERR_TLS_CA: 'a backend CA bundle cannot be read'
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -47,7 +47,7 @@ export const EXIT_ANALYSIS_FAILED = 4
  */
 export interface Responses {
   readonly total: number
-  /** Answered with a 5xx status, or failed over. */
+  /** Answered with a 5xx status, a gRPC status the route counts as an error, or failed over. */
   readonly errors: number
   /** Of the errors, those its fallback served. */
   readonly failovers: number
@@ -66,7 +66,8 @@ export function responsesOf (metrics: MetricsJson, route: string, backend: strin
       if (labels.route !== route || labels.backend !== backend) continue
       if (metric.name === 'switchyard_requests_total') {
         total += value
-        if (String(labels.code ?? '').startsWith('5')) errors += value
+        // gRPC calls answer 200: their status counts when the route calls it an error (grpc_error).
+        if (String(labels.code ?? '').startsWith('5') || labels.grpc_error === 'true') errors += value
       } else if (metric.name === 'switchyard_failovers_total') {
         total += value
         errors += value

@@ -11,7 +11,9 @@
  * ejection: N consecutive failures eject it for a time that grows on repeat).
  */
 import { EventEmitter } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { Pool } from 'undici'
+import { SwitchyardError } from '../errors.js'
 import type { Backend, OutlierPolicy } from '../routing/types.js'
 import type { FailureKind } from './failure.js'
 
@@ -152,7 +154,48 @@ export class Upstream {
 }
 
 function poolKey (origin: string, b: Backend): string {
-  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}|${b.connectTimeoutMs}`
+  const tls = b.tls === undefined ? '' : `|${b.tls.caFile ?? ''}|${String(b.tls.insecure)}|${b.tls.serverName ?? ''}`
+  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}|${b.connectTimeoutMs}|${b.protocol}${tls}`
+}
+
+/**
+ * HTTP/2 streams one upstream connection may carry at once (undici's
+ * `pipelining` is its in-flight limit for HTTP/2 too). undici 7 still sends
+ * a request with a streamed body (every proxied POST, every gRPC call) only
+ * on a connection with nothing else in flight (nodejs/undici #5390, fixed
+ * in 8.5), so those take one connection each: `connections` bounds them.
+ */
+const H2_STREAMS_PER_CONNECTION = 100
+
+/** undici Pool options for a backend: its protocol and TLS. */
+function poolOptions (backend: Backend): Pool.Options {
+  const tls = backend.tls
+  let ca: string | undefined
+  if (tls?.caFile !== undefined) {
+    try {
+      ca = readFileSync(tls.caFile, 'utf8')
+    } catch (err) {
+      throw new SwitchyardError('SY_ERR_TLS_CA', `backend ${backend.name}: cannot read the CA bundle ${tls.caFile}: ${(err as Error).message}`)
+    }
+  }
+  const h2 = backend.protocol !== 'http1'
+  return {
+    connections: backend.connections,
+    pipelining: h2 ? H2_STREAMS_PER_CONNECTION : 1,
+    // Pinned per backend: HTTP/2 only where the config says so (undici 8 turns allowH2 on by default).
+    allowH2: h2,
+    keepAliveTimeout: backend.keepAliveTimeoutMs,
+    // The server's Keep-Alive hint may shorten this, never lengthen it.
+    keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
+    connect: {
+      timeout: backend.connectTimeoutMs,
+      // Inside `connect`: undici 7's Pool does not hand a top-level useH2c to its connector.
+      ...(backend.protocol === 'h2c' ? { useH2c: true } : {}),
+      ...(ca === undefined ? {} : { ca }),
+      ...(tls?.insecure === true ? { rejectUnauthorized: false } : {}),
+      ...(tls?.serverName === undefined ? {} : { servername: tls.serverName })
+    }
+  }
 }
 
 export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
@@ -162,14 +205,7 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     const key = poolKey(origin, backend)
     let up = this.#byKey.get(key)
     if (up === undefined) {
-      up = new Upstream(origin, key, new Pool(origin, {
-        connections: backend.connections,
-        pipelining: 1,
-        keepAliveTimeout: backend.keepAliveTimeoutMs,
-        // The server's Keep-Alive hint may shorten this, never lengthen it.
-        keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
-        connect: { timeout: backend.connectTimeoutMs }
-      }), backend.connections, this)
+      up = new Upstream(origin, key, new Pool(origin, poolOptions(backend)), backend.connections, this)
       this.#byKey.set(key, up)
     }
     up.refs++

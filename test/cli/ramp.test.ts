@@ -129,6 +129,18 @@ t.test('responsesOf sums one route and backend over rules, methods, codes, versi
   t.same([r.total, r.errors, r.failovers, [...r.buckets]], [110, 17, 7, [[0.005, 101], [Infinity, 105]]], 'versions of one backend add up; failovers count as errors')
 })
 
+t.test('responsesOf counts gRPC calls by grpc_error: a 200 with an error status is an error, once', async t => {
+  const registry = new Registry()
+  const requests = new Counter({ name: 'switchyard_requests_total', help: 'h', labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code', 'grpc_code', 'grpc_error'], registers: [registry] })
+  const count = (code: string, grpc: string, error: string, n: number): void => requests.inc({ route: 'rpc', backend: 'canary', version: '2', rule: 'split', method: 'POST', code, grpc_code: grpc, grpc_error: error }, n)
+  count('200', 'OK', 'false', 80)
+  count('200', 'NOT_FOUND', 'false', 5)
+  count('200', 'INTERNAL', 'true', 10)
+  count('503', 'UNAVAILABLE', 'true', 5)
+  const r = responsesOf(await registry.getMetricsAsJSON(), 'rpc', 'canary')
+  t.same([r.total, r.errors], [100, 15])
+})
+
 const { stable, canary } = await startBackends(t, 'stable', 'canary')
 
 /** A canary answering 200, or 500 to every request while `failing` is set. */

@@ -1,0 +1,122 @@
+/**
+ * gRPC through switchyard: a @grpc/grpc-js client calls two versions of a
+ * @grpc/grpc-js service over h2c (cleartext HTTP/2 with prior knowledge) on
+ * switchyard's ordinary port. Every call is routed on its own: the split is
+ * per call on one connection, rules read metadata, sticky assignment hashes
+ * a metadata key. switchyard's own failures reach the client as gRPC
+ * statuses. (TLS: grpc-tls.test.ts.)
+ */
+import t, { type Test } from 'tap'
+import { startWith, type Running } from '../helpers/switchyard.js'
+import { scrape } from '../helpers/exposition.js'
+import { collect, grpc, grpcClient, metadata, startGrpcBackend, unary, unaryError, type GrpcBackend, type Msg } from '../helpers/grpc.js'
+import type { Entropy } from '../../src/routing/types.js'
+
+/** random() walks 0.005, 0.015, … 0.995 and around: any 100 consecutive calls split exactly by the weights. */
+function steppedEntropy (): Entropy {
+  let i = 0
+  return { random: () => ((i++ % 100) + 0.5) / 100, newId: () => `id-${i}` }
+}
+
+async function setup (t: Test, opts: { route?: Record<string, unknown> } = {}): Promise<{ sy: Running, v1: GrpcBackend, v2: GrpcBackend, bad: GrpcBackend }> {
+  const v1 = await startGrpcBackend('v1')
+  const v2 = await startGrpcBackend('v2')
+  const bad = await startGrpcBackend('bad', { fail: grpc.status.INTERNAL })
+  const sy = await startWith({
+    shutdown: { drainDelay: '0s', timeout: '2s' },
+    backends: {
+      v1: { targets: [v1.url], protocol: 'h2c' },
+      v2: { targets: [v2.url], protocol: 'h2c' },
+      bad: { targets: [bad.url], protocol: 'h2c', outlierDetection: false }
+    },
+    routes: [{
+      name: 'grpc',
+      rules: [
+        { name: 'broken', when: { headers: { 'x-broken': { present: true } } }, to: 'bad' },
+        { name: 'beta', when: { headers: { 'x-beta': { exact: 'yes' } } }, to: 'v2' }
+      ],
+      split: { v1: 90, v2: 10 },
+      sticky: { header: 'x-user-id' },
+      retries: false,
+      ...opts.route
+    }]
+  }, { entropy: steppedEntropy() })
+  t.teardown(async () => {
+    await sy.close()
+    await Promise.all([v1.close(), v2.close(), bad.close()])
+  })
+  return { sy, v1, v2, bad }
+}
+
+t.test('unary calls on one connection split 90/10 per call; a metadata rule and sticky keys decide per call', async t => {
+  const { sy } = await setup(t)
+  const client = grpcClient(sy.sy.proxyUrl)
+  t.teardown(() => client.close())
+  const seen: Record<string, number> = {}
+  for (let i = 0; i < 100; i++) {
+    const r = await unary(client)
+    seen[r.version ?? '?'] = (seen[r.version ?? '?'] ?? 0) + 1
+  }
+  t.same(seen, { v1: 90, v2: 10 }, 'exactly the weights over 100 calls on one client connection')
+
+  const beta = await Promise.all(Array.from({ length: 10 }, async () => await unary(client, {}, metadata({ 'x-beta': 'yes' }))))
+  t.same(new Set(beta.map(r => r.version)), new Set(['v2']), 'the metadata rule sends every x-beta call to v2')
+
+  for (const user of ['alice', 'bob', 'carol', 'dave']) {
+    const versions = new Set<string | undefined>()
+    for (let i = 0; i < 5; i++) versions.add((await unary(client, {}, metadata({ 'x-user-id': user }))).version)
+    t.equal(versions.size, 1, `user ${user} stays on one version across calls`)
+  }
+  const echoed = await unary(client, {}, metadata({ 'x-beta': 'yes', 'x-tenant': 'acme' }))
+  t.equal(echoed.metadata?.['x-tenant'], 'acme', 'metadata reaches the service')
+})
+
+t.test('server-streaming and bidirectional calls are proxied whole, with their status', async t => {
+  const { sy } = await setup(t)
+  const client = grpcClient(sy.sy.proxyUrl)
+  t.teardown(() => client.close())
+  const msgs = await collect<Msg>(client.count({ n: 5 }, metadata({ 'x-beta': 'yes' })))
+  t.same(msgs.map(m => [m.version, m.n]), [['v2', 0], ['v2', 1], ['v2', 2], ['v2', 3], ['v2', 4]])
+
+  const chat = client.chat(metadata({ 'x-beta': 'yes' }))
+  const replies: Msg[] = []
+  const status = new Promise<grpc.StatusObject>(resolve => chat.on('status', resolve))
+  chat.on('data', (m: Msg) => {
+    replies.push(m)
+    if (replies.length < 3) chat.write({ n: replies.length })
+    else chat.end()
+  })
+  chat.write({ n: 0 })
+  t.equal((await status).code, grpc.status.OK)
+  t.same(replies.map(m => m.n), [0, 1, 2], 'each message answered in turn on the open stream')
+})
+
+t.test('an INTERNAL answer reaches the client with its message; switchyard answers its own failures as gRPC statuses', async t => {
+  const { sy, v1 } = await setup(t)
+  const client = grpcClient(sy.sy.proxyUrl)
+  t.teardown(() => client.close())
+  const err = await unaryError(client, {}, metadata({ 'x-broken': '1' }))
+  t.equal(err.code, grpc.status.INTERNAL)
+  t.equal(err.details, 'bad fails', 'grpc-message relayed (Trailers-Only)')
+
+  await v1.close()
+  let unavailable = 0
+  // The next 20 calls are all decided for v1 (the stepped random values are below 0.9).
+  for (let i = 0; i < 20; i++) {
+    const e = await unaryError(client)
+    t.equal(e.code, grpc.status.UNAVAILABLE, 'a dead upstream is UNAVAILABLE, not UNKNOWN')
+    t.match(e.details, /backend v1/)
+    unavailable++
+  }
+  t.equal(unavailable, 20)
+  t.equal((await unary(client, {}, metadata({ 'x-beta': 'yes' }))).version, 'v2', 'v2 still serves on the same connection')
+
+  const m = await scrape(sy.sy.adminUrl)
+  t.same(m.table('switchyard_requests_total', ['backend', 'rule', 'code', 'grpc_code', 'grpc_error']), {
+    'backend=bad,rule=broken,code=200,grpc_code=INTERNAL,grpc_error=true': 1,
+    'backend=v1,rule=split,code=200,grpc_code=UNAVAILABLE,grpc_error=true': 20,
+    'backend=v2,rule=beta,code=200,grpc_code=OK,grpc_error=false': 1
+  }, 'every call counted once, with its gRPC status and whether it is an error')
+  t.equal(m.value('switchyard_request_duration_seconds_count', { route: 'grpc', backend: 'bad', version: 'bad', grpc_code: 'INTERNAL' }), 1, 'the duration histogram has the gRPC status too')
+  t.equal(m.sum('switchyard_upstream_errors_total', { backend: 'v1', kind: 'connect' }), 5, 'five refused connections, then the target is ejected (the rest: no healthy target, UNAVAILABLE too)')
+})
