@@ -96,13 +96,7 @@ const ProxyListener = Type.Object({
      */
     maxResetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Memory one connection may use for its frames and header tables, in MiB (default 10). */
-    maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
-    /**
-     * A gRPC stream on a backend whose weight went to 0 (or that left the
-     * config) is ended with UNAVAILABLE after this grace period, so that the
-     * client calls again and lands by the new weights (default 30s, 0s: never).
-     */
-    streamDrainGrace: Type.Optional(Duration)
+    maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 }))
   }, closed))
 }, closed)
 
