@@ -96,7 +96,14 @@ const ProxyListener = Type.Object({
      */
     maxResetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Memory one connection may use for its frames and header tables, in MiB (default 10). */
-    maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 }))
+    maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    /**
+     * A gRPC call still streaming on a backend whose weight went to 0 (or
+     * whose route or rule left the config) is ended with UNAVAILABLE after
+     * this grace period, so that the client calls again and lands by the new
+     * weights (default 30s; 0s: never).
+     */
+    streamDrainGrace: Type.Optional(Duration)
   }, closed))
 }, closed)
 

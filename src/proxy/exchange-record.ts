@@ -45,7 +45,8 @@ export class ExchangeRecord {
 
   /** Whether the gRPC status counts as the backend's error under the route's `grpc.errorCodes`. */
   get grpcError (): boolean {
-    return this.grpcStatus >= 0 && this.decision.route.grpcErrorCodes[this.grpcStatus] === true
+    // A stream switchyard drained (weight went to 0) is not the backend's failure.
+    return this.grpcStatus >= 0 && this.failure !== 'drained' && this.decision.route.grpcErrorCodes[this.grpcStatus] === true
   }
 
   /** A backend other than the decided one served (failover). */

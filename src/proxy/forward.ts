@@ -84,6 +84,11 @@ const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { c
 /** Ends an attempt whose client already has its answer (a timeout, a slow body). */
 const ABANDONED = Object.assign(new Error('exchange already answered'), { code: 'SY_ABANDONED' })
 
+/** Where gRPC exchanges in flight are kept, so that a weight change can drain them (see stream-drain.ts). */
+export interface ExchangeSet {
+  delete (exchange: Exchange): void
+}
+
 export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   /** Status sent to the client; 0 until headers are written. */
   #status = 0
@@ -120,6 +125,9 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   #grpcStatus = NOT_GRPC
   /** gRPC: a response head carrying grpc-status, held back until it is known whether a body follows (Trailers-Only). */
   #heldHead: string[] | undefined
+  /** gRPC: the set this exchange is in while in flight (set by the server). */
+  streams: ExchangeSet | undefined
+  #drainTimer: NodeJS.Timeout | undefined
 
   constructor (
     readonly req: IncomingMessage,
@@ -510,6 +518,42 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     sendError(this.res, status, message, backend, this.info)
   }
 
+  /** The backend now serving (its fallback after a failover). */
+  get servedBackend (): Backend {
+    return this.#runtime.backend
+  }
+
+  /**
+   * The served backend lost its weight: unless the call ends first, end it
+   * after `graceMs` with UNAVAILABLE (the client calls again and is routed
+   * by the new weights) and stop the upstream side.
+   */
+  drainAfter (graceMs: number): void {
+    if (this.#done || this.#drainTimer !== undefined) return
+    this.#drainTimer = setTimeout(() => this.#drain(), graceMs)
+    this.#drainTimer.unref()
+  }
+
+  #drain (): void {
+    this.#drainTimer = undefined
+    if (this.#done) return
+    const backend = this.#runtime.backend.name
+    const message = `stream drained: backend ${backend} no longer takes this traffic; call again`
+    this.#failure = 'drained'
+    this.#grpcStatus = GRPC_UNAVAILABLE
+    if (this.#heldHead !== undefined) this.#releaseHead()
+    const res = this.res as unknown as Http2ServerResponse
+    if (!res.headersSent) {
+      this.#status = 200
+      sendGrpcError(res, GRPC_UNAVAILABLE, message, this.info.idHeader, this.info.id)
+    } else {
+      res.addTrailers({ 'grpc-status': String(GRPC_UNAVAILABLE), 'grpc-message': encodeGrpcMessage(message) })
+      res.end()
+    }
+    this.#finish()
+    this.#abort?.(ABANDONED)
+  }
+
   /** The gRPC status the client got, when the exchange is gRPC; NOT_GRPC otherwise. */
   #finalGrpcStatus (): number {
     if (this.downstream !== 'grpc') return NOT_GRPC
@@ -524,6 +568,10 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     if (this.#done) return
     this.#done = true
     this.cancelDeadline()
+    if (this.streams !== undefined) {
+      this.streams.delete(this)
+      if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer)
+    }
     this.#bodyWatch?.cancelDeadline()
     this.#queueWatch?.cancelDeadline()
     const rt = this.#runtime

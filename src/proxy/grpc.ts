@@ -28,9 +28,13 @@ export function grpcCodeOfOwnAnswer (status: number): number {
   }
 }
 
-/** grpc-message is percent-encoded (PROTOCOL-HTTP2.md "Status-Message"): anything outside printable ASCII, and `%`. */
+/** grpc-message is percent-encoded (PROTOCOL-HTTP2.md "Status-Message"): the UTF-8 bytes outside printable ASCII, and `%`. */
 export function encodeGrpcMessage (message: string): string {
-  return encodeURIComponent(message).replace(/%20/g, ' ')
+  let out = ''
+  for (const b of Buffer.from(message, 'utf8')) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
+  }
+  return out
 }
 
 /**

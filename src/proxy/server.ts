@@ -20,6 +20,7 @@ import { Exchange, sendError, type Downstream, type ProxyListener, type RejectRe
 import { grpcCodeOfOwnAnswer, isGrpcContentType, sendGrpcError } from './grpc.js'
 import { Http2Front } from './http2-front.js'
 import { CertificateStore } from './tls-certificates.js'
+import { GrpcStreams } from './stream-drain.js'
 import { parseGrpcTimeout } from '../util/grpc-status.js'
 import { applyHeaderPlan, clientAddress, socketAddress, stripPathPrefix, upstreamRequestHeaders } from './headers.js'
 import { Rejection } from './rejection.js'
@@ -110,6 +111,8 @@ export function createProxyServer (opts: ProxyServerOptions): ProxyServer {
   const maxHeaderFields = settings.maxHeaders
   const ids = opts.requestIds ?? new RequestIdSource()
   const tracing = opts.tracing
+  const grpcStreams = new GrpcStreams(settings.http2.streamDrainGraceMs)
+  store.on('swap', next => grpcStreams.swapped(next.table))
 
   function requestInfo (req: IncomingMessage, start: number, proxy: ProxySettings): RequestInfo {
     const id = requestIdFor(req.headers[proxy.requestIdHeader], proxy.trustRequestId, ids)
@@ -196,7 +199,9 @@ export function createProxyServer (opts: ProxyServerOptions): ProxyServer {
     }
     const base = route.requestHeaders === undefined ? undefined : up.base
     const timeout = downstream === 'grpc' ? headTimeout(route.timeoutMs, req.headers['grpc-timeout'] as string | undefined) : route.timeoutMs
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base, downstream, timeout).start()
+    const exchange = new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base, downstream, timeout)
+    if (downstream === 'grpc') grpcStreams.add(exchange)
+    exchange.start()
   }
 
   /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */

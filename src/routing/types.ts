@@ -212,6 +212,8 @@ export interface Http2Settings {
   readonly maxConcurrentStreams: number
   readonly maxResetsPerSecond: number
   readonly maxSessionMemoryMiB: number
+  /** gRPC streams on a backend whose weight went to 0 end after this; 0: never. */
+  readonly streamDrainGraceMs: number
 }
 
 export interface RoutingTable {

@@ -6,16 +6,17 @@
  */
 import t from 'tap'
 import { buildFromText } from '../../src/routing/build.js'
+import { stillWeighted } from '../../src/routing/reachable.js'
 import { GRPC_CODE_NAMES, grpcCodeOfHttpStatus, parseGrpcStatus, parseGrpcTimeout } from '../../src/util/grpc-status.js'
-import { isGrpcContentType } from '../../src/proxy/grpc.js'
+import { encodeGrpcMessage, isGrpcContentType } from '../../src/proxy/grpc.js'
 
-t.test('defaults: cleartext, HTTP/2 on (100 streams, 200 resets/s, 10 MiB), http1 upstreams, the seven gRPC error codes', async t => {
+t.test('defaults: cleartext, HTTP/2 on (100 streams, 200 resets/s, 10 MiB, 30s stream drain), http1 upstreams, the seven gRPC error codes', async t => {
   const built = buildFromText('backends:\n  app:\n    targets: [http://127.0.0.1:9001]\nroutes:\n  - name: r\n    to: app\n')
   t.equal(built.ok, true)
   if (!built.ok) return
   const { server, backends, routes } = built.table
   t.equal(server.tls, undefined)
-  t.same(server.http2, { enabled: true, maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSessionMemoryMiB: 10 })
+  t.same(server.http2, { enabled: true, maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSessionMemoryMiB: 10, streamDrainGraceMs: 30_000 })
   t.same([backends[0]?.protocol, backends[0]?.tls], ['http1', undefined])
   const errors = GRPC_CODE_NAMES.filter((_, i) => routes[0]?.grpcErrorCodes[i] === true)
   t.same(errors, ['UNKNOWN', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])
@@ -75,4 +76,27 @@ t.test('grpc-status parsing and the HTTP → gRPC mapping of clients', async t =
   t.same(['0', '13', '16', '17', 'x', '', undefined, '013'].map(v => parseGrpcStatus(v)), [0, 13, 16, 2, 2, 2, 2, 2])
   t.same([400, 401, 403, 404, 429, 502, 503, 504, 500, 418].map(grpcCodeOfHttpStatus), [13, 16, 7, 12, 14, 14, 14, 14, 2, 2])
   t.same(['application/grpc', 'application/grpc+proto', 'application/grpc;charset=x', 'application/grpc-web', 'application/grpcx', undefined, 'text/plain'].map(isGrpcContentType), [true, true, true, false, false, false, false])
+})
+
+t.test('grpc-message: printable ASCII as is, the rest and % percent-encoded as UTF-8', async t => {
+  t.equal(encodeGrpcMessage('no route: a;b (x)'), 'no route: a;b (x)')
+  t.equal(encodeGrpcMessage('100% é\n'), '100%25 %C3%A9%0A')
+})
+
+t.test('stillWeighted: a stream keeps its backend while its route and rule still give it weight', async t => {
+  const built = buildFromText(`backends:
+  a: { targets: [http://127.0.0.1:9001] }
+  b: { targets: [http://127.0.0.1:9002] }
+routes:
+  - name: r
+    rules: [{ name: beta, when: { headers: { x-beta: { present: true } } }, to: b }]
+    split: { a: 0, b: 5 }
+`)
+  if (!built.ok) throw new Error('config')
+  const table = built.table
+  const cases: Array<[string, string, string, boolean]> = [
+    ['r', 'split', 'b', true], ['r', 'split', 'a', false], ['r', 'beta', 'b', true], ['r', 'beta', 'a', false],
+    ['r', 'gone', 'b', false], ['other', 'split', 'b', false]
+  ]
+  for (const [route, rule, backend, want] of cases) t.equal(stillWeighted(table, route, rule, backend), want, `${route}/${rule}/${backend}`)
 })

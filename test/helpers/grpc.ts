@@ -21,6 +21,8 @@ function method (path: string, requestStream: boolean, responseStream: boolean):
 export const VersionService = {
   who: method('/test.Version/Who', false, false),
   count: method('/test.Version/Count', false, true),
+  /** Streams a message every 10 ms until the client cancels: a long-lived stream. */
+  watch: method('/test.Version/Watch', false, true),
   chat: method('/test.Version/Chat', true, true)
 } satisfies grpc.ServiceDefinition
 
@@ -28,6 +30,7 @@ export const VersionClient = grpc.makeGenericClientConstructor(VersionService, '
 export type VersionClientT = InstanceType<typeof VersionClient> & {
   who (m: Msg, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, r?: Msg) => void): grpc.ClientUnaryCall
   count (m: Msg, md?: grpc.Metadata): grpc.ClientReadableStream<Msg>
+  watch (m: Msg, md?: grpc.Metadata): grpc.ClientReadableStream<Msg>
   chat (md?: grpc.Metadata): grpc.ClientDuplexStream<Msg, Msg>
 }
 
@@ -61,6 +64,13 @@ export async function startGrpcBackend (version: string, opts: { fail?: grpc.sta
       b.calls++
       for (let i = 0; i < (call.request.n ?? 3); i++) call.write({ version, n: i })
       call.end()
+    },
+    watch: (call: grpc.ServerWritableStream<Msg, Msg>) => {
+      b.calls++
+      let n = 0
+      const timer = setInterval(() => call.write({ version, n: n++ }), 10)
+      call.on('cancelled', () => clearInterval(timer))
+      call.on('close', () => clearInterval(timer))
     },
     chat: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
       b.calls++

@@ -7,7 +7,7 @@
  * statuses. (TLS: grpc-tls.test.ts.)
  */
 import t, { type Test } from 'tap'
-import { startWith, type Running } from '../helpers/switchyard.js'
+import { startWith, writeConfig, type Running } from '../helpers/switchyard.js'
 import { scrape } from '../helpers/exposition.js'
 import { collect, grpc, grpcClient, metadata, startGrpcBackend, unary, unaryError, type GrpcBackend, type Msg } from '../helpers/grpc.js'
 import type { Entropy } from '../../src/routing/types.js'
@@ -119,4 +119,36 @@ t.test('an INTERNAL answer reaches the client with its message; switchyard answe
   }, 'every call counted once, with its gRPC status and whether it is an error')
   t.equal(m.value('switchyard_request_duration_seconds_count', { route: 'grpc', backend: 'bad', version: 'bad', grpc_code: 'INTERNAL' }), 1, 'the duration histogram has the gRPC status too')
   t.equal(m.sum('switchyard_upstream_errors_total', { backend: 'v1', kind: 'connect' }), 5, 'five refused connections, then the target is ejected (the rest: no healthy target, UNAVAILABLE too)')
+})
+
+t.test('a long-lived stream on a version whose weight went to 0 is ended (UNAVAILABLE) after the grace period; the next call follows the new weights', async t => {
+  const v1 = await startGrpcBackend('v1')
+  const v2 = await startGrpcBackend('v2')
+  const config = (w1: number, w2: number): Record<string, unknown> => ({
+    listen: { host: '127.0.0.1', port: 0, http2: { streamDrainGrace: '50ms' } },
+    shutdown: { drainDelay: '0s', timeout: '2s' },
+    backends: { v1: { targets: [v1.url], protocol: 'h2c' }, v2: { targets: [v2.url], protocol: 'h2c' } },
+    routes: [{ name: 'grpc', split: { v1: w1, v2: w2 }, idleTimeout: '0s' }]
+  })
+  const sy = await startWith(config(100, 0))
+  t.teardown(async () => { await sy.close(); await Promise.all([v1.close(), v2.close()]) })
+  const client = grpcClient(sy.sy.proxyUrl)
+  t.teardown(() => client.close())
+  const stream = client.watch({})
+  const status = new Promise<grpc.StatusObject>(resolve => stream.on('status', resolve))
+  stream.on('error', () => {})
+  const first = await new Promise<Msg>(resolve => stream.once('data', resolve))
+  t.equal(first.version, 'v1')
+  let after = 0
+  stream.on('data', () => { after++ })
+
+  await writeConfig(sy.configPath, config(0, 100))
+  t.equal((await sy.sy.live.reload('sighup')).result, 'success')
+  const s = await status
+  t.equal(s.code, grpc.status.UNAVAILABLE, 'the stream ended with UNAVAILABLE')
+  t.match(s.details, /stream drained: backend v1/)
+  t.ok(after > 0, 'it kept streaming until then')
+  t.equal((await unary(client)).version, 'v2', 'the next call lands by the new weights')
+  const m = await scrape(sy.sy.adminUrl)
+  t.equal(m.value('switchyard_requests_total', { route: 'grpc', backend: 'v1', version: 'v1', rule: 'split', method: 'POST', code: '200', grpc_code: 'UNAVAILABLE', grpc_error: 'false' }), 1, 'a drained stream is not counted as v1\'s error')
 })

@@ -6,22 +6,22 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 export const validateConfig = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"tls":{"additionalProperties":false,"type":"object","required":["certificates"],"properties":{"certificates":{"minItems":1,"maxItems":1000,"type":"array","items":{"additionalProperties":false,"type":"object","required":["cert","key"],"properties":{"cert":{"minLength":1,"maxLength":4096,"type":"string"},"key":{"minLength":1,"maxLength":4096,"type":"string"}}}}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":10000,"type":"integer"},"maxResetsPerSecond":{"minimum":1,"maximum":1000000,"type":"integer"},"maxSessionMemoryMiB":{"minimum":1,"maximum":1024,"type":"integer"}}}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"tls":{"additionalProperties":false,"type":"object","properties":{"ca":{"minLength":1,"maxLength":4096,"type":"string"},"insecure":{"type":"boolean"},"serverName":{"pattern":"^[A-Za-z0-9.-]+$","maxLength":253,"type":"string"}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"},"grpc":{"additionalProperties":false,"type":"object","properties":{"errorCodes":{"uniqueItems":true,"type":"array","items":{"anyOf":[{"const":"OK","type":"string"},{"const":"CANCELLED","type":"string"},{"const":"UNKNOWN","type":"string"},{"const":"INVALID_ARGUMENT","type":"string"},{"const":"DEADLINE_EXCEEDED","type":"string"},{"const":"NOT_FOUND","type":"string"},{"const":"ALREADY_EXISTS","type":"string"},{"const":"PERMISSION_DENIED","type":"string"},{"const":"RESOURCE_EXHAUSTED","type":"string"},{"const":"FAILED_PRECONDITION","type":"string"},{"const":"ABORTED","type":"string"},{"const":"OUT_OF_RANGE","type":"string"},{"const":"UNIMPLEMENTED","type":"string"},{"const":"INTERNAL","type":"string"},{"const":"UNAVAILABLE","type":"string"},{"const":"DATA_LOSS","type":"string"},{"const":"UNAUTHENTICATED","type":"string"}]}}}}}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"tls":{"additionalProperties":false,"type":"object","required":["certificates"],"properties":{"certificates":{"minItems":1,"maxItems":1000,"type":"array","items":{"additionalProperties":false,"type":"object","required":["cert","key"],"properties":{"cert":{"minLength":1,"maxLength":4096,"type":"string"},"key":{"minLength":1,"maxLength":4096,"type":"string"}}}}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":10000,"type":"integer"},"maxResetsPerSecond":{"minimum":1,"maximum":1000000,"type":"integer"},"maxSessionMemoryMiB":{"minimum":1,"maximum":1024,"type":"integer"},"streamDrainGrace":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"tls":{"additionalProperties":false,"type":"object","properties":{"ca":{"minLength":1,"maxLength":4096,"type":"string"},"insecure":{"type":"boolean"},"serverName":{"pattern":"^[A-Za-z0-9.-]+$","maxLength":253,"type":"string"}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"},"grpc":{"additionalProperties":false,"type":"object","properties":{"errorCodes":{"uniqueItems":true,"type":"array","items":{"anyOf":[{"const":"OK","type":"string"},{"const":"CANCELLED","type":"string"},{"const":"UNKNOWN","type":"string"},{"const":"INVALID_ARGUMENT","type":"string"},{"const":"DEADLINE_EXCEEDED","type":"string"},{"const":"NOT_FOUND","type":"string"},{"const":"ALREADY_EXISTS","type":"string"},{"const":"PERMISSION_DENIED","type":"string"},{"const":"RESOURCE_EXHAUSTED","type":"string"},{"const":"FAILED_PRECONDITION","type":"string"},{"const":"ABORTED","type":"string"},{"const":"OUT_OF_RANGE","type":"string"},{"const":"UNIMPLEMENTED","type":"string"},{"const":"INTERNAL","type":"string"},{"const":"UNAVAILABLE","type":"string"},{"const":"DATA_LOSS","type":"string"},{"const":"UNAUTHENTICATED","type":"string"}]}}}}}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = require("ajv/dist/runtime/ucs2length").default;
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
-const pattern3 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern4 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
-const pattern8 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
-const pattern14 = new RegExp("^/", "u");
-const pattern21 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
-const pattern33 = new RegExp("^[A-Za-z0-9.-]+$", "u");
-const pattern35 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
-const pattern39 = new RegExp("^[A-Za-z]+$", "u");
-const pattern45 = new RegExp("^.+$", "u");
-const pattern56 = new RegExp("^/[^;\\s]*$", "u");
-const pattern74 = new RegExp("^(/[^/?#\\s]+)+$", "u");
+const pattern4 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern5 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
+const pattern9 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
+const pattern15 = new RegExp("^/", "u");
+const pattern22 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
+const pattern34 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern36 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
+const pattern40 = new RegExp("^[A-Za-z]+$", "u");
+const pattern46 = new RegExp("^.+$", "u");
+const pattern57 = new RegExp("^/[^;\\s]*$", "u");
+const pattern75 = new RegExp("^(/[^/?#\\s]+)+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -473,7 +473,7 @@ if(data0.http2 !== undefined){
 let data13 = data0.http2;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
 for(const key4 in data13){
-if(!((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxResetsPerSecond")) || (key4 === "maxSessionMemoryMiB"))){
+if(!(((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxResetsPerSecond")) || (key4 === "maxSessionMemoryMiB")) || (key4 === "streamDrainGrace"))){
 const err37 = {instancePath:instancePath+"/listen/http2",schemaPath:"#/properties/listen/properties/http2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err37];
@@ -602,9 +602,11 @@ errors++;
 }
 }
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/listen/http2",schemaPath:"#/properties/listen/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.properties.http2.type,parentSchema:schema11.properties.listen.properties.http2,data:data13};
+if(data13.streamDrainGrace !== undefined){
+let data18 = data13.streamDrainGrace;
+if(typeof data18 === "string"){
+if(!pattern0.test(data18)){
+const err48 = {instancePath:instancePath+"/listen/http2/streamDrainGrace",schemaPath:"#/properties/listen/properties/http2/properties/streamDrainGrace/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.listen.properties.http2.properties.streamDrainGrace,data:data18};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -614,9 +616,8 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
 else {
-const err49 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
+const err49 = {instancePath:instancePath+"/listen/http2/streamDrainGrace",schemaPath:"#/properties/listen/properties/http2/properties/streamDrainGrace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.http2.properties.streamDrainGrace.type,parentSchema:schema11.properties.listen.properties.http2.properties.streamDrainGrace,data:data18};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -626,12 +627,9 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.admin !== undefined){
-let data18 = data.admin;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key5 in data18){
-if(!((key5 === "host") || (key5 === "port"))){
-const err50 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data18};
+}
+else {
+const err50 = {instancePath:instancePath+"/listen/http2",schemaPath:"#/properties/listen/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.properties.http2.type,parentSchema:schema11.properties.listen.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -641,11 +639,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data18.host !== undefined){
-let data19 = data18.host;
-if(typeof data19 === "string"){
-if(func4(data19) < 1){
-const err51 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data19};
+}
+else {
+const err51 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -655,8 +651,12 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data19};
+if(data.admin !== undefined){
+let data19 = data.admin;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+if(!((key5 === "host") || (key5 === "port"))){
+const err52 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data19};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -666,10 +666,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data18.port !== undefined){
-let data20 = data18.port;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err53 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data20};
+if(data19.host !== undefined){
+let data20 = data19.host;
+if(typeof data20 === "string"){
+if(func4(data20) < 1){
+const err53 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data20};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -678,9 +679,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 > 65535 || isNaN(data20)){
-const err54 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data20};
+}
+else {
+const err54 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data20};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -689,8 +690,11 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data20 < 0 || isNaN(data20)){
-const err55 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data20};
+}
+if(data19.port !== undefined){
+let data21 = data19.port;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err55 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -699,11 +703,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data18};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 65535 || isNaN(data21)){
+const err56 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -712,13 +714,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data21 = data.log;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-for(const key6 in data21){
-if(!((key6 === "level") || (key6 === "format"))){
-const err57 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data21};
+if(data21 < 0 || isNaN(data21)){
+const err57 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -728,13 +725,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data21.level !== undefined){
-let data22 = data21.level;
-const _errs53 = errors;
-let valid9 = false;
-const _errs54 = errors;
-if(typeof data22 !== "string"){
-const err58 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data22};
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data19};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -743,8 +737,13 @@ vErrors.push(err58);
 }
 errors++;
 }
-if("fatal" !== data22){
-const err59 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data22};
+}
+if(data.log !== undefined){
+let data22 = data.log;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key6 in data22){
+if(!((key6 === "level") || (key6 === "format"))){
+const err59 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data22};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -753,12 +752,14 @@ vErrors.push(err59);
 }
 errors++;
 }
-var _valid0 = _errs54 === errors;
-valid9 = valid9 || _valid0;
-if(!valid9){
+}
+if(data22.level !== undefined){
+let data23 = data22.level;
+const _errs55 = errors;
+let valid9 = false;
 const _errs56 = errors;
-if(typeof data22 !== "string"){
-const err60 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data22};
+if(typeof data23 !== "string"){
+const err60 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data23};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -767,8 +768,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-if("error" !== data22){
-const err61 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data22};
+if("fatal" !== data23){
+const err61 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data23};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -781,8 +782,8 @@ var _valid0 = _errs56 === errors;
 valid9 = valid9 || _valid0;
 if(!valid9){
 const _errs58 = errors;
-if(typeof data22 !== "string"){
-const err62 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data22};
+if(typeof data23 !== "string"){
+const err62 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data23};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -791,8 +792,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if("warn" !== data22){
-const err63 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data22};
+if("error" !== data23){
+const err63 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data23};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -805,8 +806,8 @@ var _valid0 = _errs58 === errors;
 valid9 = valid9 || _valid0;
 if(!valid9){
 const _errs60 = errors;
-if(typeof data22 !== "string"){
-const err64 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data22};
+if(typeof data23 !== "string"){
+const err64 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data23};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -815,8 +816,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-if("info" !== data22){
-const err65 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data22};
+if("warn" !== data23){
+const err65 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data23};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -829,8 +830,8 @@ var _valid0 = _errs60 === errors;
 valid9 = valid9 || _valid0;
 if(!valid9){
 const _errs62 = errors;
-if(typeof data22 !== "string"){
-const err66 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data22};
+if(typeof data23 !== "string"){
+const err66 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data23};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -839,8 +840,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-if("debug" !== data22){
-const err67 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data22};
+if("info" !== data23){
+const err67 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -853,8 +854,8 @@ var _valid0 = _errs62 === errors;
 valid9 = valid9 || _valid0;
 if(!valid9){
 const _errs64 = errors;
-if(typeof data22 !== "string"){
-const err68 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data22};
+if(typeof data23 !== "string"){
+const err68 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data23};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -863,8 +864,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-if("trace" !== data22){
-const err69 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data22};
+if("debug" !== data23){
+const err69 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data23};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -877,8 +878,8 @@ var _valid0 = _errs64 === errors;
 valid9 = valid9 || _valid0;
 if(!valid9){
 const _errs66 = errors;
-if(typeof data22 !== "string"){
-const err70 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data22};
+if(typeof data23 !== "string"){
+const err70 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data23};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -887,8 +888,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if("silent" !== data22){
-const err71 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data22};
+if("trace" !== data23){
+const err71 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data23};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -899,14 +900,10 @@ errors++;
 }
 var _valid0 = _errs66 === errors;
 valid9 = valid9 || _valid0;
-}
-}
-}
-}
-}
-}
 if(!valid9){
-const err72 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data22};
+const _errs68 = errors;
+if(typeof data23 !== "string"){
+const err72 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data23};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -915,25 +912,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-else {
-errors = _errs53;
-if(vErrors !== null){
-if(_errs53){
-vErrors.length = _errs53;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data21.format !== undefined){
-let data23 = data21.format;
-const _errs69 = errors;
-let valid10 = false;
-const _errs70 = errors;
-if(typeof data23 !== "string"){
-const err73 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data23};
+if("silent" !== data23){
+const err73 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data23};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -942,8 +922,16 @@ vErrors.push(err73);
 }
 errors++;
 }
-if("json" !== data23){
-const err74 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data23};
+var _valid0 = _errs68 === errors;
+valid9 = valid9 || _valid0;
+}
+}
+}
+}
+}
+}
+if(!valid9){
+const err74 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data23};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -952,12 +940,25 @@ vErrors.push(err74);
 }
 errors++;
 }
-var _valid1 = _errs70 === errors;
-valid10 = valid10 || _valid1;
-if(!valid10){
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data22.format !== undefined){
+let data24 = data22.format;
+const _errs71 = errors;
+let valid10 = false;
 const _errs72 = errors;
-if(typeof data23 !== "string"){
-const err75 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data23};
+if(typeof data24 !== "string"){
+const err75 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data24};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -966,8 +967,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-if("pretty" !== data23){
-const err76 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data23};
+if("json" !== data24){
+const err76 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data24};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -978,9 +979,10 @@ errors++;
 }
 var _valid1 = _errs72 === errors;
 valid10 = valid10 || _valid1;
-}
 if(!valid10){
-const err77 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data23};
+const _errs74 = errors;
+if(typeof data24 !== "string"){
+const err77 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data24};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -989,11 +991,34 @@ vErrors.push(err77);
 }
 errors++;
 }
+if("pretty" !== data24){
+const err78 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data24};
+if(vErrors === null){
+vErrors = [err78];
+}
 else {
-errors = _errs69;
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid1 = _errs74 === errors;
+valid10 = valid10 || _valid1;
+}
+if(!valid10){
+const err79 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data24};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+else {
+errors = _errs71;
 if(vErrors !== null){
-if(_errs69){
-vErrors.length = _errs69;
+if(_errs71){
+vErrors.length = _errs71;
 }
 else {
 vErrors = null;
@@ -1003,38 +1028,7 @@ vErrors = null;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data21};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data.accessLog !== undefined){
-let data24 = data.accessLog;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-for(const key7 in data24){
-if(!((((key7 === "mode") || (key7 === "sampleRate")) || (key7 === "destination")) || (key7 === "query"))){
-const err79 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data24};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-if(data24.mode !== undefined){
-let data25 = data24.mode;
-const _errs78 = errors;
-let valid12 = false;
-const _errs79 = errors;
-if(typeof data25 !== "string"){
-const err80 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data25};
+const err80 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data22};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1043,8 +1037,13 @@ vErrors.push(err80);
 }
 errors++;
 }
-if("all" !== data25){
-const err81 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data25};
+}
+if(data.accessLog !== undefined){
+let data25 = data.accessLog;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key7 in data25){
+if(!((((key7 === "mode") || (key7 === "sampleRate")) || (key7 === "destination")) || (key7 === "query"))){
+const err81 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data25};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1053,12 +1052,14 @@ vErrors.push(err81);
 }
 errors++;
 }
-var _valid2 = _errs79 === errors;
-valid12 = valid12 || _valid2;
-if(!valid12){
+}
+if(data25.mode !== undefined){
+let data26 = data25.mode;
+const _errs80 = errors;
+let valid12 = false;
 const _errs81 = errors;
-if(typeof data25 !== "string"){
-const err82 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data25};
+if(typeof data26 !== "string"){
+const err82 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data26};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1067,8 +1068,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-if("errors" !== data25){
-const err83 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data25};
+if("all" !== data26){
+const err83 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data26};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1081,8 +1082,8 @@ var _valid2 = _errs81 === errors;
 valid12 = valid12 || _valid2;
 if(!valid12){
 const _errs83 = errors;
-if(typeof data25 !== "string"){
-const err84 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data25};
+if(typeof data26 !== "string"){
+const err84 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data26};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1091,8 +1092,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if("sampled" !== data25){
-const err85 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data25};
+if("errors" !== data26){
+const err85 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data26};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1105,8 +1106,8 @@ var _valid2 = _errs83 === errors;
 valid12 = valid12 || _valid2;
 if(!valid12){
 const _errs85 = errors;
-if(typeof data25 !== "string"){
-const err86 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data25};
+if(typeof data26 !== "string"){
+const err86 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data26};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1115,8 +1116,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-if("off" !== data25){
-const err87 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data25};
+if("sampled" !== data26){
+const err87 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data26};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1127,11 +1128,10 @@ errors++;
 }
 var _valid2 = _errs85 === errors;
 valid12 = valid12 || _valid2;
-}
-}
-}
 if(!valid12){
-const err88 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data25};
+const _errs87 = errors;
+if(typeof data26 !== "string"){
+const err88 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data26};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1140,23 +1140,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-else {
-errors = _errs78;
-if(vErrors !== null){
-if(_errs78){
-vErrors.length = _errs78;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data24.sampleRate !== undefined){
-let data26 = data24.sampleRate;
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 1 || isNaN(data26)){
-const err89 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data26};
+if("off" !== data26){
+const err89 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data26};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1165,8 +1150,13 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data26 < 0 || isNaN(data26)){
-const err90 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data26};
+var _valid2 = _errs87 === errors;
+valid12 = valid12 || _valid2;
+}
+}
+}
+if(!valid12){
+const err90 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data26};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1175,9 +1165,23 @@ vErrors.push(err90);
 }
 errors++;
 }
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
 }
 else {
-const err91 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data26};
+vErrors = null;
+}
+}
+}
+}
+if(data25.sampleRate !== undefined){
+let data27 = data25.sampleRate;
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1 || isNaN(data27)){
+const err91 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1186,12 +1190,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data24.destination !== undefined){
-let data27 = data24.destination;
-if(typeof data27 === "string"){
-if(func4(data27) > 4096){
-const err92 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data27};
+if(data27 < 0 || isNaN(data27)){
+const err92 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1200,8 +1200,9 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(func4(data27) < 1){
-const err93 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data27};
+}
+else {
+const err93 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1211,8 +1212,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data27};
+if(data25.destination !== undefined){
+let data28 = data25.destination;
+if(typeof data28 === "string"){
+if(func4(data28) > 4096){
+const err94 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1221,11 +1225,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data24.query !== undefined){
-let data28 = data24.query;
-if(typeof data28 !== "boolean"){
-const err95 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data28};
+if(func4(data28) < 1){
+const err95 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1235,9 +1236,8 @@ vErrors.push(err95);
 errors++;
 }
 }
-}
 else {
-const err96 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data24};
+const err96 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1247,12 +1247,10 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data.tracing !== undefined){
-let data29 = data.tracing;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key8 in data29){
-if(!((((key8 === "enabled") || (key8 === "endpoint")) || (key8 === "serviceName")) || (key8 === "sampleRatio"))){
-const err97 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data29};
+if(data25.query !== undefined){
+let data29 = data25.query;
+if(typeof data29 !== "boolean"){
+const err97 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data29};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1262,10 +1260,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data29.enabled !== undefined){
-let data30 = data29.enabled;
-if(typeof data30 !== "boolean"){
-const err98 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data30};
+}
+else {
+const err98 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data25};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1275,11 +1272,12 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data29.endpoint !== undefined){
-let data31 = data29.endpoint;
-if(typeof data31 === "string"){
-if(func4(data31) > 2048){
-const err99 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data31};
+if(data.tracing !== undefined){
+let data30 = data.tracing;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+if(!((((key8 === "enabled") || (key8 === "endpoint")) || (key8 === "serviceName")) || (key8 === "sampleRatio"))){
+const err99 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data30};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1288,8 +1286,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(!pattern3.test(data31)){
-const err100 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data31};
+}
+if(data30.enabled !== undefined){
+let data31 = data30.enabled;
+if(typeof data31 !== "boolean"){
+const err100 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data31};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1299,8 +1300,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-else {
-const err101 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data31};
+if(data30.endpoint !== undefined){
+let data32 = data30.endpoint;
+if(typeof data32 === "string"){
+if(func4(data32) > 2048){
+const err101 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1309,12 +1313,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-if(data29.serviceName !== undefined){
-let data32 = data29.serviceName;
-if(typeof data32 === "string"){
-if(func4(data32) > 256){
-const err102 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data32};
+if(!pattern4.test(data32)){
+const err102 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1323,8 +1323,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(func4(data32) < 1){
-const err103 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data32};
+}
+else {
+const err103 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1334,8 +1335,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data32};
+if(data30.serviceName !== undefined){
+let data33 = data30.serviceName;
+if(typeof data33 === "string"){
+if(func4(data33) > 256){
+const err104 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1344,12 +1348,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data29.sampleRatio !== undefined){
-let data33 = data29.sampleRatio;
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 1 || isNaN(data33)){
-const err105 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data33};
+if(func4(data33) < 1){
+const err105 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1358,8 +1358,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data33 < 0 || isNaN(data33)){
-const err106 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data33};
+}
+else {
+const err106 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1369,8 +1370,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data33};
+if(data30.sampleRatio !== undefined){
+let data34 = data30.sampleRatio;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 1 || isNaN(data34)){
+const err107 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1379,10 +1383,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-}
-else {
-const err108 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data29};
+if(data34 < 0 || isNaN(data34)){
+const err108 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1392,12 +1394,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data.proxy !== undefined){
-let data34 = data.proxy;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key9 in data34){
-if(!(((key9 === "backendHeader") || (key9 === "trustForwarded")) || (key9 === "requestId"))){
-const err109 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data34};
+else {
+const err109 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1407,11 +1405,9 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data34.backendHeader !== undefined){
-let data35 = data34.backendHeader;
-if(typeof data35 === "string"){
-if(func4(data35) > 256){
-const err110 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data35};
+}
+else {
+const err110 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data30};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1420,8 +1416,13 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(!pattern4.test(data35)){
-const err111 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data35};
+}
+if(data.proxy !== undefined){
+let data35 = data.proxy;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key9 in data35){
+if(!(((key9 === "backendHeader") || (key9 === "trustForwarded")) || (key9 === "requestId"))){
+const err111 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data35};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1431,8 +1432,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data35};
+if(data35.backendHeader !== undefined){
+let data36 = data35.backendHeader;
+if(typeof data36 === "string"){
+if(func4(data36) > 256){
+const err112 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1441,11 +1445,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data34.trustForwarded !== undefined){
-let data36 = data34.trustForwarded;
-if(typeof data36 !== "boolean"){
-const err113 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data36};
+if(!pattern5.test(data36)){
+const err113 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1455,12 +1456,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data34.requestId !== undefined){
-let data37 = data34.requestId;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-for(const key10 in data37){
-if(!((key10 === "header") || (key10 === "trust"))){
-const err114 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data37};
+else {
+const err114 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1470,11 +1467,10 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data37.header !== undefined){
-let data38 = data37.header;
-if(typeof data38 === "string"){
-if(func4(data38) > 256){
-const err115 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data38};
+if(data35.trustForwarded !== undefined){
+let data37 = data35.trustForwarded;
+if(typeof data37 !== "boolean"){
+const err115 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data37};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1483,8 +1479,13 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(!pattern4.test(data38)){
-const err116 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data38};
+}
+if(data35.requestId !== undefined){
+let data38 = data35.requestId;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key10 in data38){
+if(!((key10 === "header") || (key10 === "trust"))){
+const err116 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data38};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1494,8 +1495,11 @@ vErrors.push(err116);
 errors++;
 }
 }
-else {
-const err117 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data38};
+if(data38.header !== undefined){
+let data39 = data38.header;
+if(typeof data39 === "string"){
+if(func4(data39) > 256){
+const err117 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1504,11 +1508,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data37.trust !== undefined){
-let data39 = data37.trust;
-if(typeof data39 !== "boolean"){
-const err118 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data39};
+if(!pattern5.test(data39)){
+const err118 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1518,9 +1519,8 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
 else {
-const err119 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data37};
+const err119 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1530,9 +1530,10 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data34};
+if(data38.trust !== undefined){
+let data40 = data38.trust;
+if(typeof data40 !== "boolean"){
+const err120 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data40};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1542,12 +1543,9 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data40 = data.shutdown;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-for(const key11 in data40){
-if(!((key11 === "drainDelay") || (key11 === "timeout"))){
-const err121 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data40};
+}
+else {
+const err121 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data38};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1557,11 +1555,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data40.drainDelay !== undefined){
-let data41 = data40.drainDelay;
-if(typeof data41 === "string"){
-if(!pattern0.test(data41)){
-const err122 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data41};
+}
+else {
+const err122 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data35};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1571,8 +1567,12 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data41};
+if(data.shutdown !== undefined){
+let data41 = data.shutdown;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key11 in data41){
+if(!((key11 === "drainDelay") || (key11 === "timeout"))){
+const err123 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data41};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1582,11 +1582,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data40.timeout !== undefined){
-let data42 = data40.timeout;
+if(data41.drainDelay !== undefined){
+let data42 = data41.drainDelay;
 if(typeof data42 === "string"){
 if(!pattern0.test(data42)){
-const err124 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data42};
+const err124 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data42};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1597,7 +1597,7 @@ errors++;
 }
 }
 else {
-const err125 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data42};
+const err125 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data42};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1607,9 +1607,11 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
-else {
-const err126 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data40};
+if(data41.timeout !== undefined){
+let data43 = data41.timeout;
+if(typeof data43 === "string"){
+if(!pattern0.test(data43)){
+const err126 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data43};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1619,10 +1621,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data.revisionHistoryLimit !== undefined){
-let data43 = data.revisionHistoryLimit;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err127 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data43};
+else {
+const err127 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data43};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1631,9 +1631,10 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 1000 || isNaN(data43)){
-const err128 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data43};
+}
+}
+else {
+const err128 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data41};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1642,8 +1643,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data43 < 1 || isNaN(data43)){
-const err129 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data43};
+}
+if(data.revisionHistoryLimit !== undefined){
+let data44 = data.revisionHistoryLimit;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err129 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1652,13 +1656,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-}
-if(data.backends !== undefined){
-let data44 = data.backends;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(Object.keys(data44).length < 1){
-const err130 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data44};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 1000 || isNaN(data44)){
+const err130 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1667,9 +1667,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-for(const key12 in data44){
-if(!(pattern8.test(key12))){
-const err131 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data44};
+if(data44 < 1 || isNaN(data44)){
+const err131 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1679,12 +1678,12 @@ vErrors.push(err131);
 errors++;
 }
 }
-for(const key13 in data44){
-if(pattern8.test(key13)){
-let data45 = data44[key13];
+}
+if(data.backends !== undefined){
+let data45 = data.backends;
 if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-if(data45.targets === undefined){
-const err132 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data45};
+if(Object.keys(data45).length < 1){
+const err132 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1693,9 +1692,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-for(const key14 in data45){
-if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key14))){
-const err133 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data45};
+for(const key12 in data45){
+if(!(pattern9.test(key12))){
+const err133 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1705,11 +1704,12 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data45.version !== undefined){
-let data46 = data45.version;
-if(typeof data46 === "string"){
-if(func4(data46) > 64){
-const err134 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data46};
+for(const key13 in data45){
+if(pattern9.test(key13)){
+let data46 = data45[key13];
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.targets === undefined){
+const err134 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1718,9 +1718,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-else {
-const err135 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data46};
+for(const key14 in data46){
+if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key14))){
+const err135 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1730,11 +1730,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data45.targets !== undefined){
-let data47 = data45.targets;
-if(Array.isArray(data47)){
-if(data47.length < 1){
-const err136 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data47};
+if(data46.version !== undefined){
+let data47 = data46.version;
+if(typeof data47 === "string"){
+if(func4(data47) > 64){
+const err136 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data47};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1743,12 +1743,9 @@ vErrors.push(err136);
 }
 errors++;
 }
-const len1 = data47.length;
-for(let i1=0; i1<len1; i1++){
-let data48 = data47[i1];
-if(typeof data48 === "string"){
-if(func4(data48) < 1){
-const err137 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data48};
+}
+else {
+const err137 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data47};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1758,8 +1755,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data48};
+if(data46.targets !== undefined){
+let data48 = data46.targets;
+if(Array.isArray(data48)){
+if(data48.length < 1){
+const err138 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1768,10 +1768,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-}
-else {
-const err139 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data47};
+const len1 = data48.length;
+for(let i1=0; i1<len1; i1++){
+let data49 = data48[i1];
+if(typeof data49 === "string"){
+if(func4(data49) < 1){
+const err139 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data49};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1781,13 +1783,8 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data45.balance !== undefined){
-let data49 = data45.balance;
-const _errs140 = errors;
-let valid21 = false;
-const _errs141 = errors;
-if(typeof data49 !== "string"){
-const err140 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data49};
+else {
+const err140 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data49};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1796,8 +1793,10 @@ vErrors.push(err140);
 }
 errors++;
 }
-if("round-robin" !== data49){
-const err141 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data49};
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data48};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1806,12 +1805,14 @@ vErrors.push(err141);
 }
 errors++;
 }
-var _valid3 = _errs141 === errors;
-valid21 = valid21 || _valid3;
-if(!valid21){
+}
+if(data46.balance !== undefined){
+let data50 = data46.balance;
+const _errs142 = errors;
+let valid21 = false;
 const _errs143 = errors;
-if(typeof data49 !== "string"){
-const err142 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data49};
+if(typeof data50 !== "string"){
+const err142 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data50};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1820,8 +1821,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-if("least-pending" !== data49){
-const err143 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data49};
+if("round-robin" !== data50){
+const err143 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data50};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1832,9 +1833,10 @@ errors++;
 }
 var _valid3 = _errs143 === errors;
 valid21 = valid21 || _valid3;
-}
 if(!valid21){
-const err144 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data49};
+const _errs145 = errors;
+if(typeof data50 !== "string"){
+const err144 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data50};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1843,22 +1845,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-else {
-errors = _errs140;
-if(vErrors !== null){
-if(_errs140){
-vErrors.length = _errs140;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data45.connections !== undefined){
-let data50 = data45.connections;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err145 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data50};
+if("least-pending" !== data50){
+const err145 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data50};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1867,9 +1855,11 @@ vErrors.push(err145);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 4096 || isNaN(data50)){
-const err146 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data50};
+var _valid3 = _errs145 === errors;
+valid21 = valid21 || _valid3;
+}
+if(!valid21){
+const err146 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data50};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1878,8 +1868,22 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(data50 < 1 || isNaN(data50)){
-const err147 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data50};
+else {
+errors = _errs142;
+if(vErrors !== null){
+if(_errs142){
+vErrors.length = _errs142;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.connections !== undefined){
+let data51 = data46.connections;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err147 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1888,13 +1892,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-}
-if(data45.keepAliveTimeout !== undefined){
-let data51 = data45.keepAliveTimeout;
-if(typeof data51 === "string"){
-if(!pattern0.test(data51)){
-const err148 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data51};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 4096 || isNaN(data51)){
+const err148 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1903,9 +1903,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data51};
+if(data51 < 1 || isNaN(data51)){
+const err149 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1915,11 +1914,12 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data45.connectTimeout !== undefined){
-let data52 = data45.connectTimeout;
+}
+if(data46.keepAliveTimeout !== undefined){
+let data52 = data46.keepAliveTimeout;
 if(typeof data52 === "string"){
 if(!pattern0.test(data52)){
-const err150 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data52};
+const err150 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data52};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1930,7 +1930,7 @@ errors++;
 }
 }
 else {
-const err151 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data52};
+const err151 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data52};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1940,10 +1940,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data45.maxPending !== undefined){
-let data53 = data45.maxPending;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err152 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data53};
+if(data46.connectTimeout !== undefined){
+let data53 = data46.connectTimeout;
+if(typeof data53 === "string"){
+if(!pattern0.test(data53)){
+const err152 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data53};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1952,9 +1953,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 1000000 || isNaN(data53)){
-const err153 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data53};
+}
+else {
+const err153 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data53};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1963,8 +1964,11 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data53 < 0 || isNaN(data53)){
-const err154 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data53};
+}
+if(data46.maxPending !== undefined){
+let data54 = data46.maxPending;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err154 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1973,13 +1977,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-if(data45.queueTimeout !== undefined){
-let data54 = data45.queueTimeout;
-if(typeof data54 === "string"){
-if(!pattern0.test(data54)){
-const err155 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data54};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 1000000 || isNaN(data54)){
+const err155 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1988,9 +1988,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-else {
-const err156 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data54};
+if(data54 < 0 || isNaN(data54)){
+const err156 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2000,11 +1999,12 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data45.fallback !== undefined){
-let data55 = data45.fallback;
+}
+if(data46.queueTimeout !== undefined){
+let data55 = data46.queueTimeout;
 if(typeof data55 === "string"){
-if(!pattern8.test(data55)){
-const err157 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data55};
+if(!pattern0.test(data55)){
+const err157 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data55};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2015,7 +2015,7 @@ errors++;
 }
 }
 else {
-const err158 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data55};
+const err158 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data55};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2025,11 +2025,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data45.healthCheck !== undefined){
-let data56 = data45.healthCheck;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.path === undefined){
-const err159 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data56};
+if(data46.fallback !== undefined){
+let data56 = data46.fallback;
+if(typeof data56 === "string"){
+if(!pattern9.test(data56)){
+const err159 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2038,9 +2038,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-for(const key15 in data56){
-if(!(((((key15 === "path") || (key15 === "interval")) || (key15 === "timeout")) || (key15 === "healthyThreshold")) || (key15 === "unhealthyThreshold"))){
-const err160 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data56};
+}
+else {
+const err160 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2050,11 +2050,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data56.path !== undefined){
-let data57 = data56.path;
-if(typeof data57 === "string"){
-if(!pattern14.test(data57)){
-const err161 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data57};
+if(data46.healthCheck !== undefined){
+let data57 = data46.healthCheck;
+if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
+if(data57.path === undefined){
+const err161 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2063,9 +2063,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-else {
-const err162 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data57};
+for(const key15 in data57){
+if(!(((((key15 === "path") || (key15 === "interval")) || (key15 === "timeout")) || (key15 === "healthyThreshold")) || (key15 === "unhealthyThreshold"))){
+const err162 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2075,11 +2075,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data56.interval !== undefined){
-let data58 = data56.interval;
+if(data57.path !== undefined){
+let data58 = data57.path;
 if(typeof data58 === "string"){
-if(!pattern0.test(data58)){
-const err163 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data58};
+if(!pattern15.test(data58)){
+const err163 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data58};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2090,7 +2090,7 @@ errors++;
 }
 }
 else {
-const err164 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data58};
+const err164 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data58};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2100,11 +2100,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data56.timeout !== undefined){
-let data59 = data56.timeout;
+if(data57.interval !== undefined){
+let data59 = data57.interval;
 if(typeof data59 === "string"){
 if(!pattern0.test(data59)){
-const err165 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data59};
+const err165 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data59};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2115,7 +2115,7 @@ errors++;
 }
 }
 else {
-const err166 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data59};
+const err166 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data59};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2125,10 +2125,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data56.healthyThreshold !== undefined){
-let data60 = data56.healthyThreshold;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err167 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data60};
+if(data57.timeout !== undefined){
+let data60 = data57.timeout;
+if(typeof data60 === "string"){
+if(!pattern0.test(data60)){
+const err167 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data60};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2137,9 +2138,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 100 || isNaN(data60)){
-const err168 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data60};
+}
+else {
+const err168 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data60};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2148,8 +2149,11 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(data60 < 1 || isNaN(data60)){
-const err169 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data60};
+}
+if(data57.healthyThreshold !== undefined){
+let data61 = data57.healthyThreshold;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err169 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2158,12 +2162,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-}
-if(data56.unhealthyThreshold !== undefined){
-let data61 = data56.unhealthyThreshold;
-if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
-const err170 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data61};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 100 || isNaN(data61)){
+const err170 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2172,9 +2173,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 > 100 || isNaN(data61)){
-const err171 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data61};
+if(data61 < 1 || isNaN(data61)){
+const err171 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2183,8 +2183,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data61 < 1 || isNaN(data61)){
-const err172 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data61};
+}
+}
+if(data57.unhealthyThreshold !== undefined){
+let data62 = data57.unhealthyThreshold;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
+const err172 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2193,11 +2197,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err173 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data56};
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 > 100 || isNaN(data62)){
+const err173 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2206,14 +2208,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data45.outlierDetection !== undefined){
-let data62 = data45.outlierDetection;
-const _errs171 = errors;
-let valid23 = false;
-const _errs172 = errors;
-if(typeof data62 !== "boolean"){
-const err174 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data62};
+if(data62 < 1 || isNaN(data62)){
+const err174 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2222,8 +2218,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(false !== data62){
-const err175 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data62};
+}
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2232,14 +2231,14 @@ vErrors.push(err175);
 }
 errors++;
 }
-var _valid4 = _errs172 === errors;
-valid23 = valid23 || _valid4;
-if(!valid23){
+}
+if(data46.outlierDetection !== undefined){
+let data63 = data46.outlierDetection;
+const _errs173 = errors;
+let valid23 = false;
 const _errs174 = errors;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key16 in data62){
-if(!((((key16 === "consecutiveFailures") || (key16 === "baseEjectionTime")) || (key16 === "maxEjectionTime")) || (key16 === "maxEjectionPercent"))){
-const err176 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data62};
+if(typeof data63 !== "boolean"){
+const err176 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data63};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2248,11 +2247,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-if(data62.consecutiveFailures !== undefined){
-let data63 = data62.consecutiveFailures;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err177 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data63};
+if(false !== data63){
+const err177 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2261,9 +2257,14 @@ vErrors.push(err177);
 }
 errors++;
 }
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 1000 || isNaN(data63)){
-const err178 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data63};
+var _valid4 = _errs174 === errors;
+valid23 = valid23 || _valid4;
+if(!valid23){
+const _errs176 = errors;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key16 in data63){
+if(!((((key16 === "consecutiveFailures") || (key16 === "baseEjectionTime")) || (key16 === "maxEjectionTime")) || (key16 === "maxEjectionPercent"))){
+const err178 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data63};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2272,8 +2273,11 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(data63 < 1 || isNaN(data63)){
-const err179 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data63};
+}
+if(data63.consecutiveFailures !== undefined){
+let data64 = data63.consecutiveFailures;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err179 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2282,13 +2286,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-}
-if(data62.baseEjectionTime !== undefined){
-let data64 = data62.baseEjectionTime;
-if(typeof data64 === "string"){
-if(!pattern0.test(data64)){
-const err180 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data64};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 1000 || isNaN(data64)){
+const err180 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2297,9 +2297,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data64};
+if(data64 < 1 || isNaN(data64)){
+const err181 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2309,11 +2308,12 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data62.maxEjectionTime !== undefined){
-let data65 = data62.maxEjectionTime;
+}
+if(data63.baseEjectionTime !== undefined){
+let data65 = data63.baseEjectionTime;
 if(typeof data65 === "string"){
 if(!pattern0.test(data65)){
-const err182 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data65};
+const err182 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data65};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2324,7 +2324,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data65};
+const err183 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data65};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2334,10 +2334,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data62.maxEjectionPercent !== undefined){
-let data66 = data62.maxEjectionPercent;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err184 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data66};
+if(data63.maxEjectionTime !== undefined){
+let data66 = data63.maxEjectionTime;
+if(typeof data66 === "string"){
+if(!pattern0.test(data66)){
+const err184 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2346,9 +2347,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 100 || isNaN(data66)){
-const err185 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data66};
+}
+else {
+const err185 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data66};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2357,8 +2358,11 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data66 < 0 || isNaN(data66)){
-const err186 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data66};
+}
+if(data63.maxEjectionPercent !== undefined){
+let data67 = data63.maxEjectionPercent;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err186 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2367,11 +2371,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err187 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data62};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 100 || isNaN(data67)){
+const err187 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2380,11 +2382,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-var _valid4 = _errs174 === errors;
-valid23 = valid23 || _valid4;
-}
-if(!valid23){
-const err188 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data62};
+if(data67 < 0 || isNaN(data67)){
+const err188 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2393,24 +2392,11 @@ vErrors.push(err188);
 }
 errors++;
 }
-else {
-errors = _errs171;
-if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data45.headers !== undefined){
-let data67 = data45.headers;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key17 in data67){
-if(!((key17 === "request") || (key17 === "response"))){
-const err189 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data67};
+const err189 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data63};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2419,13 +2405,11 @@ vErrors.push(err189);
 }
 errors++;
 }
+var _valid4 = _errs176 === errors;
+valid23 = valid23 || _valid4;
 }
-if(data67.request !== undefined){
-let data68 = data67.request;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key18 in data68){
-if(!(((key18 === "set") || (key18 === "add")) || (key18 === "remove"))){
-const err190 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data68};
+if(!valid23){
+const err190 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data63};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2434,13 +2418,24 @@ vErrors.push(err190);
 }
 errors++;
 }
+else {
+errors = _errs173;
+if(vErrors !== null){
+if(_errs173){
+vErrors.length = _errs173;
 }
-if(data68.set !== undefined){
-let data69 = data68.set;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-for(const key19 in data69){
-if(!(pattern4.test(key19))){
-const err191 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data69};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.headers !== undefined){
+let data68 = data46.headers;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key17 in data68){
+if(!((key17 === "request") || (key17 === "response"))){
+const err191 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data68};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2450,12 +2445,12 @@ vErrors.push(err191);
 errors++;
 }
 }
-for(const key20 in data69){
-if(pattern4.test(key20)){
-let data70 = data69[key20];
-if(typeof data70 === "string"){
-if(func4(data70) > 8192){
-const err192 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data70};
+if(data68.request !== undefined){
+let data69 = data68.request;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key18 in data69){
+if(!(((key18 === "set") || (key18 === "add")) || (key18 === "remove"))){
+const err192 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data69};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2464,8 +2459,13 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(!pattern21.test(data70)){
-const err193 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data70};
+}
+if(data69.set !== undefined){
+let data70 = data69.set;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key19 in data70){
+if(!(pattern5.test(key19))){
+const err193 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data70};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2475,8 +2475,12 @@ vErrors.push(err193);
 errors++;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data70};
+for(const key20 in data70){
+if(pattern5.test(key20)){
+let data71 = data70[key20];
+if(typeof data71 === "string"){
+if(func4(data71) > 8192){
+const err194 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2485,11 +2489,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err195 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data69};
+if(!pattern22.test(data71)){
+const err195 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2499,12 +2500,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data68.add !== undefined){
-let data71 = data68.add;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key21 in data71){
-if(!(pattern4.test(key21))){
-const err196 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data71};
+else {
+const err196 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2514,12 +2511,10 @@ vErrors.push(err196);
 errors++;
 }
 }
-for(const key22 in data71){
-if(pattern4.test(key22)){
-let data72 = data71[key22];
-if(typeof data72 === "string"){
-if(func4(data72) > 8192){
-const err197 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data72};
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data70};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2528,8 +2523,13 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(!pattern21.test(data72)){
-const err198 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data72};
+}
+if(data69.add !== undefined){
+let data72 = data69.add;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key21 in data72){
+if(!(pattern5.test(key21))){
+const err198 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data72};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2539,8 +2539,12 @@ vErrors.push(err198);
 errors++;
 }
 }
-else {
-const err199 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data72};
+for(const key22 in data72){
+if(pattern5.test(key22)){
+let data73 = data72[key22];
+if(typeof data73 === "string"){
+if(func4(data73) > 8192){
+const err199 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2549,11 +2553,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err200 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data71};
+if(!pattern22.test(data73)){
+const err200 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2563,11 +2564,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data68.remove !== undefined){
-let data73 = data68.remove;
-if(Array.isArray(data73)){
-if(data73.length < 1){
-const err201 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data73};
+else {
+const err201 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2576,12 +2574,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-const len2 = data73.length;
-for(let i2=0; i2<len2; i2++){
-let data74 = data73[i2];
-if(typeof data74 === "string"){
-if(func4(data74) > 256){
-const err202 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data74};
+}
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data72};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2590,8 +2587,12 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(!pattern4.test(data74)){
-const err203 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data74};
+}
+if(data69.remove !== undefined){
+let data74 = data69.remove;
+if(Array.isArray(data74)){
+if(data74.length < 1){
+const err203 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2600,9 +2601,12 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-else {
-const err204 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data74};
+const len2 = data74.length;
+for(let i2=0; i2<len2; i2++){
+let data75 = data74[i2];
+if(typeof data75 === "string"){
+if(func4(data75) > 256){
+const err204 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2611,10 +2615,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-}
-else {
-const err205 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data73};
+if(!pattern5.test(data75)){
+const err205 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2624,9 +2626,8 @@ vErrors.push(err205);
 errors++;
 }
 }
-}
 else {
-const err206 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data68};
+const err206 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2636,12 +2637,9 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data67.response !== undefined){
-let data75 = data67.response;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key23 in data75){
-if(!(((key23 === "set") || (key23 === "add")) || (key23 === "remove"))){
-const err207 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data75};
+}
+else {
+const err207 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data74};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2651,12 +2649,9 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data75.set !== undefined){
-let data76 = data75.set;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key24 in data76){
-if(!(pattern4.test(key24))){
-const err208 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data76};
+}
+else {
+const err208 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data69};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2666,12 +2661,12 @@ vErrors.push(err208);
 errors++;
 }
 }
-for(const key25 in data76){
-if(pattern4.test(key25)){
-let data77 = data76[key25];
-if(typeof data77 === "string"){
-if(func4(data77) > 8192){
-const err209 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data77};
+if(data68.response !== undefined){
+let data76 = data68.response;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key23 in data76){
+if(!(((key23 === "set") || (key23 === "add")) || (key23 === "remove"))){
+const err209 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data76};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2680,8 +2675,13 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(!pattern21.test(data77)){
-const err210 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data77};
+}
+if(data76.set !== undefined){
+let data77 = data76.set;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key24 in data77){
+if(!(pattern5.test(key24))){
+const err210 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2691,8 +2691,12 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data77};
+for(const key25 in data77){
+if(pattern5.test(key25)){
+let data78 = data77[key25];
+if(typeof data78 === "string"){
+if(func4(data78) > 8192){
+const err211 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2701,11 +2705,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err212 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data76};
+if(!pattern22.test(data78)){
+const err212 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2715,12 +2716,8 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data75.add !== undefined){
-let data78 = data75.add;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-for(const key26 in data78){
-if(!(pattern4.test(key26))){
-const err213 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data78};
+else {
+const err213 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2730,12 +2727,10 @@ vErrors.push(err213);
 errors++;
 }
 }
-for(const key27 in data78){
-if(pattern4.test(key27)){
-let data79 = data78[key27];
-if(typeof data79 === "string"){
-if(func4(data79) > 8192){
-const err214 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data79};
+}
+}
+else {
+const err214 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data77};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2744,8 +2739,13 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(!pattern21.test(data79)){
-const err215 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data79};
+}
+if(data76.add !== undefined){
+let data79 = data76.add;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key26 in data79){
+if(!(pattern5.test(key26))){
+const err215 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data79};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2755,8 +2755,12 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data79};
+for(const key27 in data79){
+if(pattern5.test(key27)){
+let data80 = data79[key27];
+if(typeof data80 === "string"){
+if(func4(data80) > 8192){
+const err216 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2765,11 +2769,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err217 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data78};
+if(!pattern22.test(data80)){
+const err217 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2779,11 +2780,8 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data75.remove !== undefined){
-let data80 = data75.remove;
-if(Array.isArray(data80)){
-if(data80.length < 1){
-const err218 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data80};
+else {
+const err218 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2792,12 +2790,11 @@ vErrors.push(err218);
 }
 errors++;
 }
-const len3 = data80.length;
-for(let i3=0; i3<len3; i3++){
-let data81 = data80[i3];
-if(typeof data81 === "string"){
-if(func4(data81) > 256){
-const err219 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data81};
+}
+}
+}
+else {
+const err219 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data79};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2806,8 +2803,12 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(!pattern4.test(data81)){
-const err220 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data81};
+}
+if(data76.remove !== undefined){
+let data81 = data76.remove;
+if(Array.isArray(data81)){
+if(data81.length < 1){
+const err220 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data81};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2816,9 +2817,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-else {
-const err221 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data81};
+const len3 = data81.length;
+for(let i3=0; i3<len3; i3++){
+let data82 = data81[i3];
+if(typeof data82 === "string"){
+if(func4(data82) > 256){
+const err221 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2827,10 +2831,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-else {
-const err222 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data80};
+if(!pattern5.test(data82)){
+const err222 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2840,9 +2842,8 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
 else {
-const err223 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data75};
+const err223 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2854,7 +2855,7 @@ errors++;
 }
 }
 else {
-const err224 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data67};
+const err224 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data81};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2864,13 +2865,9 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data45.protocol !== undefined){
-let data82 = data45.protocol;
-const _errs223 = errors;
-let valid36 = false;
-const _errs224 = errors;
-if(typeof data82 !== "string"){
-const err225 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data82};
+}
+else {
+const err225 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data76};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2879,8 +2876,10 @@ vErrors.push(err225);
 }
 errors++;
 }
-if("http1" !== data82){
-const err226 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data82};
+}
+}
+else {
+const err226 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data68};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2889,12 +2888,14 @@ vErrors.push(err226);
 }
 errors++;
 }
-var _valid5 = _errs224 === errors;
-valid36 = valid36 || _valid5;
-if(!valid36){
+}
+if(data46.protocol !== undefined){
+let data83 = data46.protocol;
+const _errs225 = errors;
+let valid36 = false;
 const _errs226 = errors;
-if(typeof data82 !== "string"){
-const err227 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data82};
+if(typeof data83 !== "string"){
+const err227 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2903,8 +2904,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-if("h2c" !== data82){
-const err228 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data82};
+if("http1" !== data83){
+const err228 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2917,8 +2918,8 @@ var _valid5 = _errs226 === errors;
 valid36 = valid36 || _valid5;
 if(!valid36){
 const _errs228 = errors;
-if(typeof data82 !== "string"){
-const err229 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data82};
+if(typeof data83 !== "string"){
+const err229 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2927,8 +2928,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-if("h2" !== data82){
-const err230 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data82};
+if("h2c" !== data83){
+const err230 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2939,10 +2940,10 @@ errors++;
 }
 var _valid5 = _errs228 === errors;
 valid36 = valid36 || _valid5;
-}
-}
 if(!valid36){
-const err231 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol,data:data82};
+const _errs230 = errors;
+if(typeof data83 !== "string"){
+const err231 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2951,24 +2952,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-else {
-errors = _errs223;
-if(vErrors !== null){
-if(_errs223){
-vErrors.length = _errs223;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data45.tls !== undefined){
-let data83 = data45.tls;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-for(const key28 in data83){
-if(!(((key28 === "ca") || (key28 === "insecure")) || (key28 === "serverName"))){
-const err232 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data83};
+if("h2" !== data83){
+const err232 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2977,12 +2962,12 @@ vErrors.push(err232);
 }
 errors++;
 }
+var _valid5 = _errs230 === errors;
+valid36 = valid36 || _valid5;
 }
-if(data83.ca !== undefined){
-let data84 = data83.ca;
-if(typeof data84 === "string"){
-if(func4(data84) > 4096){
-const err233 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data84};
+}
+if(!valid36){
+const err233 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol,data:data83};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2991,8 +2976,24 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(func4(data84) < 1){
-const err234 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data84};
+else {
+errors = _errs225;
+if(vErrors !== null){
+if(_errs225){
+vErrors.length = _errs225;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.tls !== undefined){
+let data84 = data46.tls;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+for(const key28 in data84){
+if(!(((key28 === "ca") || (key28 === "insecure")) || (key28 === "serverName"))){
+const err234 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data84};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3002,8 +3003,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data84};
+if(data84.ca !== undefined){
+let data85 = data84.ca;
+if(typeof data85 === "string"){
+if(func4(data85) > 4096){
+const err235 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3012,11 +3016,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data83.insecure !== undefined){
-let data85 = data83.insecure;
-if(typeof data85 !== "boolean"){
-const err236 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/insecure",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure,data:data85};
+if(func4(data85) < 1){
+const err236 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3026,11 +3027,8 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data83.serverName !== undefined){
-let data86 = data83.serverName;
-if(typeof data86 === "string"){
-if(func4(data86) > 253){
-const err237 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data86};
+else {
+const err237 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3039,8 +3037,11 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(!pattern33.test(data86)){
-const err238 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data86};
+}
+if(data84.insecure !== undefined){
+let data86 = data84.insecure;
+if(typeof data86 !== "boolean"){
+const err238 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/insecure",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure,data:data86};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3050,8 +3051,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data86};
+if(data84.serverName !== undefined){
+let data87 = data84.serverName;
+if(typeof data87 === "string"){
+if(func4(data87) > 253){
+const err239 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3060,10 +3064,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-}
-else {
-const err240 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data83};
+if(!pattern34.test(data87)){
+const err240 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3073,9 +3075,8 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
 else {
-const err241 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data45};
+const err241 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3086,9 +3087,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err242 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data44};
+const err242 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data84};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3098,11 +3098,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data87 = data.routes;
-if(Array.isArray(data87)){
-if(data87.length < 1){
-const err243 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data87};
+}
+else {
+const err243 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3111,12 +3109,11 @@ vErrors.push(err243);
 }
 errors++;
 }
-const len4 = data87.length;
-for(let i4=0; i4<len4; i4++){
-let data88 = data87[i4];
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-if(data88.name === undefined){
-const err244 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data88};
+}
+}
+}
+else {
+const err244 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3125,9 +3122,12 @@ vErrors.push(err244);
 }
 errors++;
 }
-for(const key29 in data88){
-if(!(func2.call(schema11.properties.routes.items.properties, key29))){
-const err245 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data88};
+}
+if(data.routes !== undefined){
+let data88 = data.routes;
+if(Array.isArray(data88)){
+if(data88.length < 1){
+const err245 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data88};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3136,12 +3136,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data88.name !== undefined){
-let data89 = data88.name;
-if(typeof data89 === "string"){
-if(!pattern8.test(data89)){
-const err246 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data89};
+const len4 = data88.length;
+for(let i4=0; i4<len4; i4++){
+let data89 = data88[i4];
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.name === undefined){
+const err246 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data89};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3150,9 +3150,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-else {
-const err247 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data89};
+for(const key29 in data89){
+if(!(func2.call(schema11.properties.routes.items.properties, key29))){
+const err247 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data89};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3162,12 +3162,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data88.match !== undefined){
-let data90 = data88.match;
-if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
-for(const key30 in data90){
-if(!(((key30 === "host") || (key30 === "path")) || (key30 === "methods"))){
-const err248 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data90};
+if(data89.name !== undefined){
+let data90 = data89.name;
+if(typeof data90 === "string"){
+if(!pattern9.test(data90)){
+const err248 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data90};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3177,14 +3176,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data90.host !== undefined){
-let data91 = data90.host;
-const _errs250 = errors;
-let valid42 = false;
-const _errs251 = errors;
-if(typeof data91 === "string"){
-if(!pattern35.test(data91)){
-const err249 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data91};
+else {
+const err249 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data90};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3194,8 +3187,12 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data91};
+if(data89.match !== undefined){
+let data91 = data89.match;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key30 in data91){
+if(!(((key30 === "host") || (key30 === "path")) || (key30 === "methods"))){
+const err250 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data91};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3204,13 +3201,15 @@ vErrors.push(err250);
 }
 errors++;
 }
-var _valid6 = _errs251 === errors;
-valid42 = valid42 || _valid6;
-if(!valid42){
+}
+if(data91.host !== undefined){
+let data92 = data91.host;
+const _errs252 = errors;
+let valid42 = false;
 const _errs253 = errors;
-if(Array.isArray(data91)){
-if(data91.length < 1){
-const err251 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data91};
+if(typeof data92 === "string"){
+if(!pattern36.test(data92)){
+const err251 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3219,12 +3218,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-const len5 = data91.length;
-for(let i5=0; i5<len5; i5++){
-let data92 = data91[i5];
-if(typeof data92 === "string"){
-if(!pattern35.test(data92)){
-const err252 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data92};
+}
+else {
+const err252 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3233,9 +3229,13 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-else {
-const err253 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data92};
+var _valid6 = _errs253 === errors;
+valid42 = valid42 || _valid6;
+if(!valid42){
+const _errs255 = errors;
+if(Array.isArray(data92)){
+if(data92.length < 1){
+const err253 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3244,10 +3244,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-}
-else {
-const err254 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data91};
+const len5 = data92.length;
+for(let i5=0; i5<len5; i5++){
+let data93 = data92[i5];
+if(typeof data93 === "string"){
+if(!pattern36.test(data93)){
+const err254 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data93};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3256,11 +3258,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-var _valid6 = _errs253 === errors;
-valid42 = valid42 || _valid6;
 }
-if(!valid42){
-const err255 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data91};
+else {
+const err255 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data93};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3269,23 +3269,10 @@ vErrors.push(err255);
 }
 errors++;
 }
-else {
-errors = _errs250;
-if(vErrors !== null){
-if(_errs250){
-vErrors.length = _errs250;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data90.path !== undefined){
-let data93 = data90.path;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-if(Object.keys(data93).length > 1){
-const err256 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data93};
+const err256 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3294,8 +3281,11 @@ vErrors.push(err256);
 }
 errors++;
 }
-if(Object.keys(data93).length < 1){
-const err257 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data93};
+var _valid6 = _errs255 === errors;
+valid42 = valid42 || _valid6;
+}
+if(!valid42){
+const err257 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data92};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3304,9 +3294,23 @@ vErrors.push(err257);
 }
 errors++;
 }
-for(const key31 in data93){
-if(!(((key31 === "prefix") || (key31 === "exact")) || (key31 === "regex"))){
-const err258 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data93};
+else {
+errors = _errs252;
+if(vErrors !== null){
+if(_errs252){
+vErrors.length = _errs252;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data91.path !== undefined){
+let data94 = data91.path;
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+if(Object.keys(data94).length > 1){
+const err258 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3315,12 +3319,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data93.prefix !== undefined){
-let data94 = data93.prefix;
-if(typeof data94 === "string"){
-if(!pattern14.test(data94)){
-const err259 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data94};
+if(Object.keys(data94).length < 1){
+const err259 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3329,9 +3329,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-else {
-const err260 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data94};
+for(const key31 in data94){
+if(!(((key31 === "prefix") || (key31 === "exact")) || (key31 === "regex"))){
+const err260 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3341,11 +3341,11 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data93.exact !== undefined){
-let data95 = data93.exact;
+if(data94.prefix !== undefined){
+let data95 = data94.prefix;
 if(typeof data95 === "string"){
-if(!pattern14.test(data95)){
-const err261 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data95};
+if(!pattern15.test(data95)){
+const err261 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data95};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3356,7 +3356,7 @@ errors++;
 }
 }
 else {
-const err262 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data95};
+const err262 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data95};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3366,10 +3366,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data93.regex !== undefined){
-let data96 = data93.regex;
-if(typeof data96 !== "string"){
-const err263 = {instancePath:instancePath+"/routes/" + i4+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data96};
+if(data94.exact !== undefined){
+let data96 = data94.exact;
+if(typeof data96 === "string"){
+if(!pattern15.test(data96)){
+const err263 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data96};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3379,9 +3380,8 @@ vErrors.push(err263);
 errors++;
 }
 }
-}
 else {
-const err264 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data93};
+const err264 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data96};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3391,11 +3391,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data90.methods !== undefined){
-let data97 = data90.methods;
-if(Array.isArray(data97)){
-if(data97.length < 1){
-const err265 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data97};
+if(data94.regex !== undefined){
+let data97 = data94.regex;
+if(typeof data97 !== "string"){
+const err265 = {instancePath:instancePath+"/routes/" + i4+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data97};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3404,12 +3403,10 @@ vErrors.push(err265);
 }
 errors++;
 }
-const len6 = data97.length;
-for(let i6=0; i6<len6; i6++){
-let data98 = data97[i6];
-if(typeof data98 === "string"){
-if(!pattern39.test(data98)){
-const err266 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data98};
+}
+}
+else {
+const err266 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3419,8 +3416,11 @@ vErrors.push(err266);
 errors++;
 }
 }
-else {
-const err267 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data98};
+if(data91.methods !== undefined){
+let data98 = data91.methods;
+if(Array.isArray(data98)){
+if(data98.length < 1){
+const err267 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data98};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3429,10 +3429,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-}
-else {
-const err268 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data97};
+const len6 = data98.length;
+for(let i6=0; i6<len6; i6++){
+let data99 = data98[i6];
+if(typeof data99 === "string"){
+if(!pattern40.test(data99)){
+const err268 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data99};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3442,9 +3444,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-}
 else {
-const err269 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data90};
+const err269 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data99};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3454,15 +3455,9 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data88.rules !== undefined){
-let data99 = data88.rules;
-if(Array.isArray(data99)){
-const len7 = data99.length;
-for(let i7=0; i7<len7; i7++){
-let data100 = data99[i7];
-if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
-if(data100.name === undefined){
-const err270 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data100};
+}
+else {
+const err270 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data98};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3471,8 +3466,10 @@ vErrors.push(err270);
 }
 errors++;
 }
-if(data100.when === undefined){
-const err271 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data100};
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data91};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3481,9 +3478,16 @@ vErrors.push(err271);
 }
 errors++;
 }
-for(const key32 in data100){
-if(!((((key32 === "name") || (key32 === "when")) || (key32 === "to")) || (key32 === "split"))){
-const err272 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data100};
+}
+if(data89.rules !== undefined){
+let data100 = data89.rules;
+if(Array.isArray(data100)){
+const len7 = data100.length;
+for(let i7=0; i7<len7; i7++){
+let data101 = data100[i7];
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+if(data101.name === undefined){
+const err272 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3492,12 +3496,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-if(data100.name !== undefined){
-let data101 = data100.name;
-if(typeof data101 === "string"){
-if(!pattern8.test(data101)){
-const err273 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data101};
+if(data101.when === undefined){
+const err273 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3506,9 +3506,9 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-else {
-const err274 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data101};
+for(const key32 in data101){
+if(!((((key32 === "name") || (key32 === "when")) || (key32 === "to")) || (key32 === "split"))){
+const err274 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3518,12 +3518,11 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data100.when !== undefined){
-let data102 = data100.when;
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-for(const key33 in data102){
-if(!((((key33 === "headers") || (key33 === "cookies")) || (key33 === "query")) || (key33 === "userAgent"))){
-const err275 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data102};
+if(data101.name !== undefined){
+let data102 = data101.name;
+if(typeof data102 === "string"){
+if(!pattern9.test(data102)){
+const err275 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data102};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3533,12 +3532,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data102.headers !== undefined){
-let data103 = data102.headers;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key34 in data103){
-if(!(pattern4.test(key34))){
-const err276 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data103};
+else {
+const err276 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data102};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3548,12 +3543,12 @@ vErrors.push(err276);
 errors++;
 }
 }
-for(const key35 in data103){
-if(pattern4.test(key35)){
-let data104 = data103[key35];
-if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
-if(Object.keys(data104).length > 1){
-const err277 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data104};
+if(data101.when !== undefined){
+let data103 = data101.when;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key33 in data103){
+if(!((((key33 === "headers") || (key33 === "cookies")) || (key33 === "query")) || (key33 === "userAgent"))){
+const err277 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data103};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3562,8 +3557,13 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(Object.keys(data104).length < 1){
-const err278 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data104};
+}
+if(data103.headers !== undefined){
+let data104 = data103.headers;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key34 in data104){
+if(!(pattern5.test(key34))){
+const err278 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data104};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3572,9 +3572,13 @@ vErrors.push(err278);
 }
 errors++;
 }
-for(const key36 in data104){
-if(!((((((key36 === "exact") || (key36 === "prefix")) || (key36 === "suffix")) || (key36 === "regex")) || (key36 === "in")) || (key36 === "present"))){
-const err279 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data104};
+}
+for(const key35 in data104){
+if(pattern5.test(key35)){
+let data105 = data104[key35];
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(Object.keys(data105).length > 1){
+const err279 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3583,11 +3587,8 @@ vErrors.push(err279);
 }
 errors++;
 }
-}
-if(data104.exact !== undefined){
-let data105 = data104.exact;
-if(typeof data105 !== "string"){
-const err280 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data105};
+if(Object.keys(data105).length < 1){
+const err280 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3596,11 +3597,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-if(data104.prefix !== undefined){
-let data106 = data104.prefix;
-if(typeof data106 !== "string"){
-const err281 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data106};
+for(const key36 in data105){
+if(!((((((key36 === "exact") || (key36 === "prefix")) || (key36 === "suffix")) || (key36 === "regex")) || (key36 === "in")) || (key36 === "present"))){
+const err281 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3610,10 +3609,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data104.suffix !== undefined){
-let data107 = data104.suffix;
-if(typeof data107 !== "string"){
-const err282 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data107};
+if(data105.exact !== undefined){
+let data106 = data105.exact;
+if(typeof data106 !== "string"){
+const err282 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data106};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3623,10 +3622,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data104.regex !== undefined){
-let data108 = data104.regex;
-if(typeof data108 !== "string"){
-const err283 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data108};
+if(data105.prefix !== undefined){
+let data107 = data105.prefix;
+if(typeof data107 !== "string"){
+const err283 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data107};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3636,11 +3635,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data104.in !== undefined){
-let data109 = data104.in;
-if(Array.isArray(data109)){
-if(data109.length < 1){
-const err284 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data109};
+if(data105.suffix !== undefined){
+let data108 = data105.suffix;
+if(typeof data108 !== "string"){
+const err284 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data108};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3649,11 +3647,11 @@ vErrors.push(err284);
 }
 errors++;
 }
-const len8 = data109.length;
-for(let i8=0; i8<len8; i8++){
-let data110 = data109[i8];
-if(typeof data110 !== "string"){
-const err285 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data110};
+}
+if(data105.regex !== undefined){
+let data109 = data105.regex;
+if(typeof data109 !== "string"){
+const err285 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data109};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3663,9 +3661,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data109};
+if(data105.in !== undefined){
+let data110 = data105.in;
+if(Array.isArray(data110)){
+if(data110.length < 1){
+const err286 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data110};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3674,11 +3674,11 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data104.present !== undefined){
-let data111 = data104.present;
-if(typeof data111 !== "boolean"){
-const err287 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data111};
+const len8 = data110.length;
+for(let i8=0; i8<len8; i8++){
+let data111 = data110[i8];
+if(typeof data111 !== "string"){
+const err287 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data111};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3690,7 +3690,7 @@ errors++;
 }
 }
 else {
-const err288 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data104};
+const err288 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data110};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3700,10 +3700,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-}
-}
-else {
-const err289 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data103};
+if(data105.present !== undefined){
+let data112 = data105.present;
+if(typeof data112 !== "boolean"){
+const err289 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data112};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3713,12 +3713,9 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data102.cookies !== undefined){
-let data112 = data102.cookies;
-if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
-for(const key37 in data112){
-if(!(pattern4.test(key37))){
-const err290 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data112};
+}
+else {
+const err290 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3728,12 +3725,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-for(const key38 in data112){
-if(pattern4.test(key38)){
-let data113 = data112[key38];
-if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
-if(Object.keys(data113).length > 1){
-const err291 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data113};
+}
+}
+else {
+const err291 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data104};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3742,8 +3737,13 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(Object.keys(data113).length < 1){
-const err292 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data113};
+}
+if(data103.cookies !== undefined){
+let data113 = data103.cookies;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key37 in data113){
+if(!(pattern5.test(key37))){
+const err292 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data113};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3752,9 +3752,13 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key39 in data113){
-if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
-const err293 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data113};
+}
+for(const key38 in data113){
+if(pattern5.test(key38)){
+let data114 = data113[key38];
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+if(Object.keys(data114).length > 1){
+const err293 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3763,11 +3767,8 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data113.exact !== undefined){
-let data114 = data113.exact;
-if(typeof data114 !== "string"){
-const err294 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data114};
+if(Object.keys(data114).length < 1){
+const err294 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3776,11 +3777,9 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data113.prefix !== undefined){
-let data115 = data113.prefix;
-if(typeof data115 !== "string"){
-const err295 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data115};
+for(const key39 in data114){
+if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
+const err295 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3790,10 +3789,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data113.suffix !== undefined){
-let data116 = data113.suffix;
-if(typeof data116 !== "string"){
-const err296 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data116};
+if(data114.exact !== undefined){
+let data115 = data114.exact;
+if(typeof data115 !== "string"){
+const err296 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data115};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3803,10 +3802,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data113.regex !== undefined){
-let data117 = data113.regex;
-if(typeof data117 !== "string"){
-const err297 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data117};
+if(data114.prefix !== undefined){
+let data116 = data114.prefix;
+if(typeof data116 !== "string"){
+const err297 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data116};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3816,11 +3815,10 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data113.in !== undefined){
-let data118 = data113.in;
-if(Array.isArray(data118)){
-if(data118.length < 1){
-const err298 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data118};
+if(data114.suffix !== undefined){
+let data117 = data114.suffix;
+if(typeof data117 !== "string"){
+const err298 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data117};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3829,11 +3827,11 @@ vErrors.push(err298);
 }
 errors++;
 }
-const len9 = data118.length;
-for(let i9=0; i9<len9; i9++){
-let data119 = data118[i9];
-if(typeof data119 !== "string"){
-const err299 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data119};
+}
+if(data114.regex !== undefined){
+let data118 = data114.regex;
+if(typeof data118 !== "string"){
+const err299 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data118};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3843,9 +3841,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data118};
+if(data114.in !== undefined){
+let data119 = data114.in;
+if(Array.isArray(data119)){
+if(data119.length < 1){
+const err300 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data119};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3854,11 +3854,11 @@ vErrors.push(err300);
 }
 errors++;
 }
-}
-if(data113.present !== undefined){
-let data120 = data113.present;
-if(typeof data120 !== "boolean"){
-const err301 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data120};
+const len9 = data119.length;
+for(let i9=0; i9<len9; i9++){
+let data120 = data119[i9];
+if(typeof data120 !== "string"){
+const err301 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data120};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3870,7 +3870,7 @@ errors++;
 }
 }
 else {
-const err302 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data113};
+const err302 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data119};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3880,10 +3880,10 @@ vErrors.push(err302);
 errors++;
 }
 }
-}
-}
-else {
-const err303 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data112};
+if(data114.present !== undefined){
+let data121 = data114.present;
+if(typeof data121 !== "boolean"){
+const err303 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data121};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3893,12 +3893,9 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data102.query !== undefined){
-let data121 = data102.query;
-if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
-for(const key40 in data121){
-if(!(pattern45.test(key40))){
-const err304 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data121};
+}
+else {
+const err304 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3908,12 +3905,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-for(const key41 in data121){
-if(pattern45.test(key41)){
-let data122 = data121[key41];
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-if(Object.keys(data122).length > 1){
-const err305 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data122};
+}
+}
+else {
+const err305 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data113};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3922,8 +3917,13 @@ vErrors.push(err305);
 }
 errors++;
 }
-if(Object.keys(data122).length < 1){
-const err306 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data122};
+}
+if(data103.query !== undefined){
+let data122 = data103.query;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key40 in data122){
+if(!(pattern46.test(key40))){
+const err306 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data122};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3932,9 +3932,13 @@ vErrors.push(err306);
 }
 errors++;
 }
-for(const key42 in data122){
-if(!((((((key42 === "exact") || (key42 === "prefix")) || (key42 === "suffix")) || (key42 === "regex")) || (key42 === "in")) || (key42 === "present"))){
-const err307 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data122};
+}
+for(const key41 in data122){
+if(pattern46.test(key41)){
+let data123 = data122[key41];
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+if(Object.keys(data123).length > 1){
+const err307 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3943,11 +3947,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data122.exact !== undefined){
-let data123 = data122.exact;
-if(typeof data123 !== "string"){
-const err308 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data123};
+if(Object.keys(data123).length < 1){
+const err308 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3956,11 +3957,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data122.prefix !== undefined){
-let data124 = data122.prefix;
-if(typeof data124 !== "string"){
-const err309 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data124};
+for(const key42 in data123){
+if(!((((((key42 === "exact") || (key42 === "prefix")) || (key42 === "suffix")) || (key42 === "regex")) || (key42 === "in")) || (key42 === "present"))){
+const err309 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3970,10 +3969,10 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data122.suffix !== undefined){
-let data125 = data122.suffix;
-if(typeof data125 !== "string"){
-const err310 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data125};
+if(data123.exact !== undefined){
+let data124 = data123.exact;
+if(typeof data124 !== "string"){
+const err310 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data124};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3983,10 +3982,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data122.regex !== undefined){
-let data126 = data122.regex;
-if(typeof data126 !== "string"){
-const err311 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data126};
+if(data123.prefix !== undefined){
+let data125 = data123.prefix;
+if(typeof data125 !== "string"){
+const err311 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data125};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3996,11 +3995,10 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data122.in !== undefined){
-let data127 = data122.in;
-if(Array.isArray(data127)){
-if(data127.length < 1){
-const err312 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data127};
+if(data123.suffix !== undefined){
+let data126 = data123.suffix;
+if(typeof data126 !== "string"){
+const err312 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data126};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4009,11 +4007,11 @@ vErrors.push(err312);
 }
 errors++;
 }
-const len10 = data127.length;
-for(let i10=0; i10<len10; i10++){
-let data128 = data127[i10];
-if(typeof data128 !== "string"){
-const err313 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data128};
+}
+if(data123.regex !== undefined){
+let data127 = data123.regex;
+if(typeof data127 !== "string"){
+const err313 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data127};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4023,9 +4021,11 @@ vErrors.push(err313);
 errors++;
 }
 }
-}
-else {
-const err314 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data127};
+if(data123.in !== undefined){
+let data128 = data123.in;
+if(Array.isArray(data128)){
+if(data128.length < 1){
+const err314 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data128};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4034,11 +4034,11 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-if(data122.present !== undefined){
-let data129 = data122.present;
-if(typeof data129 !== "boolean"){
-const err315 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data129};
+const len10 = data128.length;
+for(let i10=0; i10<len10; i10++){
+let data129 = data128[i10];
+if(typeof data129 !== "string"){
+const err315 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data129};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4050,7 +4050,7 @@ errors++;
 }
 }
 else {
-const err316 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data122};
+const err316 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data128};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4060,10 +4060,10 @@ vErrors.push(err316);
 errors++;
 }
 }
-}
-}
-else {
-const err317 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data121};
+if(data123.present !== undefined){
+let data130 = data123.present;
+if(typeof data130 !== "boolean"){
+const err317 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data130};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4073,11 +4073,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data102.userAgent !== undefined){
-let data130 = data102.userAgent;
-if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
-if(Object.keys(data130).length > 1){
-const err318 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data130};
+}
+else {
+const err318 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4086,8 +4084,11 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(Object.keys(data130).length < 1){
-const err319 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data130};
+}
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data122};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4096,9 +4097,12 @@ vErrors.push(err319);
 }
 errors++;
 }
-for(const key43 in data130){
-if(!((((((key43 === "exact") || (key43 === "prefix")) || (key43 === "suffix")) || (key43 === "regex")) || (key43 === "in")) || (key43 === "present"))){
-const err320 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data130};
+}
+if(data103.userAgent !== undefined){
+let data131 = data103.userAgent;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+if(Object.keys(data131).length > 1){
+const err320 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4107,11 +4111,8 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-if(data130.exact !== undefined){
-let data131 = data130.exact;
-if(typeof data131 !== "string"){
-const err321 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data131};
+if(Object.keys(data131).length < 1){
+const err321 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4120,11 +4121,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data130.prefix !== undefined){
-let data132 = data130.prefix;
-if(typeof data132 !== "string"){
-const err322 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data132};
+for(const key43 in data131){
+if(!((((((key43 === "exact") || (key43 === "prefix")) || (key43 === "suffix")) || (key43 === "regex")) || (key43 === "in")) || (key43 === "present"))){
+const err322 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4134,10 +4133,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data130.suffix !== undefined){
-let data133 = data130.suffix;
-if(typeof data133 !== "string"){
-const err323 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data133};
+if(data131.exact !== undefined){
+let data132 = data131.exact;
+if(typeof data132 !== "string"){
+const err323 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data132};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4147,10 +4146,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data130.regex !== undefined){
-let data134 = data130.regex;
-if(typeof data134 !== "string"){
-const err324 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data134};
+if(data131.prefix !== undefined){
+let data133 = data131.prefix;
+if(typeof data133 !== "string"){
+const err324 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data133};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4160,11 +4159,10 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data130.in !== undefined){
-let data135 = data130.in;
-if(Array.isArray(data135)){
-if(data135.length < 1){
-const err325 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data135};
+if(data131.suffix !== undefined){
+let data134 = data131.suffix;
+if(typeof data134 !== "string"){
+const err325 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data134};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4173,11 +4171,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-const len11 = data135.length;
-for(let i11=0; i11<len11; i11++){
-let data136 = data135[i11];
-if(typeof data136 !== "string"){
-const err326 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in/" + i11,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data136};
+}
+if(data131.regex !== undefined){
+let data135 = data131.regex;
+if(typeof data135 !== "string"){
+const err326 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data135};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4187,9 +4185,11 @@ vErrors.push(err326);
 errors++;
 }
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data135};
+if(data131.in !== undefined){
+let data136 = data131.in;
+if(Array.isArray(data136)){
+if(data136.length < 1){
+const err327 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data136};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4198,11 +4198,11 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-if(data130.present !== undefined){
-let data137 = data130.present;
-if(typeof data137 !== "boolean"){
-const err328 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data137};
+const len11 = data136.length;
+for(let i11=0; i11<len11; i11++){
+let data137 = data136[i11];
+if(typeof data137 !== "string"){
+const err328 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in/" + i11,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data137};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4214,7 +4214,7 @@ errors++;
 }
 }
 else {
-const err329 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data130};
+const err329 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data136};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4224,9 +4224,10 @@ vErrors.push(err329);
 errors++;
 }
 }
-}
-else {
-const err330 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data102};
+if(data131.present !== undefined){
+let data138 = data131.present;
+if(typeof data138 !== "boolean"){
+const err330 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data138};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4236,11 +4237,9 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data100.to !== undefined){
-let data138 = data100.to;
-if(typeof data138 === "string"){
-if(!pattern8.test(data138)){
-const err331 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data138};
+}
+else {
+const err331 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4250,8 +4249,9 @@ vErrors.push(err331);
 errors++;
 }
 }
+}
 else {
-const err332 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data138};
+const err332 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data103};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4261,11 +4261,11 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data100.split !== undefined){
-let data139 = data100.split;
-if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
-if(Object.keys(data139).length < 1){
-const err333 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data139};
+if(data101.to !== undefined){
+let data139 = data101.to;
+if(typeof data139 === "string"){
+if(!pattern9.test(data139)){
+const err333 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data139};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4274,9 +4274,9 @@ vErrors.push(err333);
 }
 errors++;
 }
-for(const key44 in data139){
-if(!(pattern8.test(key44))){
-const err334 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data139};
+}
+else {
+const err334 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data139};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4286,11 +4286,11 @@ vErrors.push(err334);
 errors++;
 }
 }
-for(const key45 in data139){
-if(pattern8.test(key45)){
-let data140 = data139[key45];
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err335 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data140};
+if(data101.split !== undefined){
+let data140 = data101.split;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+if(Object.keys(data140).length < 1){
+const err335 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4299,9 +4299,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 1000000 || isNaN(data140)){
-const err336 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data140};
+for(const key44 in data140){
+if(!(pattern9.test(key44))){
+const err336 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4310,8 +4310,12 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(data140 < 0 || isNaN(data140)){
-const err337 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data140};
+}
+for(const key45 in data140){
+if(pattern9.test(key45)){
+let data141 = data140[key45];
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err337 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4320,12 +4324,9 @@ vErrors.push(err337);
 }
 errors++;
 }
-}
-}
-}
-}
-else {
-const err338 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data139};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 1000000 || isNaN(data141)){
+const err338 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4334,10 +4335,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-}
-else {
-const err339 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data100};
+if(data141 < 0 || isNaN(data141)){
+const err339 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4348,8 +4347,10 @@ errors++;
 }
 }
 }
+}
+}
 else {
-const err340 = {instancePath:instancePath+"/routes/" + i4+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data99};
+const err340 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4359,11 +4360,9 @@ vErrors.push(err340);
 errors++;
 }
 }
-if(data88.to !== undefined){
-let data141 = data88.to;
-if(typeof data141 === "string"){
-if(!pattern8.test(data141)){
-const err341 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data141};
+}
+else {
+const err341 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4373,8 +4372,9 @@ vErrors.push(err341);
 errors++;
 }
 }
+}
 else {
-const err342 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data141};
+const err342 = {instancePath:instancePath+"/routes/" + i4+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data100};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4384,11 +4384,11 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data88.split !== undefined){
-let data142 = data88.split;
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-if(Object.keys(data142).length < 1){
-const err343 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data142};
+if(data89.to !== undefined){
+let data142 = data89.to;
+if(typeof data142 === "string"){
+if(!pattern9.test(data142)){
+const err343 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data142};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4397,9 +4397,9 @@ vErrors.push(err343);
 }
 errors++;
 }
-for(const key46 in data142){
-if(!(pattern8.test(key46))){
-const err344 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data142};
+}
+else {
+const err344 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data142};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4409,11 +4409,11 @@ vErrors.push(err344);
 errors++;
 }
 }
-for(const key47 in data142){
-if(pattern8.test(key47)){
-let data143 = data142[key47];
-if(!(((typeof data143 == "number") && (!(data143 % 1) && !isNaN(data143))) && (isFinite(data143)))){
-const err345 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data143};
+if(data89.split !== undefined){
+let data143 = data89.split;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+if(Object.keys(data143).length < 1){
+const err345 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4422,9 +4422,9 @@ vErrors.push(err345);
 }
 errors++;
 }
-if((typeof data143 == "number") && (isFinite(data143))){
-if(data143 > 1000000 || isNaN(data143)){
-const err346 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data143};
+for(const key46 in data143){
+if(!(pattern9.test(key46))){
+const err346 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4433,8 +4433,12 @@ vErrors.push(err346);
 }
 errors++;
 }
-if(data143 < 0 || isNaN(data143)){
-const err347 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data143};
+}
+for(const key47 in data143){
+if(pattern9.test(key47)){
+let data144 = data143[key47];
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+const err347 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4443,12 +4447,9 @@ vErrors.push(err347);
 }
 errors++;
 }
-}
-}
-}
-}
-else {
-const err348 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data142};
+if((typeof data144 == "number") && (isFinite(data144))){
+if(data144 > 1000000 || isNaN(data144)){
+const err348 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4457,13 +4458,8 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-if(data88.sticky !== undefined){
-let data144 = data88.sticky;
-if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
-for(const key48 in data144){
-if(!((((((key48 === "cookie") || (key48 === "header")) || (key48 === "maxAge")) || (key48 === "path")) || (key48 === "domain")) || (key48 === "secure"))){
-const err349 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data144};
+if(data144 < 0 || isNaN(data144)){
+const err349 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4473,11 +4469,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data144.cookie !== undefined){
-let data145 = data144.cookie;
-if(typeof data145 === "string"){
-if(func4(data145) > 256){
-const err350 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data145};
+}
+}
+}
+else {
+const err350 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4486,8 +4482,13 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(!pattern4.test(data145)){
-const err351 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data145};
+}
+if(data89.sticky !== undefined){
+let data145 = data89.sticky;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+for(const key48 in data145){
+if(!((((((key48 === "cookie") || (key48 === "header")) || (key48 === "maxAge")) || (key48 === "path")) || (key48 === "domain")) || (key48 === "secure"))){
+const err351 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data145};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4497,8 +4498,11 @@ vErrors.push(err351);
 errors++;
 }
 }
-else {
-const err352 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data145};
+if(data145.cookie !== undefined){
+let data146 = data145.cookie;
+if(typeof data146 === "string"){
+if(func4(data146) > 256){
+const err352 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4507,12 +4511,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data144.header !== undefined){
-let data146 = data144.header;
-if(typeof data146 === "string"){
-if(func4(data146) > 256){
-const err353 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data146};
+if(!pattern5.test(data146)){
+const err353 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4521,8 +4521,9 @@ vErrors.push(err353);
 }
 errors++;
 }
-if(!pattern4.test(data146)){
-const err354 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data146};
+}
+else {
+const err354 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4532,8 +4533,11 @@ vErrors.push(err354);
 errors++;
 }
 }
-else {
-const err355 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data146};
+if(data145.header !== undefined){
+let data147 = data145.header;
+if(typeof data147 === "string"){
+if(func4(data147) > 256){
+const err355 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4542,12 +4546,8 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-if(data144.maxAge !== undefined){
-let data147 = data144.maxAge;
-if(typeof data147 === "string"){
-if(!pattern0.test(data147)){
-const err356 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data147};
+if(!pattern5.test(data147)){
+const err356 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4558,7 +4558,7 @@ errors++;
 }
 }
 else {
-const err357 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data147};
+const err357 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4568,11 +4568,11 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data144.path !== undefined){
-let data148 = data144.path;
+if(data145.maxAge !== undefined){
+let data148 = data145.maxAge;
 if(typeof data148 === "string"){
-if(!pattern56.test(data148)){
-const err358 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data148};
+if(!pattern0.test(data148)){
+const err358 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data148};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4583,7 +4583,7 @@ errors++;
 }
 }
 else {
-const err359 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data148};
+const err359 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data148};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4593,11 +4593,11 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data144.domain !== undefined){
-let data149 = data144.domain;
+if(data145.path !== undefined){
+let data149 = data145.path;
 if(typeof data149 === "string"){
-if(!pattern33.test(data149)){
-const err360 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data149};
+if(!pattern57.test(data149)){
+const err360 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4608,7 +4608,7 @@ errors++;
 }
 }
 else {
-const err361 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data149};
+const err361 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4618,10 +4618,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data144.secure !== undefined){
-let data150 = data144.secure;
-if(typeof data150 !== "boolean"){
-const err362 = {instancePath:instancePath+"/routes/" + i4+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data150};
+if(data145.domain !== undefined){
+let data150 = data145.domain;
+if(typeof data150 === "string"){
+if(!pattern34.test(data150)){
+const err362 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data150};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4631,9 +4632,8 @@ vErrors.push(err362);
 errors++;
 }
 }
-}
 else {
-const err363 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data144};
+const err363 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data150};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4643,11 +4643,10 @@ vErrors.push(err363);
 errors++;
 }
 }
-if(data88.timeout !== undefined){
-let data151 = data88.timeout;
-if(typeof data151 === "string"){
-if(!pattern0.test(data151)){
-const err364 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data151};
+if(data145.secure !== undefined){
+let data151 = data145.secure;
+if(typeof data151 !== "boolean"){
+const err364 = {instancePath:instancePath+"/routes/" + i4+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data151};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4657,8 +4656,9 @@ vErrors.push(err364);
 errors++;
 }
 }
+}
 else {
-const err365 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data151};
+const err365 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data145};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4668,11 +4668,11 @@ vErrors.push(err365);
 errors++;
 }
 }
-if(data88.idleTimeout !== undefined){
-let data152 = data88.idleTimeout;
+if(data89.timeout !== undefined){
+let data152 = data89.timeout;
 if(typeof data152 === "string"){
 if(!pattern0.test(data152)){
-const err366 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data152};
+const err366 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data152};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4683,7 +4683,7 @@ errors++;
 }
 }
 else {
-const err367 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data152};
+const err367 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data152};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4693,13 +4693,11 @@ vErrors.push(err367);
 errors++;
 }
 }
-if(data88.retries !== undefined){
-let data153 = data88.retries;
-const _errs391 = errors;
-let valid70 = false;
-const _errs392 = errors;
-if(typeof data153 !== "boolean"){
-const err368 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data153};
+if(data89.idleTimeout !== undefined){
+let data153 = data89.idleTimeout;
+if(typeof data153 === "string"){
+if(!pattern0.test(data153)){
+const err368 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data153};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4708,8 +4706,9 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(false !== data153){
-const err369 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data153};
+}
+else {
+const err369 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data153};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4718,14 +4717,14 @@ vErrors.push(err369);
 }
 errors++;
 }
-var _valid7 = _errs392 === errors;
-valid70 = valid70 || _valid7;
-if(!valid70){
+}
+if(data89.retries !== undefined){
+let data154 = data89.retries;
+const _errs393 = errors;
+let valid70 = false;
 const _errs394 = errors;
-if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key49 in data153){
-if(!(((key49 === "attempts") || (key49 === "budgetPercent")) || (key49 === "minPerSecond"))){
-const err370 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data153};
+if(typeof data154 !== "boolean"){
+const err370 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4734,11 +4733,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-if(data153.attempts !== undefined){
-let data154 = data153.attempts;
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err371 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data154};
+if(false !== data154){
+const err371 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4747,9 +4743,14 @@ vErrors.push(err371);
 }
 errors++;
 }
-if((typeof data154 == "number") && (isFinite(data154))){
-if(data154 > 10 || isNaN(data154)){
-const err372 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data154};
+var _valid7 = _errs394 === errors;
+valid70 = valid70 || _valid7;
+if(!valid70){
+const _errs396 = errors;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+for(const key49 in data154){
+if(!(((key49 === "attempts") || (key49 === "budgetPercent")) || (key49 === "minPerSecond"))){
+const err372 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data154};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4758,8 +4759,11 @@ vErrors.push(err372);
 }
 errors++;
 }
-if(data154 < 0 || isNaN(data154)){
-const err373 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data154};
+}
+if(data154.attempts !== undefined){
+let data155 = data154.attempts;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err373 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4768,12 +4772,9 @@ vErrors.push(err373);
 }
 errors++;
 }
-}
-}
-if(data153.budgetPercent !== undefined){
-let data155 = data153.budgetPercent;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err374 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data155};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 10 || isNaN(data155)){
+const err374 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4782,9 +4783,8 @@ vErrors.push(err374);
 }
 errors++;
 }
-if((typeof data155 == "number") && (isFinite(data155))){
-if(data155 > 100 || isNaN(data155)){
-const err375 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data155};
+if(data155 < 0 || isNaN(data155)){
+const err375 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4793,8 +4793,12 @@ vErrors.push(err375);
 }
 errors++;
 }
-if(data155 < 0 || isNaN(data155)){
-const err376 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data155};
+}
+}
+if(data154.budgetPercent !== undefined){
+let data156 = data154.budgetPercent;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err376 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4803,12 +4807,9 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-}
-if(data153.minPerSecond !== undefined){
-let data156 = data153.minPerSecond;
-if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
-const err377 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data156};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 > 100 || isNaN(data156)){
+const err377 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4817,9 +4818,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-if((typeof data156 == "number") && (isFinite(data156))){
-if(data156 > 100000 || isNaN(data156)){
-const err378 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data156};
+if(data156 < 0 || isNaN(data156)){
+const err378 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4828,8 +4828,12 @@ vErrors.push(err378);
 }
 errors++;
 }
-if(data156 < 0 || isNaN(data156)){
-const err379 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data156};
+}
+}
+if(data154.minPerSecond !== undefined){
+let data157 = data154.minPerSecond;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err379 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4838,11 +4842,9 @@ vErrors.push(err379);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err380 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data153};
+if((typeof data157 == "number") && (isFinite(data157))){
+if(data157 > 100000 || isNaN(data157)){
+const err380 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4851,11 +4853,8 @@ vErrors.push(err380);
 }
 errors++;
 }
-var _valid7 = _errs394 === errors;
-valid70 = valid70 || _valid7;
-}
-if(!valid70){
-const err381 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data153};
+if(data157 < 0 || isNaN(data157)){
+const err381 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4864,24 +4863,11 @@ vErrors.push(err381);
 }
 errors++;
 }
-else {
-errors = _errs391;
-if(vErrors !== null){
-if(_errs391){
-vErrors.length = _errs391;
+}
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data88.headers !== undefined){
-let data157 = data88.headers;
-if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-for(const key50 in data157){
-if(!((key50 === "request") || (key50 === "response"))){
-const err382 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data157};
+const err382 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data154};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4890,13 +4876,11 @@ vErrors.push(err382);
 }
 errors++;
 }
+var _valid7 = _errs396 === errors;
+valid70 = valid70 || _valid7;
 }
-if(data157.request !== undefined){
-let data158 = data157.request;
-if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
-for(const key51 in data158){
-if(!(((key51 === "set") || (key51 === "add")) || (key51 === "remove"))){
-const err383 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data158};
+if(!valid70){
+const err383 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data154};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4905,13 +4889,24 @@ vErrors.push(err383);
 }
 errors++;
 }
+else {
+errors = _errs393;
+if(vErrors !== null){
+if(_errs393){
+vErrors.length = _errs393;
 }
-if(data158.set !== undefined){
-let data159 = data158.set;
-if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
-for(const key52 in data159){
-if(!(pattern4.test(key52))){
-const err384 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data159};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data89.headers !== undefined){
+let data158 = data89.headers;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+for(const key50 in data158){
+if(!((key50 === "request") || (key50 === "response"))){
+const err384 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data158};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4921,12 +4916,12 @@ vErrors.push(err384);
 errors++;
 }
 }
-for(const key53 in data159){
-if(pattern4.test(key53)){
-let data160 = data159[key53];
-if(typeof data160 === "string"){
-if(func4(data160) > 8192){
-const err385 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data160};
+if(data158.request !== undefined){
+let data159 = data158.request;
+if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
+for(const key51 in data159){
+if(!(((key51 === "set") || (key51 === "add")) || (key51 === "remove"))){
+const err385 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data159};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4935,8 +4930,13 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(!pattern21.test(data160)){
-const err386 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data160};
+}
+if(data159.set !== undefined){
+let data160 = data159.set;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+for(const key52 in data160){
+if(!(pattern5.test(key52))){
+const err386 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data160};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4946,8 +4946,12 @@ vErrors.push(err386);
 errors++;
 }
 }
-else {
-const err387 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data160};
+for(const key53 in data160){
+if(pattern5.test(key53)){
+let data161 = data160[key53];
+if(typeof data161 === "string"){
+if(func4(data161) > 8192){
+const err387 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4956,11 +4960,8 @@ vErrors.push(err387);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err388 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data159};
+if(!pattern22.test(data161)){
+const err388 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4970,12 +4971,8 @@ vErrors.push(err388);
 errors++;
 }
 }
-if(data158.add !== undefined){
-let data161 = data158.add;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-for(const key54 in data161){
-if(!(pattern4.test(key54))){
-const err389 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data161};
+else {
+const err389 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4985,12 +4982,10 @@ vErrors.push(err389);
 errors++;
 }
 }
-for(const key55 in data161){
-if(pattern4.test(key55)){
-let data162 = data161[key55];
-if(typeof data162 === "string"){
-if(func4(data162) > 8192){
-const err390 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data162};
+}
+}
+else {
+const err390 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data160};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4999,8 +4994,13 @@ vErrors.push(err390);
 }
 errors++;
 }
-if(!pattern21.test(data162)){
-const err391 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data162};
+}
+if(data159.add !== undefined){
+let data162 = data159.add;
+if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
+for(const key54 in data162){
+if(!(pattern5.test(key54))){
+const err391 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data162};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -5010,8 +5010,12 @@ vErrors.push(err391);
 errors++;
 }
 }
-else {
-const err392 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data162};
+for(const key55 in data162){
+if(pattern5.test(key55)){
+let data163 = data162[key55];
+if(typeof data163 === "string"){
+if(func4(data163) > 8192){
+const err392 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -5020,11 +5024,8 @@ vErrors.push(err392);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err393 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data161};
+if(!pattern22.test(data163)){
+const err393 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -5034,11 +5035,8 @@ vErrors.push(err393);
 errors++;
 }
 }
-if(data158.remove !== undefined){
-let data163 = data158.remove;
-if(Array.isArray(data163)){
-if(data163.length < 1){
-const err394 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data163};
+else {
+const err394 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -5047,12 +5045,11 @@ vErrors.push(err394);
 }
 errors++;
 }
-const len12 = data163.length;
-for(let i12=0; i12<len12; i12++){
-let data164 = data163[i12];
-if(typeof data164 === "string"){
-if(func4(data164) > 256){
-const err395 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data164};
+}
+}
+}
+else {
+const err395 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data162};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -5061,8 +5058,12 @@ vErrors.push(err395);
 }
 errors++;
 }
-if(!pattern4.test(data164)){
-const err396 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data164};
+}
+if(data159.remove !== undefined){
+let data164 = data159.remove;
+if(Array.isArray(data164)){
+if(data164.length < 1){
+const err396 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data164};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -5071,9 +5072,12 @@ vErrors.push(err396);
 }
 errors++;
 }
-}
-else {
-const err397 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data164};
+const len12 = data164.length;
+for(let i12=0; i12<len12; i12++){
+let data165 = data164[i12];
+if(typeof data165 === "string"){
+if(func4(data165) > 256){
+const err397 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -5082,10 +5086,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-}
-}
-else {
-const err398 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data163};
+if(!pattern5.test(data165)){
+const err398 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -5095,9 +5097,8 @@ vErrors.push(err398);
 errors++;
 }
 }
-}
 else {
-const err399 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data158};
+const err399 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -5107,12 +5108,9 @@ vErrors.push(err399);
 errors++;
 }
 }
-if(data157.response !== undefined){
-let data165 = data157.response;
-if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
-for(const key56 in data165){
-if(!(((key56 === "set") || (key56 === "add")) || (key56 === "remove"))){
-const err400 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data165};
+}
+else {
+const err400 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data164};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -5122,12 +5120,9 @@ vErrors.push(err400);
 errors++;
 }
 }
-if(data165.set !== undefined){
-let data166 = data165.set;
-if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
-for(const key57 in data166){
-if(!(pattern4.test(key57))){
-const err401 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data166};
+}
+else {
+const err401 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data159};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -5137,12 +5132,12 @@ vErrors.push(err401);
 errors++;
 }
 }
-for(const key58 in data166){
-if(pattern4.test(key58)){
-let data167 = data166[key58];
-if(typeof data167 === "string"){
-if(func4(data167) > 8192){
-const err402 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data167};
+if(data158.response !== undefined){
+let data166 = data158.response;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+for(const key56 in data166){
+if(!(((key56 === "set") || (key56 === "add")) || (key56 === "remove"))){
+const err402 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data166};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5151,8 +5146,13 @@ vErrors.push(err402);
 }
 errors++;
 }
-if(!pattern21.test(data167)){
-const err403 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data167};
+}
+if(data166.set !== undefined){
+let data167 = data166.set;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+for(const key57 in data167){
+if(!(pattern5.test(key57))){
+const err403 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data167};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5162,8 +5162,12 @@ vErrors.push(err403);
 errors++;
 }
 }
-else {
-const err404 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data167};
+for(const key58 in data167){
+if(pattern5.test(key58)){
+let data168 = data167[key58];
+if(typeof data168 === "string"){
+if(func4(data168) > 8192){
+const err404 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5172,11 +5176,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err405 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data166};
+if(!pattern22.test(data168)){
+const err405 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5186,12 +5187,8 @@ vErrors.push(err405);
 errors++;
 }
 }
-if(data165.add !== undefined){
-let data168 = data165.add;
-if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
-for(const key59 in data168){
-if(!(pattern4.test(key59))){
-const err406 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data168};
+else {
+const err406 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5201,12 +5198,10 @@ vErrors.push(err406);
 errors++;
 }
 }
-for(const key60 in data168){
-if(pattern4.test(key60)){
-let data169 = data168[key60];
-if(typeof data169 === "string"){
-if(func4(data169) > 8192){
-const err407 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data169};
+}
+}
+else {
+const err407 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data167};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5215,8 +5210,13 @@ vErrors.push(err407);
 }
 errors++;
 }
-if(!pattern21.test(data169)){
-const err408 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data169};
+}
+if(data166.add !== undefined){
+let data169 = data166.add;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key59 in data169){
+if(!(pattern5.test(key59))){
+const err408 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data169};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5226,8 +5226,12 @@ vErrors.push(err408);
 errors++;
 }
 }
-else {
-const err409 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data169};
+for(const key60 in data169){
+if(pattern5.test(key60)){
+let data170 = data169[key60];
+if(typeof data170 === "string"){
+if(func4(data170) > 8192){
+const err409 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5236,11 +5240,8 @@ vErrors.push(err409);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err410 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data168};
+if(!pattern22.test(data170)){
+const err410 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5250,11 +5251,8 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data165.remove !== undefined){
-let data170 = data165.remove;
-if(Array.isArray(data170)){
-if(data170.length < 1){
-const err411 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data170};
+else {
+const err411 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5263,12 +5261,11 @@ vErrors.push(err411);
 }
 errors++;
 }
-const len13 = data170.length;
-for(let i13=0; i13<len13; i13++){
-let data171 = data170[i13];
-if(typeof data171 === "string"){
-if(func4(data171) > 256){
-const err412 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data171};
+}
+}
+}
+else {
+const err412 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data169};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5277,8 +5274,12 @@ vErrors.push(err412);
 }
 errors++;
 }
-if(!pattern4.test(data171)){
-const err413 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data171};
+}
+if(data166.remove !== undefined){
+let data171 = data166.remove;
+if(Array.isArray(data171)){
+if(data171.length < 1){
+const err413 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data171};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5287,9 +5288,12 @@ vErrors.push(err413);
 }
 errors++;
 }
-}
-else {
-const err414 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data171};
+const len13 = data171.length;
+for(let i13=0; i13<len13; i13++){
+let data172 = data171[i13];
+if(typeof data172 === "string"){
+if(func4(data172) > 256){
+const err414 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5298,10 +5302,8 @@ vErrors.push(err414);
 }
 errors++;
 }
-}
-}
-else {
-const err415 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data170};
+if(!pattern5.test(data172)){
+const err415 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5311,9 +5313,8 @@ vErrors.push(err415);
 errors++;
 }
 }
-}
 else {
-const err416 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data165};
+const err416 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5325,7 +5326,7 @@ errors++;
 }
 }
 else {
-const err417 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data157};
+const err417 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data171};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5335,11 +5336,9 @@ vErrors.push(err417);
 errors++;
 }
 }
-if(data88.stripPrefix !== undefined){
-let data172 = data88.stripPrefix;
-if(typeof data172 === "string"){
-if(func4(data172) > 1024){
-const err418 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data172};
+}
+else {
+const err418 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data166};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5348,8 +5347,10 @@ vErrors.push(err418);
 }
 errors++;
 }
-if(!pattern74.test(data172)){
-const err419 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data172};
+}
+}
+else {
+const err419 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data158};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5359,8 +5360,11 @@ vErrors.push(err419);
 errors++;
 }
 }
-else {
-const err420 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data172};
+if(data89.stripPrefix !== undefined){
+let data173 = data89.stripPrefix;
+if(typeof data173 === "string"){
+if(func4(data173) > 1024){
+const err420 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5369,11 +5373,8 @@ vErrors.push(err420);
 }
 errors++;
 }
-}
-if(data88.rewriteLocation !== undefined){
-let data173 = data88.rewriteLocation;
-if(typeof data173 !== "boolean"){
-const err421 = {instancePath:instancePath+"/routes/" + i4+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data173};
+if(!pattern75.test(data173)){
+const err421 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5383,10 +5384,8 @@ vErrors.push(err421);
 errors++;
 }
 }
-if(data88.maxBodyBytes !== undefined){
-let data174 = data88.maxBodyBytes;
-if(!(((typeof data174 == "number") && (!(data174 % 1) && !isNaN(data174))) && (isFinite(data174)))){
-const err422 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data174};
+else {
+const err422 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5395,9 +5394,11 @@ vErrors.push(err422);
 }
 errors++;
 }
-if((typeof data174 == "number") && (isFinite(data174))){
-if(data174 < 1 || isNaN(data174)){
-const err423 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data174};
+}
+if(data89.rewriteLocation !== undefined){
+let data174 = data89.rewriteLocation;
+if(typeof data174 !== "boolean"){
+const err423 = {instancePath:instancePath+"/routes/" + i4+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data174};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5407,13 +5408,10 @@ vErrors.push(err423);
 errors++;
 }
 }
-}
-if(data88.grpc !== undefined){
-let data175 = data88.grpc;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-for(const key61 in data175){
-if(!(key61 === "errorCodes")){
-const err424 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.grpc,data:data175};
+if(data89.maxBodyBytes !== undefined){
+let data175 = data89.maxBodyBytes;
+if(!(((typeof data175 == "number") && (!(data175 % 1) && !isNaN(data175))) && (isFinite(data175)))){
+const err424 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data175};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5422,18 +5420,9 @@ vErrors.push(err424);
 }
 errors++;
 }
-}
-if(data175.errorCodes !== undefined){
-let data176 = data175.errorCodes;
-if(Array.isArray(data176)){
-const len14 = data176.length;
-for(let i14=0; i14<len14; i14++){
-let data177 = data176[i14];
-const _errs452 = errors;
-let valid86 = false;
-const _errs453 = errors;
-if(typeof data177 !== "string"){
-const err425 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data177};
+if((typeof data175 == "number") && (isFinite(data175))){
+if(data175 < 1 || isNaN(data175)){
+const err425 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data175};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5442,8 +5431,14 @@ vErrors.push(err425);
 }
 errors++;
 }
-if("OK" !== data177){
-const err426 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/const",keyword:"const",params:{allowedValue: "OK"},message:"must be equal to constant",schema:"OK",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data177};
+}
+}
+if(data89.grpc !== undefined){
+let data176 = data89.grpc;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+for(const key61 in data176){
+if(!(key61 === "errorCodes")){
+const err426 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.grpc,data:data176};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5452,12 +5447,18 @@ vErrors.push(err426);
 }
 errors++;
 }
-var _valid8 = _errs453 === errors;
-valid86 = valid86 || _valid8;
-if(!valid86){
+}
+if(data176.errorCodes !== undefined){
+let data177 = data176.errorCodes;
+if(Array.isArray(data177)){
+const len14 = data177.length;
+for(let i14=0; i14<len14; i14++){
+let data178 = data177[i14];
+const _errs454 = errors;
+let valid86 = false;
 const _errs455 = errors;
-if(typeof data177 !== "string"){
-const err427 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data177};
+if(typeof data178 !== "string"){
+const err427 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data178};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5466,8 +5467,8 @@ vErrors.push(err427);
 }
 errors++;
 }
-if("CANCELLED" !== data177){
-const err428 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/const",keyword:"const",params:{allowedValue: "CANCELLED"},message:"must be equal to constant",schema:"CANCELLED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data177};
+if("OK" !== data178){
+const err428 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/const",keyword:"const",params:{allowedValue: "OK"},message:"must be equal to constant",schema:"OK",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data178};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5480,8 +5481,8 @@ var _valid8 = _errs455 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs457 = errors;
-if(typeof data177 !== "string"){
-const err429 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data177};
+if(typeof data178 !== "string"){
+const err429 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data178};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5490,8 +5491,8 @@ vErrors.push(err429);
 }
 errors++;
 }
-if("UNKNOWN" !== data177){
-const err430 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/const",keyword:"const",params:{allowedValue: "UNKNOWN"},message:"must be equal to constant",schema:"UNKNOWN",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data177};
+if("CANCELLED" !== data178){
+const err430 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/const",keyword:"const",params:{allowedValue: "CANCELLED"},message:"must be equal to constant",schema:"CANCELLED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data178};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5504,8 +5505,8 @@ var _valid8 = _errs457 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs459 = errors;
-if(typeof data177 !== "string"){
-const err431 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data177};
+if(typeof data178 !== "string"){
+const err431 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data178};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5514,8 +5515,8 @@ vErrors.push(err431);
 }
 errors++;
 }
-if("INVALID_ARGUMENT" !== data177){
-const err432 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/const",keyword:"const",params:{allowedValue: "INVALID_ARGUMENT"},message:"must be equal to constant",schema:"INVALID_ARGUMENT",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data177};
+if("UNKNOWN" !== data178){
+const err432 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/const",keyword:"const",params:{allowedValue: "UNKNOWN"},message:"must be equal to constant",schema:"UNKNOWN",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data178};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5528,8 +5529,8 @@ var _valid8 = _errs459 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs461 = errors;
-if(typeof data177 !== "string"){
-const err433 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data177};
+if(typeof data178 !== "string"){
+const err433 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data178};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5538,8 +5539,8 @@ vErrors.push(err433);
 }
 errors++;
 }
-if("DEADLINE_EXCEEDED" !== data177){
-const err434 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/const",keyword:"const",params:{allowedValue: "DEADLINE_EXCEEDED"},message:"must be equal to constant",schema:"DEADLINE_EXCEEDED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data177};
+if("INVALID_ARGUMENT" !== data178){
+const err434 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/const",keyword:"const",params:{allowedValue: "INVALID_ARGUMENT"},message:"must be equal to constant",schema:"INVALID_ARGUMENT",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data178};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5552,8 +5553,8 @@ var _valid8 = _errs461 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs463 = errors;
-if(typeof data177 !== "string"){
-const err435 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data177};
+if(typeof data178 !== "string"){
+const err435 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data178};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5562,8 +5563,8 @@ vErrors.push(err435);
 }
 errors++;
 }
-if("NOT_FOUND" !== data177){
-const err436 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/const",keyword:"const",params:{allowedValue: "NOT_FOUND"},message:"must be equal to constant",schema:"NOT_FOUND",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data177};
+if("DEADLINE_EXCEEDED" !== data178){
+const err436 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/const",keyword:"const",params:{allowedValue: "DEADLINE_EXCEEDED"},message:"must be equal to constant",schema:"DEADLINE_EXCEEDED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data178};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5576,8 +5577,8 @@ var _valid8 = _errs463 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs465 = errors;
-if(typeof data177 !== "string"){
-const err437 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data177};
+if(typeof data178 !== "string"){
+const err437 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data178};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5586,8 +5587,8 @@ vErrors.push(err437);
 }
 errors++;
 }
-if("ALREADY_EXISTS" !== data177){
-const err438 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/const",keyword:"const",params:{allowedValue: "ALREADY_EXISTS"},message:"must be equal to constant",schema:"ALREADY_EXISTS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data177};
+if("NOT_FOUND" !== data178){
+const err438 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/const",keyword:"const",params:{allowedValue: "NOT_FOUND"},message:"must be equal to constant",schema:"NOT_FOUND",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data178};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5600,8 +5601,8 @@ var _valid8 = _errs465 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs467 = errors;
-if(typeof data177 !== "string"){
-const err439 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data177};
+if(typeof data178 !== "string"){
+const err439 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data178};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5610,8 +5611,8 @@ vErrors.push(err439);
 }
 errors++;
 }
-if("PERMISSION_DENIED" !== data177){
-const err440 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/const",keyword:"const",params:{allowedValue: "PERMISSION_DENIED"},message:"must be equal to constant",schema:"PERMISSION_DENIED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data177};
+if("ALREADY_EXISTS" !== data178){
+const err440 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/const",keyword:"const",params:{allowedValue: "ALREADY_EXISTS"},message:"must be equal to constant",schema:"ALREADY_EXISTS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data178};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5624,8 +5625,8 @@ var _valid8 = _errs467 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs469 = errors;
-if(typeof data177 !== "string"){
-const err441 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data177};
+if(typeof data178 !== "string"){
+const err441 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data178};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5634,8 +5635,8 @@ vErrors.push(err441);
 }
 errors++;
 }
-if("RESOURCE_EXHAUSTED" !== data177){
-const err442 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/const",keyword:"const",params:{allowedValue: "RESOURCE_EXHAUSTED"},message:"must be equal to constant",schema:"RESOURCE_EXHAUSTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data177};
+if("PERMISSION_DENIED" !== data178){
+const err442 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/const",keyword:"const",params:{allowedValue: "PERMISSION_DENIED"},message:"must be equal to constant",schema:"PERMISSION_DENIED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data178};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5648,8 +5649,8 @@ var _valid8 = _errs469 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs471 = errors;
-if(typeof data177 !== "string"){
-const err443 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data177};
+if(typeof data178 !== "string"){
+const err443 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data178};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5658,8 +5659,8 @@ vErrors.push(err443);
 }
 errors++;
 }
-if("FAILED_PRECONDITION" !== data177){
-const err444 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/const",keyword:"const",params:{allowedValue: "FAILED_PRECONDITION"},message:"must be equal to constant",schema:"FAILED_PRECONDITION",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data177};
+if("RESOURCE_EXHAUSTED" !== data178){
+const err444 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/const",keyword:"const",params:{allowedValue: "RESOURCE_EXHAUSTED"},message:"must be equal to constant",schema:"RESOURCE_EXHAUSTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data178};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5672,8 +5673,8 @@ var _valid8 = _errs471 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs473 = errors;
-if(typeof data177 !== "string"){
-const err445 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data177};
+if(typeof data178 !== "string"){
+const err445 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data178};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5682,8 +5683,8 @@ vErrors.push(err445);
 }
 errors++;
 }
-if("ABORTED" !== data177){
-const err446 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/const",keyword:"const",params:{allowedValue: "ABORTED"},message:"must be equal to constant",schema:"ABORTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data177};
+if("FAILED_PRECONDITION" !== data178){
+const err446 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/const",keyword:"const",params:{allowedValue: "FAILED_PRECONDITION"},message:"must be equal to constant",schema:"FAILED_PRECONDITION",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data178};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5696,8 +5697,8 @@ var _valid8 = _errs473 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs475 = errors;
-if(typeof data177 !== "string"){
-const err447 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data177};
+if(typeof data178 !== "string"){
+const err447 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data178};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5706,8 +5707,8 @@ vErrors.push(err447);
 }
 errors++;
 }
-if("OUT_OF_RANGE" !== data177){
-const err448 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/const",keyword:"const",params:{allowedValue: "OUT_OF_RANGE"},message:"must be equal to constant",schema:"OUT_OF_RANGE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data177};
+if("ABORTED" !== data178){
+const err448 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/const",keyword:"const",params:{allowedValue: "ABORTED"},message:"must be equal to constant",schema:"ABORTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data178};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5720,8 +5721,8 @@ var _valid8 = _errs475 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs477 = errors;
-if(typeof data177 !== "string"){
-const err449 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data177};
+if(typeof data178 !== "string"){
+const err449 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data178};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5730,8 +5731,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-if("UNIMPLEMENTED" !== data177){
-const err450 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/const",keyword:"const",params:{allowedValue: "UNIMPLEMENTED"},message:"must be equal to constant",schema:"UNIMPLEMENTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data177};
+if("OUT_OF_RANGE" !== data178){
+const err450 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/const",keyword:"const",params:{allowedValue: "OUT_OF_RANGE"},message:"must be equal to constant",schema:"OUT_OF_RANGE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data178};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5744,8 +5745,8 @@ var _valid8 = _errs477 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs479 = errors;
-if(typeof data177 !== "string"){
-const err451 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data177};
+if(typeof data178 !== "string"){
+const err451 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data178};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5754,8 +5755,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-if("INTERNAL" !== data177){
-const err452 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/const",keyword:"const",params:{allowedValue: "INTERNAL"},message:"must be equal to constant",schema:"INTERNAL",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data177};
+if("UNIMPLEMENTED" !== data178){
+const err452 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/const",keyword:"const",params:{allowedValue: "UNIMPLEMENTED"},message:"must be equal to constant",schema:"UNIMPLEMENTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data178};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5768,8 +5769,8 @@ var _valid8 = _errs479 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs481 = errors;
-if(typeof data177 !== "string"){
-const err453 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data177};
+if(typeof data178 !== "string"){
+const err453 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data178};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5778,8 +5779,8 @@ vErrors.push(err453);
 }
 errors++;
 }
-if("UNAVAILABLE" !== data177){
-const err454 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/const",keyword:"const",params:{allowedValue: "UNAVAILABLE"},message:"must be equal to constant",schema:"UNAVAILABLE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data177};
+if("INTERNAL" !== data178){
+const err454 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/const",keyword:"const",params:{allowedValue: "INTERNAL"},message:"must be equal to constant",schema:"INTERNAL",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data178};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5792,8 +5793,8 @@ var _valid8 = _errs481 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs483 = errors;
-if(typeof data177 !== "string"){
-const err455 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data177};
+if(typeof data178 !== "string"){
+const err455 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data178};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5802,8 +5803,8 @@ vErrors.push(err455);
 }
 errors++;
 }
-if("DATA_LOSS" !== data177){
-const err456 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/const",keyword:"const",params:{allowedValue: "DATA_LOSS"},message:"must be equal to constant",schema:"DATA_LOSS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data177};
+if("UNAVAILABLE" !== data178){
+const err456 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/const",keyword:"const",params:{allowedValue: "UNAVAILABLE"},message:"must be equal to constant",schema:"UNAVAILABLE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data178};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5816,8 +5817,8 @@ var _valid8 = _errs483 === errors;
 valid86 = valid86 || _valid8;
 if(!valid86){
 const _errs485 = errors;
-if(typeof data177 !== "string"){
-const err457 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data177};
+if(typeof data178 !== "string"){
+const err457 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data178};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5826,8 +5827,8 @@ vErrors.push(err457);
 }
 errors++;
 }
-if("UNAUTHENTICATED" !== data177){
-const err458 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/const",keyword:"const",params:{allowedValue: "UNAUTHENTICATED"},message:"must be equal to constant",schema:"UNAUTHENTICATED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data177};
+if("DATA_LOSS" !== data178){
+const err458 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/const",keyword:"const",params:{allowedValue: "DATA_LOSS"},message:"must be equal to constant",schema:"DATA_LOSS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data178};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5837,6 +5838,30 @@ vErrors.push(err458);
 errors++;
 }
 var _valid8 = _errs485 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs487 = errors;
+if(typeof data178 !== "string"){
+const err459 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data178};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+if("UNAUTHENTICATED" !== data178){
+const err460 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/const",keyword:"const",params:{allowedValue: "UNAUTHENTICATED"},message:"must be equal to constant",schema:"UNAUTHENTICATED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data178};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+var _valid8 = _errs487 === errors;
 valid86 = valid86 || _valid8;
 }
 }
@@ -5855,20 +5880,20 @@ valid86 = valid86 || _valid8;
 }
 }
 if(!valid86){
-const err459 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items,data:data177};
+const err461 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items,data:data178};
 if(vErrors === null){
-vErrors = [err459];
+vErrors = [err461];
 }
 else {
-vErrors.push(err459);
+vErrors.push(err461);
 }
 errors++;
 }
 else {
-errors = _errs452;
+errors = _errs454;
 if(vErrors !== null){
-if(_errs452){
-vErrors.length = _errs452;
+if(_errs454){
+vErrors.length = _errs454;
 }
 else {
 vErrors = null;
@@ -5876,19 +5901,19 @@ vErrors = null;
 }
 }
 }
-let i15 = data176.length;
+let i15 = data177.length;
 let j0;
 if(i15 > 1){
 outer0:
 for(;i15--;){
 for(j0 = i15; j0--;){
-if(func0(data176[i15], data176[j0])){
-const err460 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i15+" are identical)",schema:true,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data176};
+if(func0(data177[i15], data177[j0])){
+const err462 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i15+" are identical)",schema:true,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data177};
 if(vErrors === null){
-vErrors = [err460];
+vErrors = [err462];
 }
 else {
-vErrors.push(err460);
+vErrors.push(err462);
 }
 errors++;
 break outer0;
@@ -5898,31 +5923,7 @@ break outer0;
 }
 }
 else {
-const err461 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data176};
-if(vErrors === null){
-vErrors = [err461];
-}
-else {
-vErrors.push(err461);
-}
-errors++;
-}
-}
-}
-else {
-const err462 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.grpc.type,parentSchema:schema11.properties.routes.items.properties.grpc,data:data175};
-if(vErrors === null){
-vErrors = [err462];
-}
-else {
-vErrors.push(err462);
-}
-errors++;
-}
-}
-}
-else {
-const err463 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data88};
+const err463 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data177};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5934,7 +5935,7 @@ errors++;
 }
 }
 else {
-const err464 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data87};
+const err464 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.grpc.type,parentSchema:schema11.properties.routes.items.properties.grpc,data:data176};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5946,12 +5947,36 @@ errors++;
 }
 }
 else {
-const err465 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err465 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data89};
 if(vErrors === null){
 vErrors = [err465];
 }
 else {
 vErrors.push(err465);
+}
+errors++;
+}
+}
+}
+else {
+const err466 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data88};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+}
+}
+else {
+const err467 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
 }
 errors++;
 }
