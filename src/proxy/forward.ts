@@ -202,6 +202,8 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
       this.opts.headers = applyHeaderPlan(this.baseHeaders, this.decision.route.requestHeaders?.[backend.index])
       this.#headersFor = backend
     }
+    // undici reads `servername` from the dispatch options (its typings omit it).
+    if (up.servername !== undefined) (this.opts as Dispatcher.DispatchOptions & { servername?: string }).servername = up.servername
     if (up.tryAcquire()) up.pool.dispatch(this.opts, this)
     else this.#wait(up)
   }

@@ -3,13 +3,17 @@
  * @grpc/grpc-js service over h2c (cleartext HTTP/2 with prior knowledge) on
  * switchyard's ordinary port. Every call is routed on its own: the split is
  * per call on one connection, rules read metadata, sticky assignment hashes
- * a metadata key. switchyard's own failures reach the client as gRPC
- * statuses. (TLS: grpc-tls.test.ts.)
+ * a metadata key; the same over TLS, with one version reached over h2 with
+ * TLS. switchyard's own failures reach the client as gRPC statuses.
  */
 import t, { type Test } from 'tap'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { makeCa, makeLeaf } from '../helpers/certs.js'
 import { startWith, writeConfig, type Running } from '../helpers/switchyard.js'
 import { scrape } from '../helpers/exposition.js'
-import { collect, grpc, grpcClient, metadata, startGrpcBackend, unary, unaryError, type GrpcBackend, type Msg } from '../helpers/grpc.js'
+import { collect, grpc, grpcClient, metadata, startGrpcBackend, unary, unaryError, type GrpcBackend, type Msg, type VersionClientT } from '../helpers/grpc.js'
 import type { Entropy } from '../../src/routing/types.js'
 
 /** random() walks 0.005, 0.015, … 0.995 and around: any 100 consecutive calls split exactly by the weights. */
@@ -18,15 +22,39 @@ function steppedEntropy (): Entropy {
   return { random: () => ((i++ % 100) + 0.5) / 100, newId: () => `id-${i}` }
 }
 
-async function setup (t: Test, opts: { route?: Record<string, unknown> } = {}): Promise<{ sy: Running, v1: GrpcBackend, v2: GrpcBackend, bad: GrpcBackend }> {
+interface Setup { sy: Running, v1: GrpcBackend, v2: GrpcBackend, bad: GrpcBackend, client: () => VersionClientT }
+
+/**
+ * v1, v2 and a version answering INTERNAL behind one route. With `tls`,
+ * switchyard terminates TLS (ALPN h2) and v2 is reached over h2 with TLS
+ * too (its own certificate, checked against the test CA); otherwise all is
+ * cleartext (h2c).
+ */
+async function setup (t: Test, opts: { tls?: boolean } = {}): Promise<Setup> {
+  let listenTls: Record<string, unknown> | undefined
+  let v2Creds: grpc.ServerCredentials | undefined
+  let caPem: Buffer | undefined
+  let caFile = ''
+  if (opts.tls === true) {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-grpc-tls-'))
+    t.teardown(async () => await rm(dir, { recursive: true, force: true }))
+    const ca = await makeCa(dir)
+    const front = await makeLeaf(dir, ca, 'front', ['localhost'])
+    const upstream = await makeLeaf(dir, ca, 'upstream', ['127.0.0.1'])
+    listenTls = { certificates: [front] }
+    v2Creds = grpc.ServerCredentials.createSsl(null, [{ private_key: await readFile(upstream.key), cert_chain: await readFile(upstream.cert) }])
+    caPem = ca.pem
+    caFile = ca.cert
+  }
   const v1 = await startGrpcBackend('v1')
-  const v2 = await startGrpcBackend('v2')
+  const v2 = await startGrpcBackend('v2', { creds: v2Creds })
   const bad = await startGrpcBackend('bad', { fail: grpc.status.INTERNAL })
   const sy = await startWith({
+    listen: { host: '127.0.0.1', port: 0, ...(listenTls === undefined ? {} : { tls: listenTls }) },
     shutdown: { drainDelay: '0s', timeout: '2s' },
     backends: {
       v1: { targets: [v1.url], protocol: 'h2c' },
-      v2: { targets: [v2.url], protocol: 'h2c' },
+      v2: v2Creds === undefined ? { targets: [v2.url], protocol: 'h2c' } : { targets: [v2.url], protocol: 'h2', tls: { ca: caFile } },
       bad: { targets: [bad.url], protocol: 'h2c', outlierDetection: false }
     },
     routes: [{
@@ -37,64 +65,67 @@ async function setup (t: Test, opts: { route?: Record<string, unknown> } = {}): 
       ],
       split: { v1: 90, v2: 10 },
       sticky: { header: 'x-user-id' },
-      retries: false,
-      ...opts.route
+      retries: false
     }]
   }, { entropy: steppedEntropy() })
   t.teardown(async () => {
     await sy.close()
     await Promise.all([v1.close(), v2.close(), bad.close()])
   })
-  return { sy, v1, v2, bad }
+  const client = (): VersionClientT => {
+    const c = caPem === undefined ? grpcClient(sy.sy.proxyUrl) : grpcClient(sy.sy.proxyUrl.replace('127.0.0.1', 'localhost'), caPem)
+    t.teardown(() => c.close())
+    return c
+  }
+  return { sy, v1, v2, bad, client }
 }
 
-t.test('unary calls on one connection split 90/10 per call; a metadata rule and sticky keys decide per call', async t => {
-  const { sy } = await setup(t)
-  const client = grpcClient(sy.sy.proxyUrl)
-  t.teardown(() => client.close())
-  const seen: Record<string, number> = {}
-  for (let i = 0; i < 100; i++) {
-    const r = await unary(client)
-    seen[r.version ?? '?'] = (seen[r.version ?? '?'] ?? 0) + 1
-  }
-  t.same(seen, { v1: 90, v2: 10 }, 'exactly the weights over 100 calls on one client connection')
+for (const [name, tls] of [['h2c', false], ['TLS (and h2 with TLS to v2)', true]] as const) {
+  t.test(`${name}: unary calls on one connection split 90/10 per call; a metadata rule and sticky keys decide per call`, async t => {
+    const { client: newClient } = await setup(t, { tls })
+    const client = newClient()
+    const seen: Record<string, number> = {}
+    for (let i = 0; i < 100; i++) {
+      const r = await unary(client)
+      seen[r.version ?? '?'] = (seen[r.version ?? '?'] ?? 0) + 1
+    }
+    t.same(seen, { v1: 90, v2: 10 }, 'exactly the weights over 100 calls on one client connection')
 
-  const beta = await Promise.all(Array.from({ length: 10 }, async () => await unary(client, {}, metadata({ 'x-beta': 'yes' }))))
-  t.same(new Set(beta.map(r => r.version)), new Set(['v2']), 'the metadata rule sends every x-beta call to v2')
+    const beta = await Promise.all(Array.from({ length: 10 }, async () => await unary(client, {}, metadata({ 'x-beta': 'yes' }))))
+    t.same(new Set(beta.map(r => r.version)), new Set(['v2']), 'the metadata rule sends every x-beta call to v2')
 
-  for (const user of ['alice', 'bob', 'carol', 'dave']) {
-    const versions = new Set<string | undefined>()
-    for (let i = 0; i < 5; i++) versions.add((await unary(client, {}, metadata({ 'x-user-id': user }))).version)
-    t.equal(versions.size, 1, `user ${user} stays on one version across calls`)
-  }
-  const echoed = await unary(client, {}, metadata({ 'x-beta': 'yes', 'x-tenant': 'acme' }))
-  t.equal(echoed.metadata?.['x-tenant'], 'acme', 'metadata reaches the service')
-})
-
-t.test('server-streaming and bidirectional calls are proxied whole, with their status', async t => {
-  const { sy } = await setup(t)
-  const client = grpcClient(sy.sy.proxyUrl)
-  t.teardown(() => client.close())
-  const msgs = await collect<Msg>(client.count({ n: 5 }, metadata({ 'x-beta': 'yes' })))
-  t.same(msgs.map(m => [m.version, m.n]), [['v2', 0], ['v2', 1], ['v2', 2], ['v2', 3], ['v2', 4]])
-
-  const chat = client.chat(metadata({ 'x-beta': 'yes' }))
-  const replies: Msg[] = []
-  const status = new Promise<grpc.StatusObject>(resolve => chat.on('status', resolve))
-  chat.on('data', (m: Msg) => {
-    replies.push(m)
-    if (replies.length < 3) chat.write({ n: replies.length })
-    else chat.end()
+    for (const user of ['alice', 'bob', 'carol', 'dave']) {
+      const versions = new Set<string | undefined>()
+      for (let i = 0; i < 5; i++) versions.add((await unary(client, {}, metadata({ 'x-user-id': user }))).version)
+      t.equal(versions.size, 1, `user ${user} stays on one version across calls`)
+    }
+    const echoed = await unary(client, {}, metadata({ 'x-beta': 'yes', 'x-tenant': 'acme' }))
+    t.equal(echoed.metadata?.['x-tenant'], 'acme', 'metadata reaches the service')
   })
-  chat.write({ n: 0 })
-  t.equal((await status).code, grpc.status.OK)
-  t.same(replies.map(m => m.n), [0, 1, 2], 'each message answered in turn on the open stream')
-})
+
+  t.test(`${name}: server-streaming and bidirectional calls are proxied whole, with their status`, async t => {
+    const { client: newClient } = await setup(t, { tls })
+    const client = newClient()
+    const msgs = await collect<Msg>(client.count({ n: 5 }, metadata({ 'x-beta': 'yes' })))
+    t.same(msgs.map(m => [m.version, m.n]), [['v2', 0], ['v2', 1], ['v2', 2], ['v2', 3], ['v2', 4]])
+
+    const chat = client.chat(metadata({ 'x-beta': 'yes' }))
+    const replies: Msg[] = []
+    const status = new Promise<grpc.StatusObject>(resolve => chat.on('status', resolve))
+    chat.on('data', (m: Msg) => {
+      replies.push(m)
+      if (replies.length < 3) chat.write({ n: replies.length })
+      else chat.end()
+    })
+    chat.write({ n: 0 })
+    t.equal((await status).code, grpc.status.OK)
+    t.same(replies.map(m => m.n), [0, 1, 2], 'each message answered in turn on the open stream')
+  })
+}
 
 t.test('an INTERNAL answer reaches the client with its message; switchyard answers its own failures as gRPC statuses', async t => {
-  const { sy, v1 } = await setup(t)
-  const client = grpcClient(sy.sy.proxyUrl)
-  t.teardown(() => client.close())
+  const { sy, v1, client: newClient } = await setup(t)
+  const client = newClient()
   const err = await unaryError(client, {}, metadata({ 'x-broken': '1' }))
   t.equal(err.code, grpc.status.INTERNAL)
   t.equal(err.details, 'bad fails', 'grpc-message relayed (Trailers-Only)')
