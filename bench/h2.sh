@@ -59,6 +59,7 @@ error_log $RUN/nginx.error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
+  keepalive_requests 100000000;
   client_body_temp_path $RUN/nginx-tmp/body; proxy_temp_path $RUN/nginx-tmp/proxy;
   fastcgi_temp_path $RUN/nginx-tmp/f; uwsgi_temp_path $RUN/nginx-tmp/u; scgi_temp_path $RUN/nginx-tmp/s;
   http2_max_concurrent_streams 128;
@@ -89,7 +90,7 @@ for entry in "${peers[@]}"; do
   h2load -n "$N" -c "$C" -m "$M" "$url" >"$OUT/h2load-$name.txt" 2>&1 || true
   rps=$(awk '/^finished in/ {print $4}' "$OUT/h2load-$name.txt")
   mean=$(awk '/^time for request:/ {print $6}' "$OUT/h2load-$name.txt")
-  failed=$(awk '/^requests:/ {print $8}' "$OUT/h2load-$name.txt")
+  failed=$(awk '/^requests:/ {print $10}' "$OUT/h2load-$name.txt")
   echo "| $name | ${rps:-?} | ${mean:-?} | ${failed:-?} |" | tee -a "$OUT/summary.md"
 done
 {
