@@ -15,7 +15,7 @@ import type { ChangeOptions, Operations } from '../control/operations.js'
 import type { PlaneLink } from '../link/link.js'
 import type { MetricsSource } from '../observability/metrics-route.js'
 import { requireMutation, requireRead, type AdminAuth } from './auth.js'
-import { statusBody } from './status.js'
+import { statusBody, type FleetStatus } from './status.js'
 import * as validators from '../config/generated/admin-validators.js'
 import type { CompiledValidator } from '../config/validate.js'
 import type { ConfigBodyT, DiffBodyT, ExplainBodyT, PromoteBodyT, UndoBodyT, WeightsBodyT } from './schemas.js'
@@ -78,6 +78,8 @@ export interface AdminApiOptions {
   /** What /metrics serves; /admin/metrics gives it as prom-client's JSON (for `switchyard ramp`). */
   readonly metrics: MetricsSource
   readonly auth: AdminAuth
+  /** With a fleet's store: the store's state and the live replicas, for the status. */
+  readonly fleet?: () => Promise<FleetStatus>
 }
 
 export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): void {
@@ -101,9 +103,9 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
   }
 
   app.get('/admin/status', { preHandler: read }, async (_req, reply) => {
-    const targets = await opts.plane.targets()
+    const [targets, fleet] = await Promise.all([opts.plane.targets(), opts.fleet?.()])
     current(reply)
-    return statusBody(live, targets)
+    return { ...statusBody(live, targets), ...fleet }
   })
 
   app.get('/admin/metrics', { preHandler: read }, async (_req, reply) => {
@@ -134,6 +136,8 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
     changed(reply, await ops.undo(bodyOf(v.undo, req.body).toRevision, changeOptions(req))))
 
   app.get('/admin/history', { preHandler: read }, async (_req, reply) => {
+    // A fleet's history is shared: read it again, so every replica answers the same.
+    await live.history.refresh()
     const active = current(reply)
     return {
       revision: active.revision,
@@ -144,6 +148,7 @@ export function registerAdminApi (app: FastifyInstance, opts: AdminApiOptions): 
   app.get<{ Params: { revision: string } }>('/admin/history/:revision', { preHandler: read }, async (req, reply) => {
     current(reply)
     if (!/^[1-9][0-9]{0,9}$/.test(req.params.revision)) throw new SwitchyardError('SY_ERR_ADMIN_BAD_REQUEST', 'params/revision must be a revision number')
+    await live.history.refresh()
     const entry = live.history.get(Number(req.params.revision))
     if (entry === undefined) throw new SwitchyardError('SY_ERR_ADMIN_UNKNOWN_REVISION', `revision ${req.params.revision} is not in the history`)
     return entry

@@ -17,7 +17,9 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   SY_ERR_ADMIN_UNKNOWN_ROUTE: 404,
   SY_ERR_ADMIN_UNKNOWN_REVISION: 404,
   SY_ERR_ADMIN_NO_PREVIOUS: 409,
-  SY_ERR_ADMIN_NOT_FOUND: 404
+  SY_ERR_ADMIN_NOT_FOUND: 404,
+  // The edit did not happen; the replica keeps serving its last revision and a retry may succeed.
+  SY_ERR_STORE_UNAVAILABLE: 503
 }
 
 export interface HttpError {

@@ -36,6 +36,34 @@ function backendsOf (table: RoutingTable, targets: readonly TargetState[]): unkn
   }))
 }
 
+/** A replica of the fleet as the status lists it. */
+export interface ReplicaStatus {
+  readonly id: string
+  readonly adminUrl: string
+  readonly revision: number
+  readonly syncedAt: string
+  readonly self: boolean
+}
+
+/** What a replica on a fleet's store adds to its status. */
+export interface FleetStatus {
+  readonly store: {
+    readonly location: string
+    readonly connected: boolean
+    /** Not connected: serving the last good revision, which may be behind the fleet's. */
+    readonly stale: boolean
+    readonly lastSyncAt: string | null
+    readonly lastSyncAgeSeconds: number | null
+    readonly error: string | null
+    readonly relists: number
+    /** Set when the replica started from its local copy because the store was out of reach. */
+    readonly startedFromLocalCopy: { readonly revision: number, readonly savedAt: string, readonly file: string } | null
+  }
+  readonly leader: string | null
+  /** The live replicas (the store's membership); null when the store cannot be asked. */
+  readonly replicas: readonly ReplicaStatus[] | null
+}
+
 export function statusBody (live: LiveConfig, targets: readonly TargetState[]): Record<string, unknown> {
   const active = live.current
   const err = live.lastError

@@ -19,10 +19,12 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { AggregatorRegistry, Registry } from 'prom-client'
 import { isLoopback, tokenFromEnv } from '../admin/auth.js'
+import { registerConsole } from '../admin/console.js'
 import { buildAdminApp } from '../admin/server.js'
 import { DEFAULT_ADMIN } from '../config/defaults.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
+import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
 import { openSource } from '../control/sources/open.js'
 import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
 import { InProcessLink } from '../link/in-process.js'
@@ -32,8 +34,11 @@ import { warnAccessLogPlacement } from '../observability/access-log.js'
 import { loggerFor } from '../observability/logger.js'
 import { createMetrics, type Metrics } from '../observability/metrics.js'
 import { registerMetricsRoute, type MetricsSource } from '../observability/metrics-route.js'
+import type { RoutingStore } from '../fleet/store.js'
+import { parseStoreUrl } from '../fleet/store-url.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
+import { startFleet, type Fleet } from './fleet.js'
 
 export interface StartOptions {
   readonly configPath: string
@@ -42,6 +47,14 @@ export interface StartOptions {
   readonly demo?: boolean
   /** Watch the file for changes (default true). */
   readonly watch?: boolean
+  /**
+   * A fleet's routing store (`etcd://…`, `kubernetes://…`): the routing lives
+   * there, the process settings stay in `configPath` (which seeds an empty store).
+   * A store already opened (tests tune its timings) is used as it is, and closed with switchyard.
+   */
+  readonly store?: string | RoutingStore
+  /** This replica's name in the fleet (membership, election); default POD_NAME, else HOST-PID. */
+  readonly identity?: string
   /** Where the revision history is kept; default $SWITCHYARD_STATE_DIR, else the config's directory. */
   readonly stateDir?: string
   /** Bearer token for the admin API; default from SWITCHYARD_ADMIN_TOKEN(_FILE). */
@@ -70,6 +83,8 @@ export interface Switchyard {
   readonly logger: Logger
   /** This process's metrics (with workers, the primary's own; GET /metrics adds the workers'). */
   readonly registry: Registry
+  /** Membership, leadership and counters of the fleet (a single instance is a fleet of one). */
+  readonly fleet: Fleet
   /** Graceful stop (SIGTERM): drain delay, then finish requests in flight. */
   shutdown (): Promise<void>
   /** Immediate stop: no drain delay; requests in flight still finish. */
@@ -115,8 +130,19 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     return
   }
   const configPath = resolvePath(opts.configPath)
-  const source = await openSource(configPath, { stateDir: opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR })
-  const built = await LiveConfig.load(source)
+  const stateDir = opts.stateDir ?? process.env.SWITCHYARD_STATE_DIR
+  // Parsed first: `--store FILE` is a mistake (a store URL names etcd or Kubernetes), not a file source.
+  if (typeof opts.store === 'string') parseStoreUrl(opts.store)
+  const source = opts.store === undefined
+    ? await openSource(configPath, { stateDir })
+    : typeof opts.store === 'string'
+      ? await openSource(opts.store, { stateDir, localConfig: configPath })
+      : fleetSource(opts.store, { stateDir, localConfig: configPath })
+  // A store that cannot serve a config must not keep the process alive with its connections.
+  const built = await LiveConfig.load(source).catch(async (err: unknown) => {
+    await fleetSide(source)?.store.close()
+    throw err
+  })
   const config = built.table.config
   const workers = opts.workers ?? 1
   const rootLogger = opts.logger ?? loggerFor(config.log)
@@ -137,6 +163,8 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   live.on('reload', (outcome, origin) => metrics.reloaded(outcome, origin))
   await live.start(built)
   const operations = new Operations(live)
+  const adminToken = opts.adminToken ?? tokenFromEnv()
+  const fleet = startFleet({ source, live, logger, registry: metrics.registry, identity: opts.identity, adminToken })
 
   // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
   const metricsSource: MetricsSource = workers > 1
@@ -145,9 +173,10 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
+  const auth = { token: adminToken, loopback: isLoopback(adminAddr.host) }
   const admin = buildAdminApp({
     logger,
-    api: { live, operations, plane: link, metrics: metricsSource, auth: { token: opts.adminToken ?? tokenFromEnv(), loopback: isLoopback(adminAddr.host) } },
+    api: { live, operations, plane: link, metrics: metricsSource, auth, fleet: fleet.status },
     // Ready once the data planes serve and the config is watched: Kubernetes sends traffic (and
     // operators their changes) on readiness, and a change before the watcher runs would be missed.
     readiness: {
@@ -156,6 +185,9 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     }
   })
   registerMetricsRoute(admin, metricsSource)
+  // The console's charts sample this process's request cells. With --workers those live in the
+  // workers and the primary's would show no traffic, so the console is not served there (docs/console.md).
+  if (plane !== undefined) registerConsole(admin, { auth, cells: metrics.requests })
 
   let proxyUrl: string
   try {
@@ -166,16 +198,19 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     // A port in use, say: undo what started so that the caller can exit.
     await link.stop(false)
     await live.stopWatching()
+    await fleet.close()
     await admin.close().catch(() => {})
     await Promise.all(demoPages.map(async p => await p.close()))
     throw err
   }
 
   const adminUrl = urlOf(admin.server)
+  fleet.join(adminUrl)
   logger.info({
     proxy: proxyUrl,
     admin: adminUrl,
     config: configPath,
+    ...(opts.store !== undefined ? { store: source.location, identity: fleet.identity } : {}),
     ...(workers > 1 ? { workers } : {}),
     revision: live.current.revision,
     routes: built.table.routes.map(r => r.name),
@@ -188,6 +223,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     closing ??= (async () => {
       await link.stop(drain)
       await live.stopWatching()
+      await fleet.close()
       await admin.close()
       await Promise.all(demoPages.map(async p => await p.close()))
     })()
@@ -203,6 +239,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     plane,
     logger,
     registry: metrics.registry,
+    fleet,
     shutdown: async () => await stop(true),
     close: async () => await stop(false)
   }

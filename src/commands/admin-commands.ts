@@ -8,7 +8,7 @@ import { candidateTable, diffOf, explainIn, type ChangeOptions, type ChangeResul
 import { ConfigError, formatProblem } from '../errors.js'
 import type { RoutingTable } from '../routing/types.js'
 import { AdminClient, CliError, type AdminReply } from './admin-client.js'
-import { changeOffline } from './offline-edit.js'
+import { changeInStore, changeOffline } from './offline-edit.js'
 import { output } from './output.js'
 import { formatDiff, formatExplain, formatHistory, formatStatus, type ChangeReply, type DiffReply, type ExplainReply, type HistoryReply, type StatusReply } from './format.js'
 
@@ -20,6 +20,8 @@ export interface EditOptions extends CommonOptions {
   stateDir?: string
   /** Overwrite a config file that no longer holds the running revision. */
   force?: boolean
+  /** Edit the fleet's routing store (etcd://…, kubernetes://…) directly, with no replica running. */
+  store?: string
 }
 
 const out = (s: string): void => { output().out(s.endsWith('\n') ? s : s + '\n') }
@@ -43,6 +45,11 @@ const forced = (opts: EditOptions): string => opts.force === true ? '?force=true
  * otherwise the running switchyard's service through its admin API.
  */
 async function change (opts: EditOptions, offline: (ops: Operations) => Promise<ChangeResult>, online: (client: AdminClient, etag: string | undefined) => Promise<AdminReply<ChangeReply>>): Promise<void> {
+  if (opts.store !== undefined) {
+    const result = await changeInStore(opts.store, offline)
+    if (opts.json === true) return out(JSON.stringify(result, null, 2))
+    return out(`${result.file}: ${result.summary}`)
+  }
   if (opts.file !== undefined) {
     const result = await changeOffline({ file: opts.file, key: opts.key, stateDir: opts.stateDir }, offline)
     if (opts.json === true) return out(JSON.stringify(result, null, 2))

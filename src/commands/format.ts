@@ -1,6 +1,7 @@
 /** Human-readable output of the admin commands (the API's JSON is printed as-is with --json). */
 import type { DestinationDiff, TrafficDiff } from '../routing/traffic-diff.js'
 import type { Explanation } from '../routing/explain.js'
+import type { FleetStatus } from '../admin/status.js'
 
 export interface ChangeReply { revision: number, sha256: string, changed: boolean, summary: string }
 
@@ -16,6 +17,23 @@ export interface StatusReply {
   pendingRestart: string[]
   routes: Array<{ name: string, default: Weights, rules: Array<{ name: string } & Weights>, sticky: Record<string, string> | null, timeout: string }>
   backends: Array<{ name: string, version: string, targets: Array<{ url: string, inFlight: number, health: string }> }>
+  /** With `serve --store` only. */
+  store?: FleetStatus['store']
+  leader?: FleetStatus['leader']
+  replicas?: FleetStatus['replicas']
+}
+
+/** The store's state and the live replicas (`serve --store`). */
+function fleetLines (s: StatusReply): string[] {
+  if (s.store === undefined) return []
+  const st = s.store
+  const sync = st.lastSyncAt === null ? 'never synced' : `last sync ${st.lastSyncAt} (${Math.round(st.lastSyncAgeSeconds ?? 0)} s ago)`
+  const lines = [`store    ${st.location}  ${st.connected ? 'connected' : `STALE: out of reach (${st.error ?? 'unknown'}), serving the last good revision`}; ${sync}`]
+  if (st.startedFromLocalCopy !== null) lines.push(`         started from revision ${st.startedFromLocalCopy.revision} saved locally at ${st.startedFromLocalCopy.savedAt}`)
+  lines.push('', `replicas (leader ${s.leader ?? 'none'})`)
+  if (s.replicas === null || s.replicas === undefined) lines.push('  unknown: the store cannot be asked')
+  else for (const r of s.replicas) lines.push(`  ${(r.id + (r.self ? ' *' : '')).padEnd(28)} revision ${String(r.revision).padEnd(6)} synced ${r.syncedAt}  ${r.adminUrl}`)
+  return lines
 }
 
 export interface HistoryReply {
@@ -43,6 +61,7 @@ export function formatStatus (s: StatusReply): string {
     for (const p of s.lastReloadError.problems) lines.push(`  ${p.text}`)
   }
   if (s.pendingRestart.length > 0) lines.push(`pending restart: ${s.pendingRestart.join(', ')} changed; still as at start until switchyard restarts`)
+  lines.push(...fleetLines(s))
   for (const r of s.routes) {
     const sticky = r.sticky === null ? '' : `  sticky ${Object.entries(r.sticky).map(([k, v]) => `${k} ${v}`).join('')}`
     lines.push('', `route ${r.name}  (timeout ${r.timeout})${sticky}`)

@@ -24,6 +24,7 @@ const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (fo
 const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
 const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
+const storeOption = (): Option => new Option('--store <url>', 'edit the fleet\'s routing store directly instead (etcd://HOST:PORT/PREFIX or kubernetes://NAMESPACE/CONFIGMAP; no replica needed, every replica applies it)')
 const forceOption = (): Option => new Option('--force', 'overwrite the config file even when it no longer holds the running revision (a hand edit that did not go live)')
 
 /**
@@ -67,6 +68,7 @@ $SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
     .description('run the proxy on a config file (hot-reloaded on change and on SIGHUP)')
     .option('-c, --config <file>', 'config file (YAML or JSON); default $SWITCHYARD_CONFIG or config/switchyard.yaml')
     .option('--state-dir <dir>', 'where the revision history is kept; default $SWITCHYARD_STATE_DIR or the config file\'s directory')
+    .option('--store <url>', 'share the routing with a fleet through etcd://HOST:PORT[,HOST:PORT…]/PREFIX or kubernetes://NAMESPACE/CONFIGMAP (default $SWITCHYARD_STORE); the config file keeps the process settings and seeds an empty store')
     .option('--demo', 'also start a demo "testpage" backend on every local target of the config')
     .option('-w, --workers <n>', 'worker processes sharing the proxy port: a number, or `auto` for one per core (default 1: a single process)', workersArg, 1)
     .action(run(async (opts: ServeOptions) => await serveCommand(opts)))
@@ -86,14 +88,14 @@ $SWITCHYARD_ADMIN_TOKEN or $SWITCHYARD_ADMIN_TOKEN_FILE when one is set.`)
     .description('set a route\'s default split, e.g. `set-weight testpage canary=25` (a 90/10 split becomes 75/25)')
     .argument('<route>', 'route name')
     .argument('<weights...>', 'BACKEND=WEIGHT pairs (non-negative integers)', weightArg)
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(storeOption()).addOption(forceOption())
     .action(run(setWeightCommand))
 
   program.command('promote')
     .description('send 100 % of a route\'s default split to one backend (blue/green flip, end of a canary)')
     .argument('<route>', 'route name')
     .argument('<backend>', 'backend to receive all traffic')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(forceOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(keyOption()).addOption(storeOption()).addOption(forceOption())
     .action(run(promoteCommand))
 
   program.command('ramp')
@@ -113,13 +115,13 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the config (the 
 
   program.command('rollback')
     .description('go back to the previous revision (as a new revision)')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(storeOption()).addOption(forceOption())
     .action(run(rollbackCommand))
 
   program.command('undo')
     .description('go back to a given revision of the history (as a new revision)')
     .requiredOption('--to-revision <n>', 'revision number (see `switchyard history`)', revisionArg)
-    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(forceOption())
+    .addOption(adminOption()).addOption(jsonOption()).addOption(fileOption()).addOption(stateDirOption()).addOption(storeOption()).addOption(forceOption())
     .action(run(async (opts: EditOptions & { toRevision: number }) => await undoCommand(opts.toRevision, opts)))
 
   program.command('history')

@@ -3,13 +3,13 @@ import { createSwitchyard, type Switchyard } from '../app/switchyard.js'
 import { ConfigError, formatProblem } from '../errors.js'
 import { output } from './output.js'
 
-export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: number }
+export interface ServeOptions { config?: string, demo?: boolean, stateDir?: string, workers?: number, store?: string }
 
 export async function serveCommand (opts: ServeOptions): Promise<number> {
   const configPath = opts.config ?? process.env.SWITCHYARD_CONFIG ?? 'config/switchyard.yaml'
   let sy: Switchyard
   try {
-    sy = await createSwitchyard({ configPath, workers: opts.workers, demo: opts.demo === true, stateDir: opts.stateDir })
+    sy = await createSwitchyard({ configPath, workers: opts.workers, demo: opts.demo === true, stateDir: opts.stateDir, store: opts.store ?? nonEmpty(process.env.SWITCHYARD_STORE) })
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) output().err(formatProblem(p, err.file) + '\n')
@@ -47,3 +47,5 @@ export async function serveCommand (opts: ServeOptions): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'))
   return 0
 }
+
+const nonEmpty = (s: string | undefined): string | undefined => s === undefined || s === '' ? undefined : s

@@ -29,6 +29,13 @@ export interface HistoryStore {
   load (): Promise<readonly RevisionEntry[]>
   /** Replaces the saved entries. Throws when they cannot be saved. */
   save (entries: readonly RevisionEntry[]): Promise<void>
+  /**
+   * A store shared by a fleet: adds one entry (once per revision, whoever
+   * records it) and trims to `limit`, instead of replacing the whole list
+   * (which would overwrite other replicas' entries); load() is re-read before
+   * every answer, so every replica gives the same one.
+   */
+  append? (entry: RevisionEntry, limit: number): Promise<void>
 }
 
 /** A store that keeps nothing: the history lives as long as the process. */
@@ -59,6 +66,17 @@ export class RevisionHistory {
     }
   }
 
+  /** With a fleet's shared store: re-reads it (other replicas add entries). Never throws: an unreachable store keeps what is known. */
+  async refresh (): Promise<void> {
+    if (this.store.append === undefined) return
+    try {
+      const entries = await this.store.load()
+      this.#entries = [...entries].sort((a, b) => a.revision - b.revision)
+    } catch (err) {
+      this.logger.debug({ err, history: this.store.location }, 'revision history unreachable; answering from the copy in memory')
+    }
+  }
+
   get latest (): RevisionEntry | undefined {
     return this.#entries.at(-1)
   }
@@ -77,10 +95,11 @@ export class RevisionHistory {
 
   /** Adds an entry, trims to the limit, saves. A failed save is logged once, never thrown: the history is kept in memory. */
   async record (entry: RevisionEntry): Promise<void> {
-    this.#entries.push(entry)
+    this.#entries = [...this.#entries.filter(e => e.revision !== entry.revision), entry].sort((a, b) => a.revision - b.revision)
     if (this.#entries.length > this.#limit) this.#entries = this.#entries.slice(-this.#limit)
     try {
-      await this.store.save(this.#entries)
+      if (this.store.append !== undefined) await this.store.append(entry, this.#limit)
+      else await this.store.save(this.#entries)
       this.#saving = true
     } catch (err) {
       if (this.#saving) {

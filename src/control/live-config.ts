@@ -10,18 +10,22 @@
  *   the running revision, then apply.
  * - Every applied config is a new revision, sent to the data planes
  *   through the plane link and recorded in the source's history.
+ * - A fleet source (etcd, the Kubernetes API) numbers the revisions itself,
+ *   the same on every replica: a revision another replica wrote arrives
+ *   through the watch and is served under the store's number, and the
+ *   writer alone records it in the shared history.
  * All of these run one at a time (a promise queue), so an edit's
  * read-check-write cannot interleave with a reload or another edit.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { summariseChange } from '../config/summary.js'
-import { ConfigError, formatProblem, type ConfigProblem } from '../errors.js'
+import { ConfigError, formatProblem, SwitchyardError, type ConfigProblem } from '../errors.js'
 import type { PlaneLink } from '../link/link.js'
 import { buildFromText, type BuildResult } from '../routing/build.js'
 import type { RoutingTable } from '../routing/types.js'
 import { DEFAULT_HISTORY_LIMIT, RevisionHistory } from './history.js'
-import type { ConfigSource, SourceWatch } from './source.js'
+import type { ConfigSource, SourceRead, SourceWatch } from './source.js'
 
 /** Where a revision came from. */
 export type ConfigOrigin = 'file' | 'api' | 'cli' | 'sighup' | 'start'
@@ -61,6 +65,9 @@ export interface WriteOptions {
 
 type Built = Extract<BuildResult, { ok: true }>
 
+/** A built config as read from its source: with a fleet source, the revision the source gave it. */
+export type Loaded = Built & { readonly revision?: number, readonly external?: boolean }
+
 /**
  * Settings bound when switchyard starts (listeners, drain, log level): a
  * new revision that changes them is served, but they wait for a restart.
@@ -87,11 +94,11 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   }
 
   /** Reads and builds the source's config; throws ConfigError with every problem. */
-  static async load (source: ConfigSource): Promise<Built> {
+  static async load (source: ConfigSource): Promise<Loaded> {
     const read = await source.read()
     const built = read.ok ? buildFromText(read.text) : read
     if (!built.ok) throw new ConfigError(built.problems, source.location)
-    return built
+    return read.ok && read.revision !== undefined ? { ...built, revision: read.revision, external: read.external === true } : built
   }
 
   /** The revision in force. */
@@ -123,10 +130,11 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
    * same config resumes the last recorded revision; a config changed while
    * switchyard was down becomes a new revision.
    */
-  async start (built: Built): Promise<ActiveConfig> {
+  async start (built: Loaded): Promise<ActiveConfig> {
     this.#started = built.table
     await this.history.load()
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
+    if (built.revision !== undefined) return await this.#startAt(built, built.revision, built.external === true)
     const last = this.history.latest
     if (last !== undefined && last.sha256 === built.table.sha256) {
       return await this.#serve(built, last.source, last.revision)
@@ -135,6 +143,39 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     const before = lastBuilt?.ok === true ? lastBuilt.table.config : undefined
     const summary = last === undefined ? 'initial configuration' : `changed while stopped: ${summariseChange(before, built.table.config)}`
     return await this.#commit(built, 'start', summary)
+  }
+
+  /**
+   * A fleet source: the revision is the source's. One its history already
+   * holds is served as it is; a text edited outside switchyard is adopted as
+   * the next revision (if another replica adopts it first, the winner's
+   * revision is read and served).
+   */
+  async #startAt (built: Built, revision: number, external: boolean): Promise<ActiveConfig> {
+    if (external) {
+      const adopted = await this.#adopt(built.source.text, { ok: true, text: built.source.text, sha256: built.table.sha256, revision })
+      if (adopted === undefined) {
+        const again = await LiveConfig.load(this.source)
+        return await this.#startAt(again, again.revision ?? revision, again.external === true)
+      }
+      return await this.#commit(built, 'start', 'edited in the store outside switchyard', adopted)
+    }
+    // The store's revision numbers its text: a revision already recorded is served as it is (its
+    // sha256 may differ from this replica's, whose process settings are its own).
+    const entry = this.history.get(revision)
+    if (entry !== undefined) return await this.#serve(built, entry.source, revision)
+    return await this.#commit(built, 'start', 'initial configuration', revision)
+  }
+
+  /** Writes an outside edit back as the next revision; undefined when another replica did first. */
+  async #adopt (text: string, read: Extract<SourceRead, { ok: true }>): Promise<number | undefined> {
+    try {
+      const written = await this.source.write(text, { sha256: read.sha256, revision: read.revision ?? 0 })
+      return written?.revision
+    } catch (err) {
+      if (err instanceof SwitchyardError && err.code === 'SY_ERR_ADMIN_PRECONDITION') return undefined
+      throw err
+    }
   }
 
   async startWatching (): Promise<void> {
@@ -158,12 +199,19 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     return this.exclusive(async () => {
       const read = await this.source.read()
       if (!read.ok) return this.#fail(origin, read.problems)
-      if (read.sha256 === this.current.table.sha256) {
+      if (read.sha256 === this.current.table.sha256 && (read.revision === undefined || read.revision === this.current.revision)) {
         // The source holds the running revision again: whatever failed before is no longer pending.
         this.lastError = undefined
         return this.#report({ result: 'unchanged', active: this.current }, origin)
       }
-      return await this.#apply(buildFromText(read.text), origin)
+      const built = buildFromText(read.text)
+      if (read.external === true && built.ok) {
+        // Every replica tries; the loser serves the winner's revision when its watch brings it.
+        const adopted = await this.#adopt(read.text, read).catch((err: unknown) => { this.logger.warn({ err }, 'cannot adopt the outside edit yet') })
+        if (adopted === undefined) return this.#report({ result: 'unchanged', active: this.current }, origin)
+        return await this.#apply(built, origin, 'edited in the store outside switchyard: ', adopted, true)
+      }
+      return await this.#apply(built, origin, '', read.revision)
     })
   }
 
@@ -179,17 +227,28 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
     // A rejected edit is the caller's answer, not a failed reload: nothing is reported.
     if (!built.ok) return { result: 'failure', problems: built.problems }
     if (built.table.sha256 === this.current.table.sha256) return { result: 'unchanged', active: this.current }
-    await this.source.write(text, opts.force === true ? undefined : this.current.table.sha256)
-    return await this.#apply(built, origin, opts.prefix)
+    const running = this.current
+    const written = await this.source.write(text, opts.force === true ? undefined : { sha256: running.table.sha256, revision: running.revision })
+    // A fleet source gives the text back as every replica reads it (its own process settings kept).
+    const applied = written === undefined || written.text === text ? built : buildFromText(written.text)
+    return await this.#apply(applied, origin, opts.prefix, written?.revision, true)
   }
 
-  async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = ''): Promise<ReloadOutcome> {
+  /**
+   * `revision`: the fleet source's number for it (undefined: the next one).
+   * `record`: whether this replica records it in the history; with a fleet
+   * source only the replica that wrote it does, with its summary; the
+   * others re-read the shared history when they answer from it.
+   */
+  async #apply (built: BuildResult, origin: ConfigOrigin, summaryPrefix = '', revision?: number, record = revision === undefined): Promise<ReloadOutcome> {
     if (!built.ok) return this.#fail(origin, built.problems)
     const previous = this.current
-    if (previous.table.sha256 === built.table.sha256) return this.#report({ result: 'unchanged', active: previous }, origin)
+    if (previous.table.sha256 === built.table.sha256 && (revision === undefined || revision === previous.revision)) {
+      return this.#report({ result: 'unchanged', active: previous }, origin)
+    }
     const summary = summaryPrefix + summariseChange(previous.table.config, built.table.config)
     this.lastError = undefined
-    const active = await this.#commit(built, origin, summary)
+    const active = record ? await this.#commit(built, origin, summary, revision) : await this.#serve(built, origin, revision ?? previous.revision + 1)
     const restart = this.pendingRestart
     if (restart.length > 0) this.logger.warn({ fields: restart }, 'these settings take effect only after a restart')
     this.logger.info({ revision: active.revision, origin, summary, sha256: active.table.sha256.slice(0, 12) }, 'config reloaded')
@@ -205,8 +264,8 @@ export class LiveConfig extends EventEmitter<LiveConfigEvents> {
   }
 
   /** Serves the new revision, then records it (serving never waits on the history). */
-  async #commit (built: Built, origin: ConfigOrigin, summary: string): Promise<ActiveConfig> {
-    const revision = Math.max(this.#current?.revision ?? 0, this.history.latest?.revision ?? 0) + 1
+  async #commit (built: Built, origin: ConfigOrigin, summary: string, fixed?: number): Promise<ActiveConfig> {
+    const revision = fixed ?? Math.max(this.#current?.revision ?? 0, this.history.latest?.revision ?? 0) + 1
     const active = await this.#serve(built, origin, revision)
     this.history.setLimit(built.table.config.revisionHistoryLimit ?? DEFAULT_HISTORY_LIMIT)
     await this.history.record({

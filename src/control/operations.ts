@@ -81,7 +81,7 @@ export class Operations {
       const previous = this.live.history.list().filter(e => e.revision < now).at(-1)
       if (previous === undefined) throw new SwitchyardError('SY_ERR_ADMIN_NO_PREVIOUS', `revision ${now} is the oldest in the history; nothing to roll back to`)
       return { text: previous.config, prefix: `rollback to revision ${previous.revision}: ` }
-    })
+    }, true)
   }
 
   /** Back to any revision kept in the history, as a new revision. */
@@ -92,7 +92,7 @@ export class Operations {
         throw new SwitchyardError('SY_ERR_ADMIN_UNKNOWN_REVISION', `revision ${toRevision} is not in the history (kept: ${this.live.history.list().map(e => e.revision).join(', ')})`)
       }
       return { text: entry.config, prefix: `undo to revision ${entry.revision}: ` }
-    })
+    }, true)
   }
 
   /** Which route, rule and backend `request` gets from the running config, or from `candidate` (a dry run). */
@@ -107,8 +107,10 @@ export class Operations {
     return diffOf(running.table, candidateTable(this.#text(candidate, 'yaml')), running.revision)
   }
 
-  async #change (opts: ChangeOptions, edit: (runningText: string) => Edit): Promise<ChangeResult> {
+  async #change (opts: ChangeOptions, edit: (runningText: string) => Edit, readsHistory = false): Promise<ChangeResult> {
     const outcome = await this.live.exclusive(async () => {
+      // A fleet's history is shared: rollback and undo read it as every replica does.
+      if (readsHistory) await this.live.history.refresh()
       const running = this.live.current
       if (opts.expected !== undefined && !opts.expected.includes(running.revision)) {
         const read = opts.expected.length === 0 ? 'none that exists' : opts.expected.join(' or ')

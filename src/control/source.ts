@@ -13,8 +13,35 @@ import type { HistoryStore } from './history.js'
 
 /** The document as read, or why it could not be. */
 export type SourceRead =
-  | { readonly ok: true, readonly text: string, readonly sha256: string }
+  | {
+    readonly ok: true
+    readonly text: string
+    readonly sha256: string
+    /**
+     * A fleet source's own revision number for this text (the same on every
+     * replica); undefined where the control plane numbers revisions itself (a file).
+     */
+    readonly revision?: number
+    /**
+     * The text was changed outside switchyard (kubectl, etcdctl) since
+     * `revision`: a valid one is adopted as the next revision by a write
+     * expecting `revision`.
+     */
+    readonly external?: boolean
+  }
   | { readonly ok: false, readonly problems: readonly ConfigProblem[] }
+
+/** What a write expects the source to hold: the running revision. */
+export interface WriteExpectation {
+  readonly sha256: string
+  readonly revision: number
+}
+
+/** A fleet source's answer to a write: the revision it became, and the text as every reader will read it back. */
+export interface Written {
+  readonly revision: number
+  readonly text: string
+}
 
 export interface SourceWatch {
   close (): Promise<void>
@@ -32,9 +59,11 @@ export interface ConfigSource {
   /** Calls `onChange` (debounced) whenever the document may have changed; the caller reads it. Resolves once watching. */
   watch (onChange: () => void): Promise<SourceWatch>
   /**
-   * Replaces the document with `text` if it still holds the content whose
-   * sha256 is `expected`; `undefined` replaces whatever it holds (force).
-   * Throws a coded error when it holds something else or cannot be written.
+   * Replaces the document with `text` if it still holds `expected` (a file
+   * compares the content's sha256, a fleet store its revision); `undefined`
+   * replaces whatever it holds (force). Throws a coded error when it holds
+   * something else or cannot be written. A fleet source answers with the
+   * revision it wrote; a file, with undefined (the control plane numbers it).
    */
-  write (text: string, expected: string | undefined): Promise<void>
+  write (text: string, expected: WriteExpectation | undefined): Promise<Written | undefined>
 }

@@ -14,6 +14,7 @@ import { stringify } from 'yaml'
 import { LiveConfig } from '../../src/control/live-config.js'
 import { Operations } from '../../src/control/operations.js'
 import type { ConfigSource } from '../../src/control/source.js'
+import { fleetSide } from '../../src/control/sources/fleet-source.js'
 import { openSource } from '../../src/control/sources/open.js'
 import { ConfigError, SwitchyardError } from '../../src/errors.js'
 
@@ -104,7 +105,11 @@ t.test('opening a source: a path or file:// is the file; an unknown scheme is a 
   t.same([byPath.location, byPath.format, byUrl.location], [file, 'json', file])
   t.equal(byPath.history.location, join(dir, 'a b.json.history.json'), 'history next to the file by default')
   t.equal(byUrl.history.location, '/var/lib/switchyard/a b.json.history.json', 'or in the state directory')
-  const err = await openSource('etcd://127.0.0.1:2379/switchyard', {}).catch((e: unknown) => e) as ConfigError
+  const err = await openSource('zookeeper://127.0.0.1:2181/switchyard', {}).catch((e: unknown) => e) as ConfigError
   t.type(err, ConfigError)
-  t.same(err.problems.map(p => [p.code, p.message]), [['SY_ERR_CONFIG_READ', 'no config source for etcd:// (etcd://127.0.0.1:2379/switchyard)']])
+  t.same(err.problems.map(p => [p.code, p.message]), [['SY_ERR_CONFIG_READ', 'no config source for zookeeper:// (zookeeper://127.0.0.1:2181/switchyard)']])
+  // A fleet's store is its own folder (sources/etcd/, sources/kubernetes/): opening one connects to nothing yet.
+  const etcd = await openSource('etcd://127.0.0.1:2379,127.0.0.1:22379/sy', {})
+  t.teardown(() => fleetSide(etcd)?.store.close())
+  t.same([etcd.location, etcd.format, etcd.history.location], ['etcd://127.0.0.1:2379,127.0.0.1:22379/sy', 'yaml', 'etcd://127.0.0.1:2379,127.0.0.1:22379/sy (history)'])
 })

@@ -26,7 +26,16 @@ const portNamed = (p: SwitchyardPod, name: string): IContainerPort | undefined =
 function checkPod (t: Test, p: SwitchyardPod, objects: readonly K8sObject[]): void {
   const c = p.container
   t.equal(c.image, `switchyard:${version}`, 'the image tag is the package version')
-  t.same(c.args, CMD, "args are the image's CMD")
+  // The image's CMD, plus --store URL where the routing lives on the Kubernetes API.
+  const storeAt = c.args?.indexOf('--store') ?? -1
+  const store = storeAt < 0 ? undefined : c.args?.[storeAt + 1]
+  t.same(storeAt < 0 ? c.args : c.args?.slice(0, storeAt), CMD, "args are the image's CMD")
+  const storeEnv = c.env?.find(e => e.name === 'SWITCHYARD_STORE')
+  if (store !== undefined || storeEnv !== undefined) {
+    // A fleet member: named and addressed by the downward API (switchyard status lists it so).
+    t.same(c.env?.find(e => e.name === 'POD_NAME')?.valueFrom?.fieldRef, { fieldPath: 'metadata.name' }, 'POD_NAME from the downward API')
+    t.same(c.env?.find(e => e.name === 'POD_IP')?.valueFrom?.fieldRef, { fieldPath: 'status.podIP' }, 'POD_IP from the downward API')
+  }
 
   // The config file: a read-only ConfigMap directory mount on --config's directory.
   const mount = c.volumeMounts?.find(m => m.mountPath === dirname(p.configPath))
@@ -62,7 +71,15 @@ function checkPod (t: Test, p: SwitchyardPod, objects: readonly K8sObject[]): vo
   t.equal(c.securityContext?.allowPrivilegeEscalation, false)
   t.equal(c.securityContext?.readOnlyRootFilesystem, true)
   t.same(c.securityContext?.capabilities?.drop, ['ALL'])
-  t.equal(p.pod.automountServiceAccountToken, false)
+  if (store?.startsWith('kubernetes://') === true) {
+    // The Kubernetes API is the store: the pod runs as the ServiceAccount of k8s/rbac, bound in the same render.
+    t.equal(p.pod.automountServiceAccountToken, true, 'the token is mounted for the Kubernetes store')
+    t.equal(p.pod.serviceAccountName, 'switchyard')
+    t.ok(objects.some(o => o.kind === 'RoleBinding' && o.metadata.name === 'switchyard'), 'its Role and RoleBinding are rendered with it')
+    t.match(store, /^kubernetes:\/\/\/[a-z0-9-]+$/, 'the store is a ConfigMap of the pod\'s own namespace')
+  } else {
+    t.equal(p.pod.automountServiceAccountToken, false, 'no Kubernetes API access without a Kubernetes store')
+  }
   t.ok(c.resources?.requests?.cpu !== undefined && c.resources.requests.memory !== undefined && c.resources.limits?.memory !== undefined, 'cpu and memory requests, a memory limit')
 
   // The revision history needs a writable directory on a read-only root.

@@ -6,7 +6,7 @@
 import { sha256 } from '../../config/load.js'
 import { SwitchyardError } from '../../errors.js'
 import { memoryHistory } from '../history.js'
-import type { ConfigSource, SourceRead, SourceWatch } from '../source.js'
+import type { ConfigSource, SourceRead, SourceWatch, WriteExpectation } from '../source.js'
 
 export class MemorySource implements ConfigSource {
   readonly format = 'yaml'
@@ -31,11 +31,12 @@ export class MemorySource implements ConfigSource {
     return { close: async () => { this.#listeners.delete(onChange) } }
   }
 
-  async write (text: string, expected: string | undefined): Promise<void> {
-    if (expected !== undefined && sha256(this.#text) !== expected) {
+  async write (text: string, expected: WriteExpectation | undefined): Promise<undefined> {
+    if (expected !== undefined && sha256(this.#text) !== expected.sha256) {
       throw new SwitchyardError('SY_ERR_ADMIN_PRECONDITION', `${this.location} changed since it was read`)
     }
     this.#text = text
     for (const fn of this.#listeners) fn()
+    return undefined
   }
 }

@@ -14,6 +14,12 @@ export interface SourceOptions {
   readonly stateDir?: string
   /** Read the history but never write it (the CLI's offline edits). */
   readonly readOnlyHistory?: boolean
+  /**
+   * A fleet source (etcd://, kubernetes://): the replica's local config file,
+   * whose process settings (listen, admin, log…) it keeps and whose routing
+   * seeds an empty store.
+   */
+  readonly localConfig?: string
 }
 
 interface SourceModule {

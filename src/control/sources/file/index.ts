@@ -14,7 +14,7 @@ import { sha256 } from '../../../config/load.js'
 import { SwitchyardError } from '../../../errors.js'
 import { atomicWrite } from '../../../util/atomic-write.js'
 import type { HistoryStore } from '../../history.js'
-import type { ConfigSource, SourceRead, SourceWatch } from '../../source.js'
+import type { ConfigSource, SourceRead, SourceWatch, WriteExpectation } from '../../source.js'
 import type { SourceOptions } from '../open.js'
 import { fileHistory, historyFileFor } from './history-file.js'
 import { watchConfig } from './watch.js'
@@ -43,10 +43,10 @@ class FileSource implements ConfigSource {
     return await watchConfig(this.location, onChange)
   }
 
-  async write (text: string, expected: string | undefined): Promise<void> {
+  async write (text: string, expected: WriteExpectation | undefined): Promise<undefined> {
     if (expected !== undefined) {
       const now = await this.read()
-      if (!now.ok || now.sha256 !== expected) {
+      if (!now.ok || now.sha256 !== expected.sha256) {
         throw new SwitchyardError('SY_ERR_ADMIN_FILE_CHANGED',
           `${this.location} no longer holds the running revision (${now.ok ? 'edited since' : 'unreadable'}; see \`switchyard status\` for why that edit did not go live): ` +
           'fix the file, or repeat with force (`--force`, `?force=true`) to overwrite it')
@@ -62,6 +62,7 @@ class FileSource implements ConfigSource {
       }
       throw err
     }
+    return undefined
   }
 }
 
