@@ -80,7 +80,11 @@ export const ErrorCodes = {
   /** A rollout's look on a fleet store: a live member's counters could not be read, so the fleet's sum would undercount. */
   SY_ERR_FLEET_COUNTERS: 'a member\'s counters could not be read',
   /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
-  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached'
+  SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached',
+  /** A `listen.tls` certificate or key file cannot be read, does not parse, or the key does not match the certificate (at start; a later bad rotation keeps the certificates in use). */
+  SY_ERR_TLS_CERTIFICATE: 'a TLS certificate or key cannot be loaded',
+  /** A backend's `tls.ca` bundle cannot be read. */
+  SY_ERR_TLS_CA: 'a backend CA bundle cannot be read'
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -9,6 +9,7 @@
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { Pool, type Dispatcher } from 'undici'
 import { HOST, requiredPort, requiredUpstream } from './env.js'
+import { onStreamError } from './stream-error.js'
 
 const port = requiredPort()
 const pool = new Pool(requiredUpstream(), { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 })
@@ -35,15 +36,7 @@ const server = createServer((req, res) => {
     headers: filter(req.headers) as Record<string, string>,
     body: hasBody ? req : null,
     opaque: res
-  }, factory, (err) => {
-    if (err === null) return
-    if (!res.headersSent) {
-      res.writeHead(502, { 'content-type': 'text/plain' })
-      res.end(`bad gateway: ${(err as NodeJS.ErrnoException).code ?? err.message}`)
-    } else {
-      res.destroy(err)
-    }
-  })
+  }, factory, onStreamError(res))
 })
 server.keepAliveTimeout = 72_000
 server.listen(port, HOST)

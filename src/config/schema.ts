@@ -9,8 +9,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_ADMIN, DEFAULT_LISTEN } from './defaults.js'
+import { GRPC_CODE_NAMES } from '../util/grpc-status.js'
 
 const closed = { additionalProperties: false } as const
+
+const GrpcCode = Type.Union(GRPC_CODE_NAMES.map(c => Type.Literal(c)))
 
 /** Go/Kubernetes/Istio duration: `500ms`, `30s`, `1m30s`, `2h`. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$'
@@ -67,7 +70,41 @@ const ProxyListener = Type.Object({
    * often, else 408 and the connection is closed (nginx `client_body_timeout`;
    * default 60s, `0s` turns it off).
    */
-  bodyTimeout: Type.Optional(Duration)
+  bodyTimeout: Type.Optional(Duration),
+  /** TLS termination on this listener; ALPN offers h2 and http/1.1 on the same port. */
+  tls: Type.Optional(Type.Object({
+    /**
+     * Certificate and key files (PEM). The first is the default; the others
+     * are chosen by SNI against their DNS names. Reloaded when the files
+     * change (cert-manager rotating a mounted Secret), without a restart.
+     */
+    certificates: Type.Array(Type.Object({
+      cert: Type.String({ minLength: 1, maxLength: 4096 }),
+      key: Type.String({ minLength: 1, maxLength: 4096 })
+    }, closed), { minItems: 1, maxItems: 1000 })
+  }, closed)),
+  /** HTTP/2 from clients: h2 (by ALPN) with tls, h2c prior knowledge beside HTTP/1.1 without. */
+  http2: Type.Optional(Type.Object({
+    /** Off: HTTP/1.1 only, as before (default on). */
+    enabled: Type.Optional(Type.Boolean()),
+    /** Streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS; default 100). */
+    maxConcurrentStreams: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    /**
+     * Streams a client may reset (RST_STREAM) per connection per second
+     * before the connection is closed with GOAWAY ENHANCE_YOUR_CALM (rapid
+     * reset, CVE-2023-44487; default 200).
+     */
+    maxResetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** Memory one connection may use for its frames and header tables, in MiB (default 10). */
+    maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    /**
+     * A gRPC call still streaming on a backend whose weight went to 0 (or
+     * whose route or rule left the config) is ended with UNAVAILABLE after
+     * this grace period, so that the client calls again and lands by the new
+     * weights (default 30s; 0s: never).
+     */
+    streamDrainGrace: Type.Optional(Duration)
+  }, closed))
 }, closed)
 
 const Shutdown = Type.Object({
@@ -166,10 +203,30 @@ const Route = Type.Object({
    */
   rewriteLocation: Type.Optional(Type.Boolean()),
   /** Request bodies larger than this many bytes get 413 (default: no limit; bodies are streamed, never held in memory). */
-  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 }))
+  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** gRPC requests of this route (content-type application/grpc…). */
+  grpc: Type.Optional(Type.Object({
+    /**
+     * The gRPC status codes counted as the backend's errors (metrics
+     * `grpc_error="true"`, the shipped rules, ramp and the judge). Default:
+     * UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED,
+     * INTERNAL, UNAVAILABLE, DATA_LOSS.
+     */
+    errorCodes: Type.Optional(Type.Array(GrpcCode, { uniqueItems: true }))
+  }, closed))
 }, closed)
 
 const TargetUrl = Type.String({ minLength: 1 })
+
+/** How switchyard talks to a backend's targets. */
+const UpstreamTls = Type.Object({
+  /** PEM bundle of the CAs that sign the targets' certificates (default: Node's built-in roots). */
+  ca: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  /** Accept any certificate (test setups only): must be said explicitly. */
+  insecure: Type.Optional(Type.Boolean()),
+  /** The name checked against the certificate and sent as SNI (default: the target's host). */
+  serverName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+$', maxLength: 253 }))
+}, closed)
 
 const HealthCheck = Type.Object({
   /** GET this path on every target; 2xx/3xx is a pass. */
@@ -221,7 +278,15 @@ const Backend = Type.Object({
   /** Passive ejection of failing targets; `false` turns it off. */
   outlierDetection: Type.Optional(Type.Union([Type.Literal(false), OutlierDetection])),
   /** Header changes for requests sent to and responses from this backend (after the route's). */
-  headers: Type.Optional(HeaderRules)
+  headers: Type.Optional(HeaderRules),
+  /**
+   * `http1` (default), `h2c` (cleartext HTTP/2 with prior knowledge, http://
+   * targets) or `h2` (HTTP/2 over TLS, https:// targets). gRPC backends need
+   * h2c or h2.
+   */
+  protocol: Type.Optional(Type.Union([Type.Literal('http1'), Type.Literal('h2c'), Type.Literal('h2')])),
+  /** TLS towards https:// targets. */
+  tls: Type.Optional(UpstreamTls)
 }, closed)
 
 const Log = Type.Object({
@@ -308,3 +373,4 @@ export type RawHeaderRules = Static<typeof HeaderRules>
 export type RawHeaderChanges = Static<typeof HeaderChanges>
 export type RawAccessLog = Static<typeof AccessLog>
 export type RawTracing = Static<typeof Tracing>
+export type RawListen = Static<typeof ProxyListener>

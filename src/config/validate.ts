@@ -157,7 +157,10 @@ function checkStringMatch (problems: Problems, path: Path, m: Loose | undefined)
   if (regex !== undefined) checkRegex(problems, [...path, 'regex'], regex)
 }
 
-function checkTargetUrl (problems: Problems, path: Path, target: string): void {
+/** Which scheme a backend's protocol needs: h2c is cleartext, h2 is negotiated by TLS ALPN. */
+const PROTOCOL_SCHEME: Readonly<Record<string, string>> = { h2c: 'http:', h2: 'https:' }
+
+function checkTargetUrl (problems: Problems, path: Path, target: string, protocol: string | undefined): void {
   let url: URL
   try {
     url = new URL(target)
@@ -171,6 +174,8 @@ function checkTargetUrl (problems: Problems, path: Path, target: string): void {
     problems.add('SY_ERR_CONFIG_TARGET_URL', path, 'must be an origin (scheme://host:port) without a path, query or fragment')
   } else if (url.username !== '' || url.password !== '') {
     problems.add('SY_ERR_CONFIG_TARGET_URL', path, 'must not carry credentials')
+  } else if (protocol !== undefined && PROTOCOL_SCHEME[protocol] !== undefined && url.protocol !== PROTOCOL_SCHEME[protocol]) {
+    problems.add('SY_ERR_CONFIG_TARGET_URL', path, `protocol ${protocol} needs ${PROTOCOL_SCHEME[protocol]}// targets`)
   }
 }
 
@@ -252,7 +257,7 @@ function semanticProblems (config: Loose, problems: Problems): void {
   const fallbacks = new Map<string, string | undefined>()
   for (const [name, value] of Object.entries(backendsSection ?? {})) {
     const backend = mapping(value)
-    items(backend?.targets).forEach((t, i) => { if (typeof t === 'string') checkTargetUrl(problems, ['backends', name, 'targets', i], t) })
+    items(backend?.targets).forEach((t, i) => { if (typeof t === 'string') checkTargetUrl(problems, ['backends', name, 'targets', i], t, text(backend?.protocol)) })
     const fallback = text(backend?.fallback)
     fallbacks.set(name, fallback)
     if (fallback !== undefined && backends !== undefined && !backends.has(fallback)) {

@@ -14,7 +14,7 @@ import { ConfigStore } from '../proxy/config-store.js'
 import type { ProxyListener } from '../proxy/forward.js'
 import { HealthChecks } from '../proxy/health-check.js'
 import { createProxyObservers, type ProxyObservers } from '../observability/proxy-observers.js'
-import { createProxyServer } from '../proxy/server.js'
+import { createProxyServer, type ProxyServer } from '../proxy/server.js'
 import { UpstreamRegistry, type TargetHealth } from '../proxy/upstreams.js'
 import { TunnelRegistry } from '../proxy/websocket.js'
 import type { Entropy, RoutingTable, ServerSettings } from '../routing/types.js'
@@ -80,10 +80,10 @@ export function listenAddress (table: RoutingTable): { host: string, port: numbe
 }
 
 /** The URL clients use for a bound server: IPv6 in brackets, a wildcard address as loopback. */
-export function urlOf (server: Server): string {
+export function urlOf (server: Server, secure = false): string {
   const a = server.address() as AddressInfo
   const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address
-  return `http://${host}:${a.port}`
+  return `${secure ? 'https' : 'http'}://${host}:${a.port}`
 }
 
 export function createDataPlane (opts: DataPlaneOptions): DataPlane {
@@ -99,6 +99,8 @@ class ProxyPlane extends EventEmitter<DataPlaneEvents> implements DataPlane {
   readonly #logger: Logger
   readonly #healthChecks = new HealthChecks()
   readonly #observers: ProxyObservers
+  /** The proxy listener's HTTP/2 side and TLS certificates. */
+  readonly #front: ProxyServer
   #draining = false
   #listening = false
   #stopping: Promise<void> | undefined
@@ -115,10 +117,11 @@ class ProxyPlane extends EventEmitter<DataPlaneEvents> implements DataPlane {
     this.store = new ConfigStore(this.upstreams, this.#healthChecks)
     this.#observers = createProxyObservers(logger, opts.listener)
     this.#observers.follow(this.store)
-    this.proxy = createProxyServer({
+    this.#front = createProxyServer({
       store: this.store, logger, entropy: opts.entropy, settings, tunnels: this.tunnels, draining: () => this.#draining,
       listener: this.#observers.listener, tracing: this.#observers.tracing
     })
+    this.proxy = this.#front.server
   }
 
   get draining (): boolean { return this.#draining }
@@ -132,10 +135,12 @@ class ProxyPlane extends EventEmitter<DataPlaneEvents> implements DataPlane {
   async listen (host: string, port: number): Promise<string> {
     // The first requests are traced when the config asks for it.
     await this.#observers.ready()
+    // Rotated certificate files are picked up from the start.
+    await this.#front.certificates?.watch()
     this.proxy.listen(port, host)
     await once(this.proxy, 'listening')
     this.#listening = true
-    return urlOf(this.proxy)
+    return urlOf(this.proxy, this.#front.certificates !== undefined)
   }
 
   targets (): TargetState[] {
@@ -157,6 +162,8 @@ class ProxyPlane extends EventEmitter<DataPlaneEvents> implements DataPlane {
     await beforeClose?.()
     const proxyClosed = this.#listening ? new Promise<void>(resolve => proxy.close(() => resolve())) : Promise.resolve()
     proxy.closeIdleConnections()
+    // HTTP/2 clients get GOAWAY: streams in flight finish, new ones go elsewhere.
+    this.#front.http2?.closeAll()
     const tunnelsClosed = this.tunnels.closeAll(Math.min(1000, settings.shutdownTimeoutMs))
     // The timeout is cancelled once the listener closes: a pending timer would keep the process alive for its whole length.
     const timeout = new AbortController()
@@ -168,10 +175,12 @@ class ProxyPlane extends EventEmitter<DataPlaneEvents> implements DataPlane {
     if (!finished) {
       this.#logger.warn({ shutdownTimeoutMs: settings.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout; closing their connections')
       proxy.closeAllConnections()
+      this.#front.http2?.destroyAll()
     }
     await tunnelsClosed
     this.#healthChecks.stopAll()
     await this.upstreams.closeAll()
+    await this.#front.certificates?.close()
     await this.#observers.close()
   }
 }

@@ -12,7 +12,7 @@ export type Buckets = ReadonlyMap<number, number>
 export interface ArmCounters {
   /** Requests the route decided for this arm (the canary's include those its fallback served). */
   readonly requests: number
-  /** Of those, 5xx answers and, for the canary, failovers its fallback served. */
+  /** Of those, 5xx answers, gRPC calls with a status the route counts as an error, and, for the canary, failovers its fallback served. */
   readonly errors: number
   /** The arm's duration histogram. */
   readonly buckets: Buckets

@@ -7,9 +7,10 @@
  * still names, types and formats the metric as any other histogram.
  */
 import { Histogram, type Registry } from 'prom-client'
-import { DURATION_BUCKETS, type SeriesCell } from './series-cell.js'
+import { DURATION_BUCKETS, type Durations, type SeriesCell } from './series-cell.js'
+import { GRPC_CODE_NAMES } from '../util/grpc-status.js'
 
-type DurationLabel = 'route' | 'backend' | 'version'
+type DurationLabel = 'route' | 'backend' | 'version' | 'grpc_code'
 type ExportLabel = DurationLabel | 'le'
 type HistogramData = Awaited<ReturnType<Histogram<ExportLabel>['get']>>
 
@@ -25,7 +26,7 @@ export class CellHistogram extends Histogram<ExportLabel> {
   readonly #help: string
 
   constructor (name: string, help: string, registry: Registry, source: CellSource) {
-    const labelNames: DurationLabel[] = ['route', 'backend', 'version']
+    const labelNames: DurationLabel[] = ['route', 'backend', 'version', 'grpc_code']
     super({ name, help, labelNames, buckets: [...DURATION_BUCKETS], registers: [registry] })
     this.#source = source
     this.#name = name
@@ -37,17 +38,21 @@ export class CellHistogram extends Histogram<ExportLabel> {
     const bucketName = `${this.#name}_bucket`
     const sumName = `${this.#name}_sum`
     const countName = `${this.#name}_count`
-    for (const cell of this.#source.cells()) {
-      if (cell.durationCount === 0 && !this.#source.isLive(cell)) continue
-      const { route, backend, version } = cell
+    const series = (labels: Partial<Record<DurationLabel, string>>, d: Durations): void => {
       let cumulative = 0
       for (let i = 0; i < DURATION_BUCKETS.length; i++) {
-        cumulative += cell.buckets[i]!
-        values.push({ metricName: bucketName, labels: { route, backend, version, le: DURATION_BUCKETS[i]! }, value: cumulative })
+        cumulative += d.buckets[i]!
+        values.push({ metricName: bucketName, labels: { ...labels, le: DURATION_BUCKETS[i]! }, value: cumulative })
       }
-      values.push({ metricName: bucketName, labels: { route, backend, version, le: '+Inf' }, value: cell.durationCount })
-      values.push({ metricName: sumName, labels: { route, backend, version }, value: cell.durationSum })
-      values.push({ metricName: countName, labels: { route, backend, version }, value: cell.durationCount })
+      values.push({ metricName: bucketName, labels: { ...labels, le: '+Inf' }, value: d.durationCount })
+      values.push({ metricName: sumName, labels, value: d.durationSum })
+      values.push({ metricName: countName, labels, value: d.durationCount })
+    }
+    for (const cell of this.#source.cells()) {
+      const { route, backend, version } = cell
+      if (cell.durationCount !== 0 || (this.#source.isLive(cell) && cell.grpcDurations.size === 0)) series({ route, backend, version }, cell)
+      // gRPC calls by status (at most the 17 codes per cell).
+      for (const [code, d] of cell.grpcDurations) series({ route, backend, version, grpc_code: GRPC_CODE_NAMES[code] ?? 'UNKNOWN' }, d)
     }
     // The shape prom-client's own get() returns. Its typings declare `type`
     // as a numeric enum that the package does not export at run time; the

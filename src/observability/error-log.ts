@@ -23,7 +23,8 @@ const FAILURE_MESSAGES: Readonly<Record<FailureKind, string>> = {
   client_timeout: 'client sent nothing of its request body in time',
   body_too_large: 'request body over the route\'s limit',
   status: 'upstream answered with a server error',
-  client_closed: 'client closed the connection before the response was complete'
+  client_closed: 'client closed the connection before the response was complete',
+  drained: 'gRPC stream ended (UNAVAILABLE): its backend no longer takes this traffic'
 }
 
 export class ErrorLog implements ProxyListener {
@@ -34,7 +35,7 @@ export class ErrorLog implements ProxyListener {
   onExchangeEnd (record: ExchangeRecord): void {
     const failure = record.failure
     if (failure === undefined) return
-    const routine = failure === 'status' || failure === 'client_closed'
+    const routine = failure === 'status' || failure === 'client_closed' || failure === 'drained'
     if (routine && !this.logger.isLevelEnabled('debug')) return
     const info = record.request
     const fields = {

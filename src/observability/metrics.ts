@@ -9,6 +9,7 @@
  * and handed to prom-client when the registry is read (`collect`), so the
  * data path never calls prom-client.
  */
+import { GRPC_CODE_NAMES } from '../util/grpc-status.js'
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client'
 import type { ConfigStore } from '../proxy/config-store.js'
 import { CellHistogram } from './cell-histogram.js'
@@ -61,16 +62,20 @@ export function createMetrics (registry: Registry): Metrics {
   const requests = new RequestMetrics()
   const registers = [registry]
 
-  const requestsTotal: Counter<'route' | 'backend' | 'version' | 'rule' | 'method' | 'code'> = new Counter({
+  const requestsTotal: Counter<'route' | 'backend' | 'version' | 'rule' | 'method' | 'code' | 'grpc_code' | 'grpc_error'> = new Counter({
     name: 'switchyard_requests_total',
-    help: 'Proxied responses by route, backend, version, deciding rule (`split`: the route default), method and status sent to the client',
-    labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code'],
+    help: 'Proxied responses by route, backend, version, deciding rule (`split`: the route default), method and status sent to the client; gRPC calls also by gRPC status and whether the route counts it as an error',
+    labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code', 'grpc_code', 'grpc_error'],
     registers,
     collect () {
       for (const cell of requests.cells()) {
         for (const counts of cell.byRule.values()) {
           for (const t of counts.byMethodCode.values()) {
-            flush(t, () => requestsTotal.labels(cell.route, cell.backend, cell.version, counts.rule, METHODS[t.method] ?? 'OTHER', String(t.code)))
+            flush(t, () => {
+              const labels = { route: cell.route, backend: cell.backend, version: cell.version, rule: counts.rule, method: METHODS[t.method] ?? 'OTHER', code: String(t.code) }
+              // Only gRPC calls carry the gRPC labels: other series keep today's label set.
+              return requestsTotal.labels(t.grpc < 0 ? labels : { ...labels, grpc_code: GRPC_CODE_NAMES[t.grpc] ?? 'UNKNOWN', grpc_error: String(t.grpcError) })
+            })
           }
         }
       }

@@ -86,7 +86,7 @@ export function endSpan (record: ExchangeRecord): void {
     'error.type': record.failure
   })
   // A server span is in error for a 5xx it answered (OpenTelemetry HTTP conventions), not for a 4xx.
-  if (record.status >= 500 || (record.failure !== undefined && record.failure !== 'client_closed' && record.failure !== 'status')) {
+  if (record.status >= 500 || (record.failure !== undefined && record.failure !== 'client_closed' && record.failure !== 'status' && record.failure !== 'drained')) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: record.failure })
   }
   span.end()

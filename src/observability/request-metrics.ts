@@ -68,9 +68,12 @@ export class RequestMetrics implements ProxyListener {
       decided.failover(served.name)
       cell = cells[served.index] ?? decided
     }
-    cell.observe((r.endTime - r.startTime) / 1000)
+    const seconds = (r.endTime - r.startTime) / 1000
+    const grpc = r.grpcStatus
+    if (grpc >= 0) cell.observeGrpc(seconds, grpc)
+    else cell.observe(seconds)
     // status 0: nothing was sent, the client left first.
-    cell.rule(d.rule).add(methodIndex(r.method), r.status === 0 ? CLIENT_CLOSED_CODE : r.status)
+    cell.rule(d.rule).add(methodIndex(r.method), r.status === 0 ? CLIENT_CLOSED_CODE : r.status, grpc, r.grpcError)
     // Only a response that carried the new cookie assigned a user; after a
     // 502 the user comes back without one and is assigned then.
     if (d.setStickyId !== undefined && r.headersForwarded) cell.stickyAssignments.value++

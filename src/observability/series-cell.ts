@@ -50,26 +50,50 @@ export class Tally {
 }
 
 export class MethodCodeTally extends Tally {
-  constructor (readonly method: number, readonly code: number) {
+  constructor (
+    readonly method: number,
+    readonly code: number,
+    /** The gRPC status (0–16), or -1 for a request that is not gRPC. */
+    readonly grpc: number = -1,
+    /** The gRPC status counts as the backend's error under the route's `grpc.errorCodes`. */
+    readonly grpcError: boolean = false
+  ) {
     super()
   }
 }
 
-/** Requests decided by one rule (or `split`), by method and status code. */
+/** Requests decided by one rule (or `split`), by method, status code and (gRPC) status. */
 export class RuleCounts {
-  /** Keyed by `code * 8 + method index`: one number, no string. */
+  /** Keyed by `((code * 8 + method index) * 18 + grpc + 1) * 2 + error`: one number, no string. */
   readonly byMethodCode = new Map<number, MethodCodeTally>()
 
   constructor (readonly rule: string) {}
 
-  add (method: number, code: number): void {
-    const key = code * 8 + method
+  add (method: number, code: number, grpc = -1, grpcError = false): void {
+    const key = (((code * 8 + method) * 18) + grpc + 1) * 2 + (grpcError ? 1 : 0)
     let t = this.byMethodCode.get(key)
     if (t === undefined) {
-      t = new MethodCodeTally(method, code)
+      t = new MethodCodeTally(method, code, grpc, grpcError)
       this.byMethodCode.set(key, t)
     }
     t.value++
+  }
+}
+
+/** A duration histogram's counts (observations per bucket, not cumulative; the last slot is above the largest bound). */
+export class Durations {
+  readonly buckets = new Float64Array(DURATION_BUCKETS.length + 1)
+  durationSum = 0
+  durationCount = 0
+
+  observe (seconds: number): void {
+    const bounds = DURATION_BUCKETS
+    const n = bounds.length
+    let i = 0
+    while (i < n && seconds > (bounds[i] as number)) i++
+    this.buckets[i]!++
+    this.durationSum += seconds
+    this.durationCount++
   }
 }
 
@@ -93,12 +117,10 @@ function countIn<K> (tallies: Map<K, Tally>, key: K): void {
   t.value++
 }
 
-export class SeriesCell {
+export class SeriesCell extends Durations {
   inFlight = 0
-  /** Observations per bucket (not cumulative); the last slot is above the largest bound. */
-  readonly buckets = new Float64Array(DURATION_BUCKETS.length + 1)
-  durationSum = 0
-  durationCount = 0
+  /** Durations of gRPC calls by their status (0–16); the inherited counts are the other requests'. */
+  readonly grpcDurations = new Map<number, Durations>()
   /** New users given a sticky cookie for this backend. */
   readonly stickyAssignments = new Tally()
   readonly byRule = new Map<string, RuleCounts>()
@@ -115,16 +137,18 @@ export class SeriesCell {
   /** Tunnels open now. */
   tunnelsOpen = 0
 
-  constructor (readonly route: string, readonly backend: string, readonly version: string) {}
+  constructor (readonly route: string, readonly backend: string, readonly version: string) {
+    super()
+  }
 
-  observe (seconds: number): void {
-    const bounds = DURATION_BUCKETS
-    const n = bounds.length
-    let i = 0
-    while (i < n && seconds > (bounds[i] as number)) i++
-    this.buckets[i]!++
-    this.durationSum += seconds
-    this.durationCount++
+  /** A gRPC call's duration, under its status. */
+  observeGrpc (seconds: number, status: number): void {
+    let d = this.grpcDurations.get(status)
+    if (d === undefined) {
+      d = new Durations()
+      this.grpcDurations.set(status, d)
+    }
+    d.observe(seconds)
   }
 
   rule (name: string): RuleCounts {

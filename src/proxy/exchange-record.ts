@@ -38,8 +38,16 @@ export class ExchangeRecord {
     /** The request's ID, client and (while tracing) span. */
     readonly request: RequestInfo,
     /** The upstream error's code (e.g. ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT) when one ended the exchange. */
-    readonly cause: string | undefined
+    readonly cause: string | undefined,
+    /** The gRPC status the client got (0–16), or -1 when the request was not gRPC. */
+    readonly grpcStatus: number = -1
   ) {}
+
+  /** Whether the gRPC status counts as the backend's error under the route's `grpc.errorCodes`. */
+  get grpcError (): boolean {
+    // A stream switchyard drained (weight went to 0) is not the backend's failure.
+    return this.grpcStatus >= 0 && this.failure !== 'drained' && this.decision.route.grpcErrorCodes[this.grpcStatus] === true
+  }
 
   /** A backend other than the decided one served (failover). */
   get failedOver (): boolean {

@@ -18,9 +18,10 @@ export type UpstreamFailure = typeof UPSTREAM_FAILURES[number]
  * - `queue_timeout`: no connection became free within `queueTimeout` or the route's timeout (504);
  * - `client_closed`: the client went away before the response was complete;
  * - `client_timeout`: the client stopped sending its request body (408);
- * - `body_too_large`: the request body passed the route's `maxBodyBytes` (413).
+ * - `body_too_large`: the request body passed the route's `maxBodyBytes` (413);
+ * - `drained`: a gRPC stream ended by switchyard (UNAVAILABLE) after its backend's weight went to 0.
  */
-export type FailureKind = UpstreamFailure | 'status' | 'no_target' | 'queue_full' | 'queue_timeout' | 'client_closed' | 'client_timeout' | 'body_too_large'
+export type FailureKind = UpstreamFailure | 'status' | 'no_target' | 'queue_full' | 'queue_timeout' | 'client_closed' | 'client_timeout' | 'body_too_large' | 'drained'
 
 /** Why a request waiting for a connection was answered without one (`switchyard_upstream_queue_rejections_total`). */
 export const QUEUE_FAILURES = ['queue_full', 'queue_timeout'] as const satisfies readonly FailureKind[]

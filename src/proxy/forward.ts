@@ -10,7 +10,10 @@
  * another target when that is safe (see `#retryable`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerResponse } from 'node:http2'
 import type { Dispatcher } from 'undici'
+import { encodeGrpcMessage, flatToObject, flatValue, grpcCodeOfOwnAnswer, respondTrailersOnly, sendGrpcError, trailerObject, type UpstreamTrailers } from './grpc.js'
+import { GRPC_CANCELLED, GRPC_UNAVAILABLE, GRPC_UNKNOWN, grpcCodeOfHttpStatus, parseGrpcStatus } from '../util/grpc-status.js'
 import { applyHeaderPlan, clientResponseHeaders } from './headers.js'
 import type { Rejection } from './rejection.js'
 import type { RequestInfo } from './request-info.js'
@@ -27,9 +30,20 @@ export interface RawDispatchHandler {
   onConnect (abort: (err?: Error) => void): void
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean
   onData (chunk: Buffer): boolean
-  onComplete (trailers: unknown): void
+  onComplete (trailers: UpstreamTrailers): void
   onError (err: Error): void
 }
+
+/**
+ * How the client spoke: HTTP/1.1, HTTP/2, or gRPC (over HTTP/2). The
+ * response objects differ a little: HTTP/2 has no reason phrase and no
+ * connection headers, carries trailers, and gRPC wants its errors as
+ * gRPC statuses.
+ */
+export type Downstream = 'http1' | 'h2' | 'grpc'
+
+/** `grpcStatus` of an exchange that is not gRPC. */
+export const NOT_GRPC = -1
 
 /** What the exchange reports when it starts and ends (metrics, logs). */
 export interface ExchangeListener {
@@ -70,6 +84,11 @@ const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { c
 /** Ends an attempt whose client already has its answer (a timeout, a slow body). */
 const ABANDONED = Object.assign(new Error('exchange already answered'), { code: 'SY_ABANDONED' })
 
+/** Where gRPC exchanges in flight are kept, so that a weight change can drain them (see stream-drain.ts). */
+export interface ExchangeSet {
+  delete (exchange: Exchange): void
+}
+
 export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   /** Status sent to the client; 0 until headers are written. */
   #status = 0
@@ -102,6 +121,13 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   #headersFor: Backend
   /** Why the exchange failed: the upstream error's code (e.g. ECONNREFUSED), or what switchyard told the client. */
   #cause: string | undefined
+  /** gRPC: the status the client got (from the upstream's trailers or Trailers-Only head, or switchyard's own); -1 until known. */
+  #grpcStatus = NOT_GRPC
+  /** gRPC: a response head carrying grpc-status, held back until it is known whether a body follows (Trailers-Only). */
+  #heldHead: string[] | undefined
+  /** gRPC: the set this exchange is in while in flight (set by the server). */
+  streams: ExchangeSet | undefined
+  #drainTimer: NodeJS.Timeout | undefined
 
   constructor (
     readonly req: IncomingMessage,
@@ -119,8 +145,11 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     /** Longest silence allowed within the request body; 0: none. */
     readonly bodyTimeoutMs: number,
     readonly info: RequestInfo,
-    /** The upstream request headers before header rules, kept when the route has request rules (for a failover). */
-    readonly baseHeaders?: readonly string[]
+    /** The upstream request headers before header rules, kept when the route has request rules (for a failover); undefined otherwise. */
+    readonly baseHeaders: readonly string[] | undefined,
+    readonly downstream: Downstream,
+    /** The time allowed for the response head: the route's timeout, capped by a gRPC client's `grpc-timeout`; 0: none. */
+    readonly timeoutMs: number
   ) {
     super()
     this.#runtime = runtimes[decision.backend.index] as BackendRuntime
@@ -134,7 +163,7 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
   /** Sends the request; answers 503 when the backend and its fallbacks have no healthy target. */
   start (): void {
     // The route's timeout runs from the request's arrival, until the response head.
-    const timeout = this.decision.route.timeoutMs
+    const timeout = this.timeoutMs
     if (timeout > 0) DeadlineList.of(timeout).add(this, this.startTime)
     if (this.bodyTimeoutMs > 0 && this.opts.body !== null && !this.req.complete) {
       const watch = this.#bodyWatch = new BodyWatch(this, this.req.socket.bytesRead)
@@ -173,6 +202,8 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
       this.opts.headers = applyHeaderPlan(this.baseHeaders, this.decision.route.requestHeaders?.[backend.index])
       this.#headersFor = backend
     }
+    // undici reads `servername` from the dispatch options (its typings omit it).
+    if (up.servername !== undefined) (this.opts as Dispatcher.DispatchOptions & { servername?: string }).servername = up.servername
     if (up.tryAcquire()) up.pool.dispatch(this.opts, this)
     else this.#wait(up)
   }
@@ -250,7 +281,7 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     if (this.#done || this.#status !== 0) return
     const backend = this.#runtime.backend
     if (this.#queuedAt !== 0) {
-      const limit = inQueue ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.decision.route.timeoutMs)}`
+      const limit = inQueue ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.timeoutMs)}`
       this.#leaveQueue()
       this.#fail('queue_timeout', 504, `upstream busy: no connection free within the ${limit} (${backend.connections} connections, target ${(this.#upstream as Upstream).origin})`, backend.name)
       this.#finish()
@@ -365,20 +396,53 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     const out = clientResponseHeaders(headers, this.extraHeaders ?? [], this.decision.route, this.#runtime.backend)
     // The backend that served: after a failover, the fallback, not the one decided.
     if (this.backendHeader !== undefined) out.push(this.backendHeader, this.#runtime.backend.name)
-    this.res.writeHead(statusCode, statusText, out)
+    if (this.downstream === 'http1') {
+      this.res.writeHead(statusCode, statusText, out)
+    } else if (this.downstream === 'grpc' && flatValue(out, 'grpc-status') !== undefined) {
+      // Trailers-Only, most likely: sent as one frame by onComplete, unless a body follows.
+      this.#grpcStatus = parseGrpcStatus(flatValue(out, 'grpc-status'))
+      this.#heldHead = out
+    } else {
+      // HTTP/2 has no reason phrase (Node warns when given one).
+      this.res.writeHead(statusCode, out)
+    }
     this.#headersForwarded = true
     return true
   }
 
+  /** Sends a held gRPC head as an ordinary head: a body came after all. */
+  #releaseHead (): void {
+    const head = this.#heldHead
+    if (head === undefined) return
+    this.#heldHead = undefined
+    this.res.writeHead(this.#status, head)
+  }
+
   onData (chunk: Buffer): boolean {
+    if (this.#heldHead !== undefined) this.#releaseHead()
     this.#bytesOut += chunk.length
     if (this.res.write(chunk)) return true
     this.res.once('drain', this.#onDrain ??= () => { this.#resume?.() })
     return false
   }
 
-  onComplete (_trailers: unknown): void {
+  onComplete (trailers: UpstreamTrailers): void {
     this.#endAttempt()
+    if (this.downstream !== 'http1') {
+      const head = this.#heldHead
+      if (head !== undefined) {
+        this.#heldHead = undefined
+        respondTrailersOnly(this.res as unknown as Http2ServerResponse, flatToObject(head))
+        this.#finish()
+        return
+      }
+      // HTTP/2 carries trailers (gRPC's status is there); HTTP/1.1 clients get none, as before.
+      const t = trailerObject(trailers)
+      if (t !== undefined) {
+        if (this.downstream === 'grpc' && t['grpc-status'] !== undefined) this.#grpcStatus = parseGrpcStatus(t['grpc-status'])
+        ;(this.res as unknown as Http2ServerResponse).addTrailers(t)
+      }
+    }
     this.res.end()
     this.#finish()
   }
@@ -409,8 +473,15 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
       return
     }
     this.#cause = (err as NodeJS.ErrnoException).code ?? err.message
+    if (this.#heldHead !== undefined) this.#releaseHead()
     if (!this.res.headersSent && !this.res.destroyed) {
       this.#fail(kind, status, status === 504 ? 'upstream timed out' : 'upstream unavailable', this.#runtime.backend.name)
+    } else if (this.downstream === 'grpc' && !this.res.destroyed) {
+      // Mid-stream: a gRPC client can still be told why, in the trailers.
+      this.#failure = kind
+      this.#grpcStatus = GRPC_UNAVAILABLE
+      ;(this.res as unknown as Http2ServerResponse).addTrailers({ 'grpc-status': String(GRPC_UNAVAILABLE), 'grpc-message': encodeGrpcMessage(`upstream ${kind} (backend ${this.#runtime.backend.name})`) })
+      this.res.end()
     } else {
       this.#failure = kind
       // Mid-body: the only honest signal left is to cut the client connection.
@@ -439,20 +510,77 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     // A body still arriving is not read on: close the connection after the answer.
     if (this.opts.body !== null && !this.req.complete) this.res.shouldKeepAlive = false
     this.#cause ??= message
+    if (this.downstream === 'grpc') {
+      // The client gets a gRPC status (HTTP 200), as gRPC clients expect.
+      this.#grpcStatus = grpcCodeOfOwnAnswer(status)
+      this.#status = 200
+      sendGrpcError(this.res as unknown as Http2ServerResponse, this.#grpcStatus, `${message}${backend === undefined ? '' : ` (backend ${backend})`}`, this.info.idHeader, this.info.id)
+      return
+    }
     sendError(this.res, status, message, backend, this.info)
+  }
+
+  /** The backend now serving (its fallback after a failover). */
+  get servedBackend (): Backend {
+    return this.#runtime.backend
+  }
+
+  /**
+   * The served backend lost its weight: unless the call ends first, end it
+   * after `graceMs` with UNAVAILABLE (the client calls again and is routed
+   * by the new weights) and stop the upstream side.
+   */
+  drainAfter (graceMs: number): void {
+    if (this.#done || this.#drainTimer !== undefined) return
+    this.#drainTimer = setTimeout(() => this.#drain(), graceMs)
+    this.#drainTimer.unref()
+  }
+
+  #drain (): void {
+    this.#drainTimer = undefined
+    if (this.#done) return
+    const backend = this.#runtime.backend.name
+    const message = `stream drained: backend ${backend} no longer takes this traffic; call again`
+    this.#failure = 'drained'
+    this.#grpcStatus = GRPC_UNAVAILABLE
+    if (this.#heldHead !== undefined) this.#releaseHead()
+    const res = this.res as unknown as Http2ServerResponse
+    if (!res.headersSent) {
+      this.#status = 200
+      sendGrpcError(res, GRPC_UNAVAILABLE, message, this.info.idHeader, this.info.id)
+    } else {
+      res.addTrailers({ 'grpc-status': String(GRPC_UNAVAILABLE), 'grpc-message': encodeGrpcMessage(message) })
+      res.end()
+    }
+    this.#finish()
+    this.#abort?.(ABANDONED)
+  }
+
+  /** The gRPC status the client got, when the exchange is gRPC; NOT_GRPC otherwise. */
+  #finalGrpcStatus (): number {
+    if (this.downstream !== 'grpc') return NOT_GRPC
+    if (this.#grpcStatus !== NOT_GRPC) return this.#grpcStatus
+    if (this.#clientClosed) return GRPC_CANCELLED
+    if (this.#status !== 200) return grpcCodeOfHttpStatus(this.#status)
+    // A 200 without any grpc-status: the client reports it as an error too.
+    return this.#failure === undefined ? GRPC_UNKNOWN : GRPC_UNAVAILABLE
   }
 
   #finish (): void {
     if (this.#done) return
     this.#done = true
     this.cancelDeadline()
+    if (this.streams !== undefined) {
+      this.streams.delete(this)
+      if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer)
+    }
     this.#bodyWatch?.cancelDeadline()
     this.#queueWatch?.cancelDeadline()
     const rt = this.#runtime
     this.listener.onExchangeEnd(new ExchangeRecord(
       this.decision, this.req.method ?? 'GET', rt.backend, this.#upstream?.origin, this.#status, this.#failure,
       this.#retries, this.#headersForwarded, this.#clientClosed, this.startTime, this.#headersTime, performance.now(), this.#bytesOut,
-      this.info, this.#cause
+      this.info, this.#cause, this.#finalGrpcStatus()
     ))
   }
 }

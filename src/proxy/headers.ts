@@ -37,12 +37,19 @@ function connectionListed (connection: string | undefined): Set<string> | undefi
  * in X-Forwarded-Prefix as Traefik does. Header rules apply afterwards
  * (applyHeaderPlan), so they may also replace what switchyard sets here.
  */
-export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: string, proxy: ProxySettings, requestId: string, prefix: string | undefined): string[] {
+export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: string, proxy: ProxySettings, requestId: string, prefix: string | undefined, secure = false): string[] {
   const out: string[] = []
   const listed = connectionListed(headers.connection)
   const idHeader = proxy.requestIdHeader
   for (const name in headers) {
-    if (REQUEST_DROP.has(name) || FORWARDED.has(name) || name === idHeader) continue
+    // HTTP/2 pseudo-headers (`:path`, `:authority`…) are the request line, not fields.
+    if (name.charCodeAt(0) === 58 /* : */) continue
+    if (REQUEST_DROP.has(name) || FORWARDED.has(name) || name === idHeader) {
+      // Over HTTP/2 (pseudo-headers present) `TE: trailers` is the one TE allowed (RFC 9113 §8.2.2) and
+      // gRPC sends it with every call (PROTOCOL-HTTP2.md); over HTTP/1.1 TE stays hop-by-hop.
+      if (name === 'te' && headers.te === 'trailers' && headers[':method'] !== undefined) out.push('te', 'trailers')
+      continue
+    }
     if (listed !== undefined && listed.has(name)) continue
     if (prefix !== undefined && name === 'x-forwarded-prefix') continue
     const value = headers[name]
@@ -52,7 +59,7 @@ export function upstreamRequestHeaders (headers: IncomingHttpHeaders, clientIp: 
   const xff = headers['x-forwarded-for']
   out.push('x-forwarded-for', xff === undefined || xff === '' ? clientIp : `${String(xff)}, ${clientIp}`)
   const proto = proxy.trustForwarded ? headers['x-forwarded-proto'] : undefined
-  out.push('x-forwarded-proto', typeof proto === 'string' ? proto : 'http')
+  out.push('x-forwarded-proto', typeof proto === 'string' ? proto : secure ? 'https' : 'http')
   const fwdHost = proxy.trustForwarded ? headers['x-forwarded-host'] : undefined
   const host = typeof fwdHost === 'string' ? fwdHost : headers.host
   if (host !== undefined) out.push('x-forwarded-host', host)

@@ -75,5 +75,6 @@ export function replayWithoutUpgrade (server: Server, req: IncomingMessage, sock
     text += `${name}: ${value}\r\n`
   }
   socket.unshift(Buffer.concat([Buffer.from(`${text}\r\n`, 'latin1'), head]))
-  server.emit('connection', socket)
+  // Over TLS the socket is already decrypted: it goes where new TLS connections go once their handshake is done.
+  server.emit((socket as Duplex & { encrypted?: boolean }).encrypted === true ? 'secureConnection' : 'connection', socket)
 }

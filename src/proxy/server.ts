@@ -6,6 +6,9 @@
  * more than the whole routing decision). fastify serves the admin listener.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex, Readable } from 'node:stream'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -13,7 +16,12 @@ import { decide } from '../routing/decide.js'
 import type { Decision, Entropy, ProxySettings, ServerSettings } from '../routing/types.js'
 import type { ConfigStore } from './config-store.js'
 import type { Socket } from 'node:net'
-import { Exchange, sendError, type ProxyListener, type RejectReason } from './forward.js'
+import { Exchange, sendError, type Downstream, type ProxyListener, type RejectReason } from './forward.js'
+import { grpcCodeOfOwnAnswer, isGrpcContentType, sendGrpcError } from './grpc.js'
+import { Http2Front } from './http2-front.js'
+import { CertificateStore } from './tls-certificates.js'
+import { GrpcStreams } from './stream-drain.js'
+import { parseGrpcTimeout } from '../util/grpc-status.js'
 import { applyHeaderPlan, clientAddress, socketAddress, stripPathPrefix, upstreamRequestHeaders } from './headers.js'
 import { Rejection } from './rejection.js'
 import { RequestIdSource, requestIdFor } from './request-id.js'
@@ -49,6 +57,22 @@ export interface ProxyServerOptions {
 
 const noopListener: ProxyListener = { onExchangeStart () {}, onExchangeEnd () {} }
 
+/** The proxy listener: the HTTP/1.1 server that owns the port, its HTTP/2 side and its certificates. */
+export interface ProxyServer {
+  readonly server: Server
+  /** HTTP/2 sessions (h2 by ALPN, h2c by preface); undefined when `listen.http2.enabled` is false. */
+  readonly http2: Http2Front | undefined
+  /** TLS certificates, reloaded when their files change; undefined in cleartext. */
+  readonly certificates: CertificateStore | undefined
+}
+
+/** The time allowed for the response head: the route's timeout, capped by the deadline a gRPC client sent. */
+function headTimeout (routeMs: number, grpcTimeout: string | undefined): number {
+  const grpcMs = parseGrpcTimeout(grpcTimeout)
+  if (grpcMs === undefined) return routeMs
+  return routeMs === 0 ? Math.max(1, grpcMs) : Math.max(1, Math.min(routeMs, grpcMs))
+}
+
 function hasBody (req: IncomingMessage): boolean {
   const h = req.headers
   if (h['transfer-encoding'] !== undefined) return true
@@ -71,13 +95,14 @@ function upstreamRequest (req: IncomingMessage, view: NodeRequestView, decision:
   const route = decision.route
   const strip = route.stripPrefix
   const stripped = strip === undefined ? undefined : stripPathPrefix(view.url, view.path, strip)
-  const base = upstreamRequestHeaders(req.headers, info.client, proxy, info.id, stripped === undefined ? undefined : strip)
+  const secure = (req.socket as TLSSocket).encrypted === true
+  const base = upstreamRequestHeaders(req.headers, info.client, proxy, info.id, stripped === undefined ? undefined : strip, secure)
   if (tracer !== undefined) tracer.start(info, req, decision, base)
   const plan = route.requestHeaders?.[decision.backend.index]
   return { path: stripped ?? view.url, base, headers: plan === undefined ? base : applyHeaderPlan(base, plan) }
 }
 
-export function createProxyServer (opts: ProxyServerOptions): Server {
+export function createProxyServer (opts: ProxyServerOptions): ProxyServer {
   const { store, logger, settings } = opts
   const entropy = opts.entropy ?? defaultEntropy
   const listener = opts.listener ?? noopListener
@@ -86,25 +111,51 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
   const maxHeaderFields = settings.maxHeaders
   const ids = opts.requestIds ?? new RequestIdSource()
   const tracing = opts.tracing
+  const grpcStreams = new GrpcStreams(settings.http2.streamDrainGraceMs)
+  store.on('swap', next => grpcStreams.swapped(next.table))
 
   function requestInfo (req: IncomingMessage, start: number, proxy: ProxySettings): RequestInfo {
     const id = requestIdFor(req.headers[proxy.requestIdHeader], proxy.trustRequestId, ids)
     return new RequestInfo(id, proxy.requestIdHeader, start, req.socket, clientAddress(req), req)
   }
 
-  /** Answers a request switchyard refuses itself and tells the listeners. */
-  function reject (res: ServerResponse, info: RequestInfo, reason: RejectReason, status: number, message: string): void {
-    sendError(res, status, message, undefined, info)
+  /** Answers a request switchyard refuses itself (in gRPC form to a gRPC client) and tells the listeners. */
+  function reject (res: ServerResponse, info: RequestInfo, reason: RejectReason, status: number, message: string, downstream: Downstream = 'http1'): void {
+    if (downstream === 'grpc') sendGrpcError(res as unknown as Http2ServerResponse, grpcCodeOfOwnAnswer(status), message, info.idHeader, info.id)
+    else sendError(res, status, message, undefined, info)
     listener.onRejected?.(new Rejection(reason, status, message, info))
   }
 
   function onRequest (req: IncomingMessage, res: ServerResponse): void {
+    handle(req, res, 'http1', hasBody(req))
+  }
+
+  /**
+   * An HTTP/2 stream, through Node's compatibility API: its request and
+   * response objects have the members the exchange uses (headers, url,
+   * method, socket, the body stream; writeHead, write, end, 'drain',
+   * 'close'), so the one path serves both protocols. The differences are
+   * handled where they matter: the `:authority` pseudo-header is the Host,
+   * a body is announced by the absence of END_STREAM (gRPC sends no
+   * Content-Length), responses carry no reason phrase, and trailers travel.
+   */
+  function onHttp2Request (req: Http2ServerRequest, res: Http2ServerResponse): void {
+    const h = req.headers
+    if (h.host === undefined) {
+      const authority = h[':authority']
+      if (authority !== undefined) h.host = authority
+    }
+    const downstream: Downstream = isGrpcContentType(h['content-type']) ? 'grpc' : 'h2'
+    handle(req as unknown as IncomingMessage, res as unknown as ServerResponse, downstream, !req.stream.endAfterHeaders)
+  }
+
+  function handle (req: IncomingMessage, res: ServerResponse, downstream: Downstream, withBody: boolean): void {
     const start = performance.now()
     const active = store.current
     const proxy = active.table.proxy
     const info = requestInfo(req, start, proxy)
     // Refused requests also lose their connection, like those Node's parser refuses.
-    if (req.rawHeaders.length > 2 * maxHeaderFields) {
+    if (downstream === 'http1' && req.rawHeaders.length > 2 * maxHeaderFields) {
       res.shouldKeepAlive = false
       reject(res, info, 'headers_too_large', 431, `too many header fields (limit ${maxHeaderFields})`)
       return
@@ -118,20 +169,20 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       answerAsteriskForm(req, res, info)
       return
     }
-    if (draining()) res.shouldKeepAlive = false
+    if (draining() && downstream === 'http1') res.shouldKeepAlive = false
     const view = new NodeRequestView(req)
     const decision = decide(active.table, view, entropy)
     if (decision === undefined) {
-      reject(res, info, 'no_route', 404, 'no route matches this request')
+      reject(res, info, 'no_route', 404, 'no route matches this request', downstream)
       return
     }
     const route = decision.route
-    let body: Readable | null = hasBody(req) ? req : null
+    let body: Readable | null = withBody ? req : null
     if (body !== null && route.maxBodyBytes !== undefined) {
       if (declaredTooLarge(req, route.maxBodyBytes)) {
         // Refused before a byte of it is read; the connection closes rather than read it all.
         res.shouldKeepAlive = false
-        reject(res, info, 'body_too_large', 413, `request body larger than ${route.maxBodyBytes} bytes (route ${route.name})`)
+        reject(res, info, 'body_too_large', 413, `request body larger than ${route.maxBodyBytes} bytes (route ${route.name})`, downstream)
         return
       }
       if (req.headers['content-length'] === undefined) body = limitedBody(req, route.maxBodyBytes)
@@ -147,7 +198,10 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
       bodyTimeout: route.idleTimeoutMs
     }
     const base = route.requestHeaders === undefined ? undefined : up.base
-    new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base).start()
+    const timeout = downstream === 'grpc' ? headTimeout(route.timeoutMs, req.headers['grpc-timeout'] as string | undefined) : route.timeoutMs
+    const exchange = new Exchange(req, res, decision, active.runtimes, dispatch, extraHeaders(decision, info), proxy.backendHeader, start, listener, settings.bodyTimeoutMs, info, base, downstream, timeout)
+    if (downstream === 'grpc') grpcStreams.add(exchange)
+    exchange.start()
   }
 
   /** `OPTIONS *` is a ping of switchyard itself; any other method has no business with `*`. */
@@ -189,7 +243,8 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     forwardUpgrade({ req, socket, head, path: up.path, headers, info, decision, served, upstream: target.upstream, logger, tunnels: opts.tunnels, listener })
   }
 
-  const server = createServer({
+  const certificates = settings.tls === undefined ? undefined : new CertificateStore(settings.tls)
+  const http1Options = {
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     headersTimeout: settings.headersTimeoutMs,
     // Whole-request timeout off: long uploads and streams are bounded by the
@@ -201,7 +256,21 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     // How often Node enforces headersTimeout; its default (30 s) would let a
     // slow-loris client hold a connection twice as long as configured.
     connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs)
-  }, onRequest)
+  }
+  const server: Server = certificates === undefined
+    ? createServer(http1Options, onRequest)
+    : createHttpsServer({
+      ...http1Options,
+      ...certificates.defaultPair,
+      SNICallback: certificates.sniCallback,
+      ALPNProtocols: settings.http2.enabled ? ['h2', 'http/1.1'] : ['http/1.1']
+    }, onRequest)
+  if (certificates !== undefined) {
+    // Connections without SNI get the default certificate: it follows the files too.
+    certificates.on('reloaded', () => (server as unknown as { setSecureContext (o: object): void }).setSecureContext(certificates.defaultPair))
+    certificates.on('failed', err => logger.warn({ err }, 'TLS certificate files changed but cannot be loaded; the certificates in use stay'))
+    certificates.on('reloaded', () => logger.info('TLS certificates reloaded'))
+  }
   server.maxHeadersCount = maxHeaderFields + 1
   server.on('upgrade', onUpgrade)
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
@@ -215,7 +284,12 @@ export function createProxyServer (opts: ProxyServerOptions): Server {
     const rejection = onClientError(err, socket, info)
     if (rejection !== undefined) listener.onRejected?.(rejection)
   })
-  return server
+  let http2: Http2Front | undefined
+  if (settings.http2.enabled) {
+    http2 = new Http2Front(settings, onHttp2Request)
+    http2.attach(server, certificates !== undefined, settings.headersTimeoutMs)
+  }
+  return { server, http2, certificates }
 }
 
 const URI_TOO_LONG: [number, string, RejectReason] = [414, 'URI Too Long', 'uri_too_long']

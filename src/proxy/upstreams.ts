@@ -11,7 +11,10 @@
  * ejection: N consecutive failures eject it for a time that grows on repeat).
  */
 import { EventEmitter } from 'node:events'
-import { Pool } from 'undici'
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { buildConnector, Pool } from 'undici'
+import { SwitchyardError } from '../errors.js'
 import type { Backend, OutlierPolicy } from '../routing/types.js'
 import type { FailureKind } from './failure.js'
 
@@ -54,6 +57,13 @@ export class Upstream {
   ejections = 0
   #lastEjectionEnd = 0
   #ejectTimer: NodeJS.Timeout | undefined
+  /**
+   * For https targets, the `servername` every request dispatched here
+   * carries: one constant, so that undici never reconnects because clients'
+   * Host headers differ (it compares them per request). The connector sends
+   * the real TLS server name (see tlsServerName).
+   */
+  servername: string | undefined
 
   constructor (
     readonly origin: string,
@@ -152,7 +162,63 @@ export class Upstream {
 }
 
 function poolKey (origin: string, b: Backend): string {
-  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}|${b.connectTimeoutMs}`
+  const tls = b.tls === undefined ? '' : `|${b.tls.caFile ?? ''}|${String(b.tls.insecure)}|${b.tls.serverName ?? ''}`
+  return `${origin}|${b.connections}|${b.keepAliveTimeoutMs}|${b.connectTimeoutMs}|${b.protocol}${tls}`
+}
+
+/**
+ * HTTP/2 streams one upstream connection may carry at once (undici's
+ * `pipelining` is its in-flight limit for HTTP/2 too). undici 7 still sends
+ * a request with a streamed body (every proxied POST, every gRPC call) only
+ * on a connection with nothing else in flight (nodejs/undici #5390, fixed
+ * in 8.5), so those take one connection each: `connections` bounds them.
+ */
+const H2_STREAMS_PER_CONNECTION = 100
+
+/**
+ * The TLS server name of an https target: the backend's `tls.serverName`,
+ * else the target's host name (none for an IP address: the certificate is
+ * then checked against the IP). undici would otherwise take it from each
+ * request's Host header, i.e. from the client, and reconnect whenever it
+ * changes.
+ */
+function tlsServerName (origin: string, backend: Backend): string | undefined {
+  const host = new URL(origin).hostname
+  return backend.tls?.serverName ?? (isIP(host.replace(/^\[|\]$/g, '')) === 0 ? host : undefined)
+}
+
+/** undici Pool options for a backend: its protocol and TLS. */
+function poolOptions (origin: string, backend: Backend): Pool.Options {
+  const tls = backend.tls
+  let ca: string | undefined
+  if (tls?.caFile !== undefined) {
+    try {
+      ca = readFileSync(tls.caFile, 'utf8')
+    } catch (err) {
+      throw new SwitchyardError('SY_ERR_TLS_CA', `backend ${backend.name}: cannot read the CA bundle ${tls.caFile}: ${(err as Error).message}`)
+    }
+  }
+  const h2 = backend.protocol !== 'http1'
+  const connector = buildConnector({
+    timeout: backend.connectTimeoutMs,
+    allowH2: h2,
+    // Here, not on the Pool: undici 7's Pool does not hand a top-level useH2c to its connector.
+    ...(backend.protocol === 'h2c' ? { useH2c: true } : {}),
+    ...(ca === undefined ? {} : { ca }),
+    ...(tls?.insecure === true ? { rejectUnauthorized: false } : {})
+  } as buildConnector.BuildOptions)
+  const servername = tlsServerName(origin, backend)
+  return {
+    connections: backend.connections,
+    pipelining: h2 ? H2_STREAMS_PER_CONNECTION : 1,
+    // Pinned per backend: HTTP/2 only where the config says so (undici 8 turns allowH2 on by default).
+    allowH2: h2,
+    keepAliveTimeout: backend.keepAliveTimeoutMs,
+    // The server's Keep-Alive hint may shorten this, never lengthen it.
+    keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
+    // The target's server name, never the one undici derives from the client's Host header.
+    connect: (opts, callback) => { connector({ ...opts, servername }, callback) }
+  }
 }
 
 export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
@@ -162,14 +228,8 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     const key = poolKey(origin, backend)
     let up = this.#byKey.get(key)
     if (up === undefined) {
-      up = new Upstream(origin, key, new Pool(origin, {
-        connections: backend.connections,
-        pipelining: 1,
-        keepAliveTimeout: backend.keepAliveTimeoutMs,
-        // The server's Keep-Alive hint may shorten this, never lengthen it.
-        keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
-        connect: { timeout: backend.connectTimeoutMs }
-      }), backend.connections, this)
+      up = new Upstream(origin, key, new Pool(origin, poolOptions(origin, backend)), backend.connections, this)
+      if (origin.startsWith('https:')) up.servername = new URL(origin).hostname
       this.#byKey.set(key, up)
     }
     up.refs++

@@ -4,7 +4,8 @@
  * conditions into predicates, defaults applied, durations parsed. The result
  * is frozen; a config change builds a new table and swaps it in whole.
  */
-import type { RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
+import { DEFAULT_GRPC_ERROR_CODES, GRPC_CODE_NAMES } from '../util/grpc-status.js'
+import type { RawListen, RawConfig, RawHeaderRules, RawHealthCheck, RawOutlierDetection, RawRetries, RawRoute, RawRule, RawSplit, RawSticky } from '../config/schema.js'
 import { serialize as serializeCookie } from 'cookie'
 import { cookieOptions } from '../config/sticky-cookie.js'
 import { parseDuration } from '../util/duration.js'
@@ -12,7 +13,7 @@ import { buildWeightTable } from './weighted.js'
 import { compileRoutePlans } from './header-plans.js'
 import { reachableBackends } from './reachable.js'
 import { allOf, compileCondition, compileHostMatch, compileMethodMatch, compilePathMatch } from './matchers.js'
-import type { AccessLogSettings, Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky, TracingSettings } from './types.js'
+import type { AccessLogSettings, Backend, Destination, HealthCheckSpec, OutlierPolicy, Predicate, RetryPolicy, Route, Rule, RoutingTable, ServerSettings, Sticky, TracingSettings, Http2Settings } from './types.js'
 
 export const DEFAULTS = {
   timeout: '30s',
@@ -26,6 +27,7 @@ export const DEFAULTS = {
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
   retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
   server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100, bodyTimeout: '60s' },
+  http2: { maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSessionMemoryMiB: 10, streamDrainGrace: '30s' },
   shutdown: { drainDelay: '5s', timeout: '25s' },
   requestIdHeader: 'x-request-id',
   accessLog: { mode: 'all', sampleRate: 0.01, destination: 'stdout' },
@@ -77,7 +79,9 @@ function compileBackends (config: RawConfig): Backend[] {
     queueTimeoutMs: parseDuration(b.queueTimeout ?? b.connectTimeout ?? DEFAULTS.connectTimeout),
     fallback: b.fallback === undefined ? undefined : names.indexOf(b.fallback),
     healthCheck: compileHealthCheck(b.healthCheck),
-    outlier: compileOutlier(b.outlierDetection)
+    outlier: compileOutlier(b.outlierDetection),
+    protocol: b.protocol ?? 'http1',
+    tls: b.tls === undefined ? undefined : Object.freeze({ caFile: b.tls.ca, insecure: b.tls.insecure ?? false, serverName: b.tls.serverName })
   }))
 }
 
@@ -91,8 +95,27 @@ function compileServer (config: RawConfig): ServerSettings {
     maxHeaders: l?.maxHeaders ?? d.maxHeaders,
     bodyTimeoutMs: parseDuration(l?.bodyTimeout ?? d.bodyTimeout),
     drainDelayMs: parseDuration(config.shutdown?.drainDelay ?? DEFAULTS.shutdown.drainDelay),
-    shutdownTimeoutMs: parseDuration(config.shutdown?.timeout ?? DEFAULTS.shutdown.timeout)
+    shutdownTimeoutMs: parseDuration(config.shutdown?.timeout ?? DEFAULTS.shutdown.timeout),
+    tls: l?.tls === undefined ? undefined : Object.freeze({ certificates: Object.freeze(l.tls.certificates.map(c => Object.freeze({ cert: c.cert, key: c.key }))) }),
+    http2: compileHttp2(l?.http2)
   })
+}
+
+function compileHttp2 (h: RawListen['http2']): Http2Settings {
+  const d = DEFAULTS.http2
+  return Object.freeze({
+    enabled: h?.enabled ?? true,
+    maxConcurrentStreams: h?.maxConcurrentStreams ?? d.maxConcurrentStreams,
+    maxResetsPerSecond: h?.maxResetsPerSecond ?? d.maxResetsPerSecond,
+    maxSessionMemoryMiB: h?.maxSessionMemoryMiB ?? d.maxSessionMemoryMiB,
+    streamDrainGraceMs: parseDuration(h?.streamDrainGrace ?? d.streamDrainGrace)
+  })
+}
+
+/** The route's gRPC error codes as a table indexed by code. */
+function compileGrpcErrorCodes (codes: readonly string[] | undefined): readonly boolean[] {
+  const set = new Set<string>(codes ?? DEFAULT_GRPC_ERROR_CODES)
+  return Object.freeze(GRPC_CODE_NAMES.map(name => set.has(name)))
 }
 
 function compileAccessLog (config: RawConfig): AccessLogSettings {
@@ -180,7 +203,8 @@ function compileRoute (r: RawRoute, index: number, backends: readonly Backend[],
     rewriteLocation: r.rewriteLocation ?? true,
     requestHeaders: plans.request,
     responseHeaders: plans.response,
-    maxBodyBytes: r.maxBodyBytes
+    maxBodyBytes: r.maxBodyBytes,
+    grpcErrorCodes: compileGrpcErrorCodes(r.grpc?.errorCodes)
   })
 }
 

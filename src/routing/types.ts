@@ -76,6 +76,19 @@ export interface Backend {
   readonly fallback: number | undefined
   readonly healthCheck: HealthCheckSpec | undefined
   readonly outlier: OutlierPolicy | undefined
+  /** How its targets are spoken to: HTTP/1.1, cleartext HTTP/2 (prior knowledge) or HTTP/2 over TLS (ALPN). */
+  readonly protocol: UpstreamProtocol
+  /** TLS towards https:// targets; undefined: Node's defaults. */
+  readonly tls: UpstreamTls | undefined
+}
+
+export type UpstreamProtocol = 'http1' | 'h2c' | 'h2'
+
+export interface UpstreamTls {
+  /** Path of a PEM CA bundle (read when the pool opens). */
+  readonly caFile: string | undefined
+  readonly insecure: boolean
+  readonly serverName: string | undefined
 }
 
 export interface Split {
@@ -137,6 +150,8 @@ export interface Route {
   readonly responseHeaders: ReadonlyArray<HeaderPlan | undefined> | undefined
   /** Larger request bodies get 413; undefined: no limit. */
   readonly maxBodyBytes: number | undefined
+  /** gRPC status codes (0–16) counted as errors of the backend, as a 17-slot table. */
+  readonly grpcErrorCodes: readonly boolean[]
 }
 
 export interface ProxySettings {
@@ -182,6 +197,23 @@ export interface ServerSettings {
   readonly bodyTimeoutMs: number
   readonly drainDelayMs: number
   readonly shutdownTimeoutMs: number
+  /** TLS termination; undefined: cleartext. */
+  readonly tls: ListenerTls | undefined
+  readonly http2: Http2Settings
+}
+
+export interface ListenerTls {
+  /** PEM file pairs; the first is the default certificate, the others are chosen by SNI. */
+  readonly certificates: ReadonlyArray<{ readonly cert: string, readonly key: string }>
+}
+
+export interface Http2Settings {
+  readonly enabled: boolean
+  readonly maxConcurrentStreams: number
+  readonly maxResetsPerSecond: number
+  readonly maxSessionMemoryMiB: number
+  /** gRPC streams on a backend whose weight went to 0 end after this; 0: never. */
+  readonly streamDrainGraceMs: number
 }
 
 export interface RoutingTable {

@@ -29,7 +29,7 @@ t.test('validate: an invalid file lists every problem with its location and exit
   t.equal(r.code, 1)
   t.equal(r.stdout, '')
   t.same(r.stderr.trimEnd().split('\n'), [
-    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, headers, stripPrefix, rewriteLocation, maxBodyBytes) [SY_ERR_CONFIG_SCHEMA]`,
+    `${file}:11:5: routes[0].splt: unknown field "splt" (known: name, match, rules, to, split, sticky, timeout, idleTimeout, retries, headers, stripPrefix, rewriteLocation, maxBodyBytes, grpc) [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:19:14: routes[0].split.stable: must be >= 0 [SY_ERR_CONFIG_SCHEMA]`,
     `${file}:8:16: backends.canary.targets[0]: scheme must be http or https, not ftp [SY_ERR_CONFIG_TARGET_URL]`,
     `${file}:15:9: routes[0].rules[0].to: unknown backend "canry" (did you mean "canary"?) [SY_ERR_CONFIG_UNKNOWN_BACKEND]`,

@@ -50,6 +50,20 @@ t.test('the file store keeps its rollouts next to the config, replaced atomicall
   await t.rejects(store.list(), /not a rollouts file \(version 9\)/)
 })
 
+t.test('counters: a gRPC call answered 200 with an error status is a canary error, once', async t => {
+  const registry = new Registry()
+  const requests = new Counter({ name: 'switchyard_requests_total', help: 'h', labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code', 'grpc_code', 'grpc_error'], registers: [registry] })
+  const count = (backend: string, code: string, grpc: string, error: string, n: number): void => requests.inc({ route: 'rpc', backend, version: '2', rule: 'split', method: 'POST', code, grpc_code: grpc, grpc_error: error }, n)
+  count('canary', '200', 'OK', 'false', 80)
+  count('canary', '200', 'NOT_FOUND', 'false', 5)
+  count('canary', '200', 'INTERNAL', 'true', 10)
+  count('canary', '503', 'UNAVAILABLE', 'true', 5)
+  count('stable', '200', 'OK', 'false', 300)
+  count('stable', '200', 'UNAVAILABLE', 'true', 2)
+  const c = countersOf(await registry.getMetricsAsJSON(), { route: 'rpc', canary: 'canary', baseline: 'stable' })
+  t.same([c.canary.requests, c.canary.errors, c.baseline.requests, c.baseline.errors], [100, 15, 302, 2])
+})
+
 t.test('counters: per arm, the split\'s requests and 5xx, failovers as canary errors, every version\'s durations', async t => {
   const registry = new Registry()
   const requests = new Counter({ name: 'switchyard_requests_total', help: 'h', labelNames: ['route', 'backend', 'version', 'rule', 'method', 'code'], registers: [registry] })

@@ -6,21 +6,22 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 export const validateConfig = validate10;
-const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"}}}}}};
+const schema11 = {"additionalProperties":false,"type":"object","required":["backends","routes"],"properties":{"listen":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"0.0.0.0","type":"string"},"port":{"minimum":0,"maximum":65535,"default":8080,"type":"integer"},"headersTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxHeaderBytes":{"minimum":1024,"maximum":1048576,"type":"integer"},"maxHeaders":{"minimum":1,"maximum":10000,"type":"integer"},"bodyTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"tls":{"additionalProperties":false,"type":"object","required":["certificates"],"properties":{"certificates":{"minItems":1,"maxItems":1000,"type":"array","items":{"additionalProperties":false,"type":"object","required":["cert","key"],"properties":{"cert":{"minLength":1,"maxLength":4096,"type":"string"},"key":{"minLength":1,"maxLength":4096,"type":"string"}}}}}},"http2":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"maxConcurrentStreams":{"minimum":1,"maximum":10000,"type":"integer"},"maxResetsPerSecond":{"minimum":1,"maximum":1000000,"type":"integer"},"maxSessionMemoryMiB":{"minimum":1,"maximum":1024,"type":"integer"},"streamDrainGrace":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}}}},"admin":{"additionalProperties":false,"type":"object","properties":{"host":{"minLength":1,"default":"127.0.0.1","type":"string"},"port":{"minimum":0,"maximum":65535,"default":9901,"type":"integer"}}},"log":{"additionalProperties":false,"type":"object","properties":{"level":{"anyOf":[{"const":"fatal","type":"string"},{"const":"error","type":"string"},{"const":"warn","type":"string"},{"const":"info","type":"string"},{"const":"debug","type":"string"},{"const":"trace","type":"string"},{"const":"silent","type":"string"}]},"format":{"anyOf":[{"const":"json","type":"string"},{"const":"pretty","type":"string"}]}}},"accessLog":{"additionalProperties":false,"type":"object","properties":{"mode":{"anyOf":[{"const":"all","type":"string"},{"const":"errors","type":"string"},{"const":"sampled","type":"string"},{"const":"off","type":"string"}]},"sampleRate":{"minimum":0,"maximum":1,"type":"number"},"destination":{"minLength":1,"maxLength":4096,"type":"string"},"query":{"type":"boolean"}}},"tracing":{"additionalProperties":false,"type":"object","properties":{"enabled":{"type":"boolean"},"endpoint":{"pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"URL starting with http:// or https://","type":"string"},"serviceName":{"minLength":1,"maxLength":256,"type":"string"},"sampleRatio":{"minimum":0,"maximum":1,"type":"number"}}},"proxy":{"additionalProperties":false,"type":"object","properties":{"backendHeader":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trustForwarded":{"type":"boolean"},"requestId":{"additionalProperties":false,"type":"object","properties":{"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"trust":{"type":"boolean"}}}}},"shutdown":{"additionalProperties":false,"type":"object","properties":{"drainDelay":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"}}},"revisionHistoryLimit":{"minimum":1,"maximum":1000,"type":"integer"},"backends":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"additionalProperties":false,"type":"object","required":["targets"],"properties":{"version":{"maxLength":64,"type":"string"},"targets":{"minItems":1,"type":"array","items":{"minLength":1,"type":"string"}},"balance":{"anyOf":[{"const":"round-robin","type":"string"},{"const":"least-pending","type":"string"}]},"connections":{"minimum":1,"maximum":4096,"type":"integer"},"keepAliveTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"connectTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxPending":{"minimum":0,"maximum":1000000,"type":"integer"},"queueTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"fallback":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"healthCheck":{"additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/","type":"string"},"interval":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"healthyThreshold":{"minimum":1,"maximum":100,"type":"integer"},"unhealthyThreshold":{"minimum":1,"maximum":100,"type":"integer"}}},"outlierDetection":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"consecutiveFailures":{"minimum":1,"maximum":1000,"type":"integer"},"baseEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionTime":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"maxEjectionPercent":{"minimum":0,"maximum":100,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"protocol":{"anyOf":[{"const":"http1","type":"string"},{"const":"h2c","type":"string"},{"const":"h2","type":"string"}]},"tls":{"additionalProperties":false,"type":"object","properties":{"ca":{"minLength":1,"maxLength":4096,"type":"string"},"insecure":{"type":"boolean"},"serverName":{"pattern":"^[A-Za-z0-9.-]+$","maxLength":253,"type":"string"}}}}}}},"routes":{"minItems":1,"type":"array","items":{"additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"match":{"additionalProperties":false,"type":"object","properties":{"host":{"anyOf":[{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"},{"minItems":1,"type":"array","items":{"pattern":"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$","type":"string"}}]},"path":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"prefix":{"pattern":"^/","type":"string"},"exact":{"pattern":"^/","type":"string"},"regex":{"type":"string"}}},"methods":{"minItems":1,"type":"array","items":{"pattern":"^[A-Za-z]+$","type":"string"}}}},"rules":{"type":"array","items":{"additionalProperties":false,"type":"object","required":["name","when"],"properties":{"name":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"when":{"additionalProperties":false,"type":"object","properties":{"headers":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"cookies":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"query":{"additionalProperties":false,"type":"object","patternProperties":{"^.+$":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"userAgent":{"additionalProperties":false,"minProperties":1,"maxProperties":1,"type":"object","properties":{"exact":{"type":"string"},"prefix":{"type":"string"},"suffix":{"type":"string"},"regex":{"type":"string"},"in":{"minItems":1,"type":"array","items":{"type":"string"}},"present":{"type":"boolean"}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}}}}},"to":{"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$","type":"string"},"split":{"additionalProperties":false,"minProperties":1,"type":"object","patternProperties":{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$":{"minimum":0,"maximum":1000000,"type":"integer"}}},"sticky":{"additionalProperties":false,"type":"object","properties":{"cookie":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"header":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"},"maxAge":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"path":{"pattern":"^/[^;\\s]*$","type":"string"},"domain":{"pattern":"^[A-Za-z0-9.-]+$","type":"string"},"secure":{"type":"boolean"}}},"timeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"idleTimeout":{"pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$","description":"duration such as 500ms, 30s, 1m30s","type":"string"},"retries":{"anyOf":[{"const":false,"type":"boolean"},{"additionalProperties":false,"type":"object","properties":{"attempts":{"minimum":0,"maximum":10,"type":"integer"},"budgetPercent":{"minimum":0,"maximum":100,"type":"integer"},"minPerSecond":{"minimum":0,"maximum":100000,"type":"integer"}}}]},"headers":{"additionalProperties":false,"type":"object","properties":{"request":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}},"response":{"additionalProperties":false,"type":"object","properties":{"set":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"add":{"additionalProperties":false,"type":"object","patternProperties":{"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$":{"pattern":"^[\\t\\x20-\\x7e\\x80-\\xff]*$","maxLength":8192,"description":"header value without control characters (no CR, LF or NUL)","type":"string"}}},"remove":{"minItems":1,"type":"array","items":{"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$","maxLength":256,"type":"string"}}}}}},"stripPrefix":{"pattern":"^(/[^/?#\\s]+)+$","maxLength":1024,"description":"path prefix such as /api (no trailing slash, no query)","type":"string"},"rewriteLocation":{"type":"boolean"},"maxBodyBytes":{"minimum":1,"type":"integer"},"grpc":{"additionalProperties":false,"type":"object","properties":{"errorCodes":{"uniqueItems":true,"type":"array","items":{"anyOf":[{"const":"OK","type":"string"},{"const":"CANCELLED","type":"string"},{"const":"UNKNOWN","type":"string"},{"const":"INVALID_ARGUMENT","type":"string"},{"const":"DEADLINE_EXCEEDED","type":"string"},{"const":"NOT_FOUND","type":"string"},{"const":"ALREADY_EXISTS","type":"string"},{"const":"PERMISSION_DENIED","type":"string"},{"const":"RESOURCE_EXHAUSTED","type":"string"},{"const":"FAILED_PRECONDITION","type":"string"},{"const":"ABORTED","type":"string"},{"const":"OUT_OF_RANGE","type":"string"},{"const":"UNIMPLEMENTED","type":"string"},{"const":"INTERNAL","type":"string"},{"const":"UNAVAILABLE","type":"string"},{"const":"DATA_LOSS","type":"string"},{"const":"UNAUTHENTICATED","type":"string"}]}}}}}}}}};
 const func2 = Object.prototype.hasOwnProperty;
-const func3 = require("ajv/dist/runtime/ucs2length").default;
+const func4 = require("ajv/dist/runtime/ucs2length").default;
+const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
-const pattern3 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern4 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
-const pattern8 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
-const pattern14 = new RegExp("^/", "u");
-const pattern21 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
-const pattern34 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
-const pattern38 = new RegExp("^[A-Za-z]+$", "u");
-const pattern44 = new RegExp("^.+$", "u");
-const pattern55 = new RegExp("^/[^;\\s]*$", "u");
-const pattern56 = new RegExp("^[A-Za-z0-9.-]+$", "u");
-const pattern73 = new RegExp("^(/[^/?#\\s]+)+$", "u");
+const pattern4 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern5 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "u");
+const pattern9 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", "u");
+const pattern15 = new RegExp("^/", "u");
+const pattern22 = new RegExp("^[\\t\\x20-\\x7e\\x80-\\xff]*$", "u");
+const pattern34 = new RegExp("^[A-Za-z0-9.-]+$", "u");
+const pattern36 = new RegExp("^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$", "u");
+const pattern40 = new RegExp("^[A-Za-z]+$", "u");
+const pattern46 = new RegExp("^.+$", "u");
+const pattern57 = new RegExp("^/[^;\\s]*$", "u");
+const pattern75 = new RegExp("^(/[^/?#\\s]+)+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -62,7 +63,7 @@ if(data.listen !== undefined){
 let data0 = data.listen;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 in data0){
-if(!(((((((key1 === "host") || (key1 === "port")) || (key1 === "headersTimeout")) || (key1 === "keepAliveTimeout")) || (key1 === "maxHeaderBytes")) || (key1 === "maxHeaders")) || (key1 === "bodyTimeout"))){
+if(!(func2.call(schema11.properties.listen.properties, key1))){
 const err3 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -76,7 +77,7 @@ errors++;
 if(data0.host !== undefined){
 let data1 = data0.host;
 if(typeof data1 === "string"){
-if(func3(data1) < 1){
+if(func4(data1) < 1){
 const err4 = {instancePath:instancePath+"/listen/host",schemaPath:"#/properties/listen/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.listen.properties.host,data:data1};
 if(vErrors === null){
 vErrors = [err4];
@@ -278,9 +279,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
-else {
-const err21 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
+if(data0.tls !== undefined){
+let data8 = data0.tls;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.certificates === undefined){
+const err21 = {instancePath:instancePath+"/listen/tls",schemaPath:"#/properties/listen/properties/tls/required",keyword:"required",params:{missingProperty: "certificates"},message:"must have required property '"+"certificates"+"'",schema:schema11.properties.listen.properties.tls.required,parentSchema:schema11.properties.listen.properties.tls,data:data8};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -289,13 +292,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(data.admin !== undefined){
-let data8 = data.admin;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 for(const key2 in data8){
-if(!((key2 === "host") || (key2 === "port"))){
-const err22 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data8};
+if(!(key2 === "certificates")){
+const err22 = {instancePath:instancePath+"/listen/tls",schemaPath:"#/properties/listen/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen.properties.tls,data:data8};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -305,11 +304,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data8.host !== undefined){
-let data9 = data8.host;
-if(typeof data9 === "string"){
-if(func3(data9) < 1){
-const err23 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data9};
+if(data8.certificates !== undefined){
+let data9 = data8.certificates;
+if(Array.isArray(data9)){
+if(data9.length > 1000){
+const err23 = {instancePath:instancePath+"/listen/tls/certificates",schemaPath:"#/properties/listen/properties/tls/properties/certificates/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema11.properties.listen.properties.tls.properties.certificates,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -318,9 +317,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data9};
+if(data9.length < 1){
+const err24 = {instancePath:instancePath+"/listen/tls/certificates",schemaPath:"#/properties/listen/properties/tls/properties/certificates/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.listen.properties.tls.properties.certificates,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -329,11 +327,12 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-if(data8.port !== undefined){
-let data10 = data8.port;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err25 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data10};
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+let data10 = data9[i0];
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.cert === undefined){
+const err25 = {instancePath:instancePath+"/listen/tls/certificates/" + i0,schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/required",keyword:"required",params:{missingProperty: "cert"},message:"must have required property '"+"cert"+"'",schema:schema11.properties.listen.properties.tls.properties.certificates.items.required,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items,data:data10};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -342,9 +341,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 65535 || isNaN(data10)){
-const err26 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data10};
+if(data10.key === undefined){
+const err26 = {instancePath:instancePath+"/listen/tls/certificates/" + i0,schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.listen.properties.tls.properties.certificates.items.required,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items,data:data10};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -353,8 +351,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data10 < 0 || isNaN(data10)){
-const err27 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data10};
+for(const key3 in data10){
+if(!((key3 === "cert") || (key3 === "key"))){
+const err27 = {instancePath:instancePath+"/listen/tls/certificates/" + i0,schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items,data:data10};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -364,10 +363,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data8};
+if(data10.cert !== undefined){
+let data11 = data10.cert;
+if(typeof data11 === "string"){
+if(func4(data11) > 4096){
+const err28 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/cert",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/cert/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.cert,data:data11};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -376,13 +376,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data11 = data.log;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key3 in data11){
-if(!((key3 === "level") || (key3 === "format"))){
-const err29 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data11};
+if(func4(data11) < 1){
+const err29 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/cert",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/cert/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.cert,data:data11};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -392,13 +387,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data11.level !== undefined){
-let data12 = data11.level;
-const _errs30 = errors;
-let valid4 = false;
-const _errs31 = errors;
-if(typeof data12 !== "string"){
-const err30 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
+else {
+const err30 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/cert",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/cert/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.cert.type,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.cert,data:data11};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -407,8 +397,12 @@ vErrors.push(err30);
 }
 errors++;
 }
-if("fatal" !== data12){
-const err31 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data12};
+}
+if(data10.key !== undefined){
+let data12 = data10.key;
+if(typeof data12 === "string"){
+if(func4(data12) > 4096){
+const err31 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/key",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.key,data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -417,12 +411,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid0 = _errs31 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs33 = errors;
-if(typeof data12 !== "string"){
-const err32 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
+if(func4(data12) < 1){
+const err32 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/key",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.key,data:data12};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -431,8 +421,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if("error" !== data12){
-const err33 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data12};
+}
+else {
+const err33 = {instancePath:instancePath+"/listen/tls/certificates/" + i0+"/key",schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.key.type,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items.properties.key,data:data12};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -441,12 +432,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-var _valid0 = _errs33 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs35 = errors;
-if(typeof data12 !== "string"){
-const err34 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/listen/tls/certificates/" + i0,schemaPath:"#/properties/listen/properties/tls/properties/certificates/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.properties.tls.properties.certificates.items.type,parentSchema:schema11.properties.listen.properties.tls.properties.certificates.items,data:data10};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -455,8 +444,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-if("warn" !== data12){
-const err35 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data12};
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/listen/tls/certificates",schemaPath:"#/properties/listen/properties/tls/properties/certificates/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.listen.properties.tls.properties.certificates.type,parentSchema:schema11.properties.listen.properties.tls.properties.certificates,data:data9};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -465,12 +456,10 @@ vErrors.push(err35);
 }
 errors++;
 }
-var _valid0 = _errs35 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs37 = errors;
-if(typeof data12 !== "string"){
-const err36 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/listen/tls",schemaPath:"#/properties/listen/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.properties.tls.type,parentSchema:schema11.properties.listen.properties.tls,data:data8};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -479,8 +468,13 @@ vErrors.push(err36);
 }
 errors++;
 }
-if("info" !== data12){
-const err37 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data12};
+}
+if(data0.http2 !== undefined){
+let data13 = data0.http2;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key4 in data13){
+if(!(((((key4 === "enabled") || (key4 === "maxConcurrentStreams")) || (key4 === "maxResetsPerSecond")) || (key4 === "maxSessionMemoryMiB")) || (key4 === "streamDrainGrace"))){
+const err37 = {instancePath:instancePath+"/listen/http2",schemaPath:"#/properties/listen/properties/http2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.listen.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -489,12 +483,11 @@ vErrors.push(err37);
 }
 errors++;
 }
-var _valid0 = _errs37 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs39 = errors;
-if(typeof data12 !== "string"){
-const err38 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
+}
+if(data13.enabled !== undefined){
+let data14 = data13.enabled;
+if(typeof data14 !== "boolean"){
+const err38 = {instancePath:instancePath+"/listen/http2/enabled",schemaPath:"#/properties/listen/properties/http2/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.listen.properties.http2.properties.enabled.type,parentSchema:schema11.properties.listen.properties.http2.properties.enabled,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -503,8 +496,11 @@ vErrors.push(err38);
 }
 errors++;
 }
-if("debug" !== data12){
-const err39 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data12};
+}
+if(data13.maxConcurrentStreams !== undefined){
+let data15 = data13.maxConcurrentStreams;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err39 = {instancePath:instancePath+"/listen/http2/maxConcurrentStreams",schemaPath:"#/properties/listen/properties/http2/properties/maxConcurrentStreams/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listen.properties.http2.properties.maxConcurrentStreams.type,parentSchema:schema11.properties.listen.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -513,12 +509,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-var _valid0 = _errs39 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs41 = errors;
-if(typeof data12 !== "string"){
-const err40 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 > 10000 || isNaN(data15)){
+const err40 = {instancePath:instancePath+"/listen/http2/maxConcurrentStreams",schemaPath:"#/properties/listen/properties/http2/properties/maxConcurrentStreams/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema11.properties.listen.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -527,8 +520,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if("trace" !== data12){
-const err41 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data12};
+if(data15 < 1 || isNaN(data15)){
+const err41 = {instancePath:instancePath+"/listen/http2/maxConcurrentStreams",schemaPath:"#/properties/listen/properties/http2/properties/maxConcurrentStreams/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listen.properties.http2.properties.maxConcurrentStreams,data:data15};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -537,12 +530,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-var _valid0 = _errs41 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs43 = errors;
-if(typeof data12 !== "string"){
-const err42 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
+}
+}
+if(data13.maxResetsPerSecond !== undefined){
+let data16 = data13.maxResetsPerSecond;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err42 = {instancePath:instancePath+"/listen/http2/maxResetsPerSecond",schemaPath:"#/properties/listen/properties/http2/properties/maxResetsPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listen.properties.http2.properties.maxResetsPerSecond.type,parentSchema:schema11.properties.listen.properties.http2.properties.maxResetsPerSecond,data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -551,8 +544,9 @@ vErrors.push(err42);
 }
 errors++;
 }
-if("silent" !== data12){
-const err43 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data12};
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 1000000 || isNaN(data16)){
+const err43 = {instancePath:instancePath+"/listen/http2/maxResetsPerSecond",schemaPath:"#/properties/listen/properties/http2/properties/maxResetsPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.listen.properties.http2.properties.maxResetsPerSecond,data:data16};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -561,16 +555,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-var _valid0 = _errs43 === errors;
-valid4 = valid4 || _valid0;
-}
-}
-}
-}
-}
-}
-if(!valid4){
-const err44 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data12};
+if(data16 < 1 || isNaN(data16)){
+const err44 = {instancePath:instancePath+"/listen/http2/maxResetsPerSecond",schemaPath:"#/properties/listen/properties/http2/properties/maxResetsPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listen.properties.http2.properties.maxResetsPerSecond,data:data16};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -579,25 +565,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-else {
-errors = _errs30;
-if(vErrors !== null){
-if(_errs30){
-vErrors.length = _errs30;
-}
-else {
-vErrors = null;
 }
 }
-}
-}
-if(data11.format !== undefined){
-let data13 = data11.format;
-const _errs46 = errors;
-let valid5 = false;
-const _errs47 = errors;
-if(typeof data13 !== "string"){
-const err45 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
+if(data13.maxSessionMemoryMiB !== undefined){
+let data17 = data13.maxSessionMemoryMiB;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err45 = {instancePath:instancePath+"/listen/http2/maxSessionMemoryMiB",schemaPath:"#/properties/listen/properties/http2/properties/maxSessionMemoryMiB/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.listen.properties.http2.properties.maxSessionMemoryMiB.type,parentSchema:schema11.properties.listen.properties.http2.properties.maxSessionMemoryMiB,data:data17};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -606,8 +579,9 @@ vErrors.push(err45);
 }
 errors++;
 }
-if("json" !== data13){
-const err46 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data13};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1024 || isNaN(data17)){
+const err46 = {instancePath:instancePath+"/listen/http2/maxSessionMemoryMiB",schemaPath:"#/properties/listen/properties/http2/properties/maxSessionMemoryMiB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.listen.properties.http2.properties.maxSessionMemoryMiB,data:data17};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -616,12 +590,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-var _valid1 = _errs47 === errors;
-valid5 = valid5 || _valid1;
-if(!valid5){
-const _errs49 = errors;
-if(typeof data13 !== "string"){
-const err47 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
+if(data17 < 1 || isNaN(data17)){
+const err47 = {instancePath:instancePath+"/listen/http2/maxSessionMemoryMiB",schemaPath:"#/properties/listen/properties/http2/properties/maxSessionMemoryMiB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.listen.properties.http2.properties.maxSessionMemoryMiB,data:data17};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -630,8 +600,13 @@ vErrors.push(err47);
 }
 errors++;
 }
-if("pretty" !== data13){
-const err48 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data13};
+}
+}
+if(data13.streamDrainGrace !== undefined){
+let data18 = data13.streamDrainGrace;
+if(typeof data18 === "string"){
+if(!pattern0.test(data18)){
+const err48 = {instancePath:instancePath+"/listen/http2/streamDrainGrace",schemaPath:"#/properties/listen/properties/http2/properties/streamDrainGrace/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.listen.properties.http2.properties.streamDrainGrace,data:data18};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -640,11 +615,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-var _valid1 = _errs49 === errors;
-valid5 = valid5 || _valid1;
 }
-if(!valid5){
-const err49 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data13};
+else {
+const err49 = {instancePath:instancePath+"/listen/http2/streamDrainGrace",schemaPath:"#/properties/listen/properties/http2/properties/streamDrainGrace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.listen.properties.http2.properties.streamDrainGrace.type,parentSchema:schema11.properties.listen.properties.http2.properties.streamDrainGrace,data:data18};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -653,21 +626,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-else {
-errors = _errs46;
-if(vErrors !== null){
-if(_errs46){
-vErrors.length = _errs46;
-}
-else {
-vErrors = null;
-}
-}
-}
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data11};
+const err50 = {instancePath:instancePath+"/listen/http2",schemaPath:"#/properties/listen/properties/http2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.properties.http2.type,parentSchema:schema11.properties.listen.properties.http2,data:data13};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -677,12 +639,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data.accessLog !== undefined){
-let data14 = data.accessLog;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-for(const key4 in data14){
-if(!((((key4 === "mode") || (key4 === "sampleRate")) || (key4 === "destination")) || (key4 === "query"))){
-const err51 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data14};
+}
+else {
+const err51 = {instancePath:instancePath+"/listen",schemaPath:"#/properties/listen/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.listen.type,parentSchema:schema11.properties.listen,data:data0};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -692,13 +651,12 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data14.mode !== undefined){
-let data15 = data14.mode;
-const _errs55 = errors;
-let valid7 = false;
-const _errs56 = errors;
-if(typeof data15 !== "string"){
-const err52 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
+if(data.admin !== undefined){
+let data19 = data.admin;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key5 in data19){
+if(!((key5 === "host") || (key5 === "port"))){
+const err52 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.admin,data:data19};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -707,8 +665,12 @@ vErrors.push(err52);
 }
 errors++;
 }
-if("all" !== data15){
-const err53 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data15};
+}
+if(data19.host !== undefined){
+let data20 = data19.host;
+if(typeof data20 === "string"){
+if(func4(data20) < 1){
+const err53 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.admin.properties.host,data:data20};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -717,12 +679,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid2 = _errs56 === errors;
-valid7 = valid7 || _valid2;
-if(!valid7){
-const _errs58 = errors;
-if(typeof data15 !== "string"){
-const err54 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
+}
+else {
+const err54 = {instancePath:instancePath+"/admin/host",schemaPath:"#/properties/admin/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.admin.properties.host.type,parentSchema:schema11.properties.admin.properties.host,data:data20};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -731,8 +690,11 @@ vErrors.push(err54);
 }
 errors++;
 }
-if("errors" !== data15){
-const err55 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data15};
+}
+if(data19.port !== undefined){
+let data21 = data19.port;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err55 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.admin.properties.port.type,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -741,12 +703,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid2 = _errs58 === errors;
-valid7 = valid7 || _valid2;
-if(!valid7){
-const _errs60 = errors;
-if(typeof data15 !== "string"){
-const err56 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 65535 || isNaN(data21)){
+const err56 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -755,8 +714,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if("sampled" !== data15){
-const err57 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data15};
+if(data21 < 0 || isNaN(data21)){
+const err57 = {instancePath:instancePath+"/admin/port",schemaPath:"#/properties/admin/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.admin.properties.port,data:data21};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -765,12 +724,11 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid2 = _errs60 === errors;
-valid7 = valid7 || _valid2;
-if(!valid7){
-const _errs62 = errors;
-if(typeof data15 !== "string"){
-const err58 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
+}
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/admin",schemaPath:"#/properties/admin/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.admin.type,parentSchema:schema11.properties.admin,data:data19};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -779,8 +737,13 @@ vErrors.push(err58);
 }
 errors++;
 }
-if("off" !== data15){
-const err59 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data15};
+}
+if(data.log !== undefined){
+let data22 = data.log;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key6 in data22){
+if(!((key6 === "level") || (key6 === "format"))){
+const err59 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data22};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -789,18 +752,191 @@ vErrors.push(err59);
 }
 errors++;
 }
-var _valid2 = _errs62 === errors;
-valid7 = valid7 || _valid2;
 }
-}
-}
-if(!valid7){
-const err60 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data15};
+if(data22.level !== undefined){
+let data23 = data22.level;
+const _errs55 = errors;
+let valid9 = false;
+const _errs56 = errors;
+if(typeof data23 !== "string"){
+const err60 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[0].type,parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data23};
 if(vErrors === null){
 vErrors = [err60];
 }
 else {
 vErrors.push(err60);
+}
+errors++;
+}
+if("fatal" !== data23){
+const err61 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/0/const",keyword:"const",params:{allowedValue: "fatal"},message:"must be equal to constant",schema:"fatal",parentSchema:schema11.properties.log.properties.level.anyOf[0],data:data23};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+var _valid0 = _errs56 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs58 = errors;
+if(typeof data23 !== "string"){
+const err62 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[1].type,parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data23};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if("error" !== data23){
+const err63 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/1/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant",schema:"error",parentSchema:schema11.properties.log.properties.level.anyOf[1],data:data23};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var _valid0 = _errs58 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs60 = errors;
+if(typeof data23 !== "string"){
+const err64 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[2].type,parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data23};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+if("warn" !== data23){
+const err65 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/2/const",keyword:"const",params:{allowedValue: "warn"},message:"must be equal to constant",schema:"warn",parentSchema:schema11.properties.log.properties.level.anyOf[2],data:data23};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+var _valid0 = _errs60 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs62 = errors;
+if(typeof data23 !== "string"){
+const err66 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[3].type,parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data23};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+if("info" !== data23){
+const err67 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/3/const",keyword:"const",params:{allowedValue: "info"},message:"must be equal to constant",schema:"info",parentSchema:schema11.properties.log.properties.level.anyOf[3],data:data23};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+var _valid0 = _errs62 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs64 = errors;
+if(typeof data23 !== "string"){
+const err68 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[4].type,parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data23};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+if("debug" !== data23){
+const err69 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/4/const",keyword:"const",params:{allowedValue: "debug"},message:"must be equal to constant",schema:"debug",parentSchema:schema11.properties.log.properties.level.anyOf[4],data:data23};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+var _valid0 = _errs64 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs66 = errors;
+if(typeof data23 !== "string"){
+const err70 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[5].type,parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data23};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if("trace" !== data23){
+const err71 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/5/const",keyword:"const",params:{allowedValue: "trace"},message:"must be equal to constant",schema:"trace",parentSchema:schema11.properties.log.properties.level.anyOf[5],data:data23};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+var _valid0 = _errs66 === errors;
+valid9 = valid9 || _valid0;
+if(!valid9){
+const _errs68 = errors;
+if(typeof data23 !== "string"){
+const err72 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.level.anyOf[6].type,parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data23};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if("silent" !== data23){
+const err73 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf/6/const",keyword:"const",params:{allowedValue: "silent"},message:"must be equal to constant",schema:"silent",parentSchema:schema11.properties.log.properties.level.anyOf[6],data:data23};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+var _valid0 = _errs68 === errors;
+valid9 = valid9 || _valid0;
+}
+}
+}
+}
+}
+}
+if(!valid9){
+const err74 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.level.anyOf,parentSchema:schema11.properties.log.properties.level,data:data23};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
 }
 errors++;
 }
@@ -816,179 +952,13 @@ vErrors = null;
 }
 }
 }
-if(data14.sampleRate !== undefined){
-let data16 = data14.sampleRate;
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 1 || isNaN(data16)){
-const err61 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-if(data16 < 0 || isNaN(data16)){
-const err62 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data16};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-if(data14.destination !== undefined){
-let data17 = data14.destination;
-if(typeof data17 === "string"){
-if(func3(data17) > 4096){
-const err64 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-if(func3(data17) < 1){
-const err65 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-else {
-const err66 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data17};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data14.query !== undefined){
-let data18 = data14.query;
-if(typeof data18 !== "boolean"){
-const err67 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data18};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data14};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-if(data.tracing !== undefined){
-let data19 = data.tracing;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key5 in data19){
-if(!((((key5 === "enabled") || (key5 === "endpoint")) || (key5 === "serviceName")) || (key5 === "sampleRatio"))){
-const err69 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data19};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-}
-if(data19.enabled !== undefined){
-let data20 = data19.enabled;
-if(typeof data20 !== "boolean"){
-const err70 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data20};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-if(data19.endpoint !== undefined){
-let data21 = data19.endpoint;
-if(typeof data21 === "string"){
-if(func3(data21) > 2048){
-const err71 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-if(!pattern3.test(data21)){
-const err72 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data21};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-if(data19.serviceName !== undefined){
-let data22 = data19.serviceName;
-if(typeof data22 === "string"){
-if(func3(data22) > 256){
-const err74 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-if(func3(data22) < 1){
-const err75 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
+if(data22.format !== undefined){
+let data24 = data22.format;
+const _errs71 = errors;
+let valid10 = false;
+const _errs72 = errors;
+if(typeof data24 !== "string"){
+const err75 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[0].type,parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data24};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -997,9 +967,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data22};
+if("json" !== data24){
+const err76 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/0/const",keyword:"const",params:{allowedValue: "json"},message:"must be equal to constant",schema:"json",parentSchema:schema11.properties.log.properties.format.anyOf[0],data:data24};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1008,12 +977,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data19.sampleRatio !== undefined){
-let data23 = data19.sampleRatio;
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1 || isNaN(data23)){
-const err77 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
+var _valid1 = _errs72 === errors;
+valid10 = valid10 || _valid1;
+if(!valid10){
+const _errs74 = errors;
+if(typeof data24 !== "string"){
+const err77 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.log.properties.format.anyOf[1].type,parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data24};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1022,8 +991,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data23 < 0 || isNaN(data23)){
-const err78 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
+if("pretty" !== data24){
+const err78 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf/1/const",keyword:"const",params:{allowedValue: "pretty"},message:"must be equal to constant",schema:"pretty",parentSchema:schema11.properties.log.properties.format.anyOf[1],data:data24};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1032,9 +1001,11 @@ vErrors.push(err78);
 }
 errors++;
 }
+var _valid1 = _errs74 === errors;
+valid10 = valid10 || _valid1;
 }
-else {
-const err79 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data23};
+if(!valid10){
+const err79 = {instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.log.properties.format.anyOf,parentSchema:schema11.properties.log.properties.format,data:data24};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1043,10 +1014,21 @@ vErrors.push(err79);
 }
 errors++;
 }
+else {
+errors = _errs71;
+if(vErrors !== null){
+if(_errs71){
+vErrors.length = _errs71;
+}
+else {
+vErrors = null;
+}
+}
+}
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data19};
+const err80 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data22};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1056,12 +1038,12 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data.proxy !== undefined){
-let data24 = data.proxy;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-for(const key6 in data24){
-if(!(((key6 === "backendHeader") || (key6 === "trustForwarded")) || (key6 === "requestId"))){
-const err81 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data24};
+if(data.accessLog !== undefined){
+let data25 = data.accessLog;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key7 in data25){
+if(!((((key7 === "mode") || (key7 === "sampleRate")) || (key7 === "destination")) || (key7 === "query"))){
+const err81 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.accessLog,data:data25};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1071,11 +1053,13 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data24.backendHeader !== undefined){
-let data25 = data24.backendHeader;
-if(typeof data25 === "string"){
-if(func3(data25) > 256){
-const err82 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
+if(data25.mode !== undefined){
+let data26 = data25.mode;
+const _errs80 = errors;
+let valid12 = false;
+const _errs81 = errors;
+if(typeof data26 !== "string"){
+const err82 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[0].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data26};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1084,8 +1068,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(!pattern4.test(data25)){
-const err83 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
+if("all" !== data26){
+const err83 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "all"},message:"must be equal to constant",schema:"all",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[0],data:data26};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1094,9 +1078,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data25};
+var _valid2 = _errs81 === errors;
+valid12 = valid12 || _valid2;
+if(!valid12){
+const _errs83 = errors;
+if(typeof data26 !== "string"){
+const err84 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[1].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data26};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1105,11 +1092,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data24.trustForwarded !== undefined){
-let data26 = data24.trustForwarded;
-if(typeof data26 !== "boolean"){
-const err85 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data26};
+if("errors" !== data26){
+const err85 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant",schema:"errors",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[1],data:data26};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1118,13 +1102,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-if(data24.requestId !== undefined){
-let data27 = data24.requestId;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key7 in data27){
-if(!((key7 === "header") || (key7 === "trust"))){
-const err86 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
+var _valid2 = _errs83 === errors;
+valid12 = valid12 || _valid2;
+if(!valid12){
+const _errs85 = errors;
+if(typeof data26 !== "string"){
+const err86 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[2].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data26};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1133,12 +1116,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data27.header !== undefined){
-let data28 = data27.header;
-if(typeof data28 === "string"){
-if(func3(data28) > 256){
-const err87 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
+if("sampled" !== data26){
+const err87 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "sampled"},message:"must be equal to constant",schema:"sampled",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[2],data:data26};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1147,8 +1126,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(!pattern4.test(data28)){
-const err88 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
+var _valid2 = _errs85 === errors;
+valid12 = valid12 || _valid2;
+if(!valid12){
+const _errs87 = errors;
+if(typeof data26 !== "string"){
+const err88 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.mode.anyOf[3].type,parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data26};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1157,9 +1140,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-else {
-const err89 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data28};
+if("off" !== data26){
+const err89 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "off"},message:"must be equal to constant",schema:"off",parentSchema:schema11.properties.accessLog.properties.mode.anyOf[3],data:data26};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1168,11 +1150,13 @@ vErrors.push(err89);
 }
 errors++;
 }
+var _valid2 = _errs87 === errors;
+valid12 = valid12 || _valid2;
 }
-if(data27.trust !== undefined){
-let data29 = data27.trust;
-if(typeof data29 !== "boolean"){
-const err90 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data29};
+}
+}
+if(!valid12){
+const err90 = {instancePath:instancePath+"/accessLog/mode",schemaPath:"#/properties/accessLog/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.accessLog.properties.mode.anyOf,parentSchema:schema11.properties.accessLog.properties.mode,data:data26};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1181,10 +1165,23 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
 }
 else {
-const err91 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data27};
+vErrors = null;
+}
+}
+}
+}
+if(data25.sampleRate !== undefined){
+let data27 = data25.sampleRate;
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1 || isNaN(data27)){
+const err91 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1193,10 +1190,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-}
-else {
-const err92 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data24};
+if(data27 < 0 || isNaN(data27)){
+const err92 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1206,12 +1201,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data.shutdown !== undefined){
-let data30 = data.shutdown;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key8 in data30){
-if(!((key8 === "drainDelay") || (key8 === "timeout"))){
-const err93 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data30};
+else {
+const err93 = {instancePath:instancePath+"/accessLog/sampleRate",schemaPath:"#/properties/accessLog/properties/sampleRate/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.accessLog.properties.sampleRate.type,parentSchema:schema11.properties.accessLog.properties.sampleRate,data:data27};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1221,11 +1212,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data30.drainDelay !== undefined){
-let data31 = data30.drainDelay;
-if(typeof data31 === "string"){
-if(!pattern0.test(data31)){
-const err94 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
+if(data25.destination !== undefined){
+let data28 = data25.destination;
+if(typeof data28 === "string"){
+if(func4(data28) > 4096){
+const err94 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1234,9 +1225,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-else {
-const err95 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data31};
+if(func4(data28) < 1){
+const err95 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1246,11 +1236,8 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data30.timeout !== undefined){
-let data32 = data30.timeout;
-if(typeof data32 === "string"){
-if(!pattern0.test(data32)){
-const err96 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
+else {
+const err96 = {instancePath:instancePath+"/accessLog/destination",schemaPath:"#/properties/accessLog/properties/destination/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.accessLog.properties.destination.type,parentSchema:schema11.properties.accessLog.properties.destination,data:data28};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1260,8 +1247,10 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data32};
+if(data25.query !== undefined){
+let data29 = data25.query;
+if(typeof data29 !== "boolean"){
+const err97 = {instancePath:instancePath+"/accessLog/query",schemaPath:"#/properties/accessLog/properties/query/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.accessLog.properties.query.type,parentSchema:schema11.properties.accessLog.properties.query,data:data29};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1273,7 +1262,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data30};
+const err98 = {instancePath:instancePath+"/accessLog",schemaPath:"#/properties/accessLog/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.accessLog.type,parentSchema:schema11.properties.accessLog,data:data25};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1283,10 +1272,12 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data.revisionHistoryLimit !== undefined){
-let data33 = data.revisionHistoryLimit;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err99 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
+if(data.tracing !== undefined){
+let data30 = data.tracing;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key8 in data30){
+if(!((((key8 === "enabled") || (key8 === "endpoint")) || (key8 === "serviceName")) || (key8 === "sampleRatio"))){
+const err99 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.tracing,data:data30};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1295,9 +1286,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 1000 || isNaN(data33)){
-const err100 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
+}
+if(data30.enabled !== undefined){
+let data31 = data30.enabled;
+if(typeof data31 !== "boolean"){
+const err100 = {instancePath:instancePath+"/tracing/enabled",schemaPath:"#/properties/tracing/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.tracing.properties.enabled.type,parentSchema:schema11.properties.tracing.properties.enabled,data:data31};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1306,8 +1299,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data33 < 1 || isNaN(data33)){
-const err101 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data33};
+}
+if(data30.endpoint !== undefined){
+let data32 = data30.endpoint;
+if(typeof data32 === "string"){
+if(func4(data32) > 2048){
+const err101 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1316,13 +1313,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-if(data.backends !== undefined){
-let data34 = data.backends;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(Object.keys(data34).length < 1){
-const err102 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data34};
+if(!pattern4.test(data32)){
+const err102 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1331,9 +1323,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-for(const key9 in data34){
-if(!(pattern8.test(key9))){
-const err103 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data34};
+}
+else {
+const err103 = {instancePath:instancePath+"/tracing/endpoint",schemaPath:"#/properties/tracing/properties/endpoint/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.endpoint.type,parentSchema:schema11.properties.tracing.properties.endpoint,data:data32};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1343,12 +1335,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-for(const key10 in data34){
-if(pattern8.test(key10)){
-let data35 = data34[key10];
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.targets === undefined){
-const err104 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
+if(data30.serviceName !== undefined){
+let data33 = data30.serviceName;
+if(typeof data33 === "string"){
+if(func4(data33) > 256){
+const err104 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1357,9 +1348,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-for(const key11 in data35){
-if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key11))){
-const err105 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
+if(func4(data33) < 1){
+const err105 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1369,11 +1359,8 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data35.version !== undefined){
-let data36 = data35.version;
-if(typeof data36 === "string"){
-if(func3(data36) > 64){
-const err106 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
+else {
+const err106 = {instancePath:instancePath+"/tracing/serviceName",schemaPath:"#/properties/tracing/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.tracing.properties.serviceName.type,parentSchema:schema11.properties.tracing.properties.serviceName,data:data33};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1383,8 +1370,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data36};
+if(data30.sampleRatio !== undefined){
+let data34 = data30.sampleRatio;
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 > 1 || isNaN(data34)){
+const err107 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1",schema:1,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1393,12 +1383,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data35.targets !== undefined){
-let data37 = data35.targets;
-if(Array.isArray(data37)){
-if(data37.length < 1){
-const err108 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
+if(data34 < 0 || isNaN(data34)){
+const err108 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1407,12 +1393,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-const len0 = data37.length;
-for(let i0=0; i0<len0; i0++){
-let data38 = data37[i0];
-if(typeof data38 === "string"){
-if(func3(data38) < 1){
-const err109 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
+}
+else {
+const err109 = {instancePath:instancePath+"/tracing/sampleRatio",schemaPath:"#/properties/tracing/properties/sampleRatio/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.tracing.properties.sampleRatio.type,parentSchema:schema11.properties.tracing.properties.sampleRatio,data:data34};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1422,8 +1405,9 @@ vErrors.push(err109);
 errors++;
 }
 }
+}
 else {
-const err110 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i0,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data38};
+const err110 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.tracing.type,parentSchema:schema11.properties.tracing,data:data30};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1433,9 +1417,12 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data37};
+if(data.proxy !== undefined){
+let data35 = data.proxy;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key9 in data35){
+if(!(((key9 === "backendHeader") || (key9 === "trustForwarded")) || (key9 === "requestId"))){
+const err111 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy,data:data35};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1445,13 +1432,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data35.balance !== undefined){
-let data39 = data35.balance;
-const _errs117 = errors;
-let valid16 = false;
-const _errs118 = errors;
-if(typeof data39 !== "string"){
-const err112 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
+if(data35.backendHeader !== undefined){
+let data36 = data35.backendHeader;
+if(typeof data36 === "string"){
+if(func4(data36) > 256){
+const err112 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1460,8 +1445,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-if("round-robin" !== data39){
-const err113 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data39};
+if(!pattern5.test(data36)){
+const err113 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1470,12 +1455,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-var _valid3 = _errs118 === errors;
-valid16 = valid16 || _valid3;
-if(!valid16){
-const _errs120 = errors;
-if(typeof data39 !== "string"){
-const err114 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
+}
+else {
+const err114 = {instancePath:instancePath+"/proxy/backendHeader",schemaPath:"#/properties/proxy/properties/backendHeader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.backendHeader.type,parentSchema:schema11.properties.proxy.properties.backendHeader,data:data36};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1484,8 +1466,11 @@ vErrors.push(err114);
 }
 errors++;
 }
-if("least-pending" !== data39){
-const err115 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data39};
+}
+if(data35.trustForwarded !== undefined){
+let data37 = data35.trustForwarded;
+if(typeof data37 !== "boolean"){
+const err115 = {instancePath:instancePath+"/proxy/trustForwarded",schemaPath:"#/properties/proxy/properties/trustForwarded/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.trustForwarded.type,parentSchema:schema11.properties.proxy.properties.trustForwarded,data:data37};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1494,11 +1479,13 @@ vErrors.push(err115);
 }
 errors++;
 }
-var _valid3 = _errs120 === errors;
-valid16 = valid16 || _valid3;
 }
-if(!valid16){
-const err116 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data39};
+if(data35.requestId !== undefined){
+let data38 = data35.requestId;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key10 in data38){
+if(!((key10 === "header") || (key10 === "trust"))){
+const err116 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.proxy.properties.requestId,data:data38};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1507,22 +1494,12 @@ vErrors.push(err116);
 }
 errors++;
 }
-else {
-errors = _errs117;
-if(vErrors !== null){
-if(_errs117){
-vErrors.length = _errs117;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data35.connections !== undefined){
-let data40 = data35.connections;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err117 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
+if(data38.header !== undefined){
+let data39 = data38.header;
+if(typeof data39 === "string"){
+if(func4(data39) > 256){
+const err117 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1531,9 +1508,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 4096 || isNaN(data40)){
-const err118 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
+if(!pattern5.test(data39)){
+const err118 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1542,8 +1518,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(data40 < 1 || isNaN(data40)){
-const err119 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data40};
+}
+else {
+const err119 = {instancePath:instancePath+"/proxy/requestId/header",schemaPath:"#/properties/proxy/properties/requestId/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.proxy.properties.requestId.properties.header.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.header,data:data39};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1553,12 +1530,10 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-if(data35.keepAliveTimeout !== undefined){
-let data41 = data35.keepAliveTimeout;
-if(typeof data41 === "string"){
-if(!pattern0.test(data41)){
-const err120 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
+if(data38.trust !== undefined){
+let data40 = data38.trust;
+if(typeof data40 !== "boolean"){
+const err120 = {instancePath:instancePath+"/proxy/requestId/trust",schemaPath:"#/properties/proxy/properties/requestId/properties/trust/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.proxy.properties.requestId.properties.trust.type,parentSchema:schema11.properties.proxy.properties.requestId.properties.trust,data:data40};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1568,8 +1543,9 @@ vErrors.push(err120);
 errors++;
 }
 }
+}
 else {
-const err121 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data41};
+const err121 = {instancePath:instancePath+"/proxy/requestId",schemaPath:"#/properties/proxy/properties/requestId/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.properties.requestId.type,parentSchema:schema11.properties.proxy.properties.requestId,data:data38};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1579,11 +1555,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data35.connectTimeout !== undefined){
-let data42 = data35.connectTimeout;
-if(typeof data42 === "string"){
-if(!pattern0.test(data42)){
-const err122 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
+}
+else {
+const err122 = {instancePath:instancePath+"/proxy",schemaPath:"#/properties/proxy/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.proxy.type,parentSchema:schema11.properties.proxy,data:data35};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1593,8 +1567,12 @@ vErrors.push(err122);
 errors++;
 }
 }
-else {
-const err123 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data42};
+if(data.shutdown !== undefined){
+let data41 = data.shutdown;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key11 in data41){
+if(!((key11 === "drainDelay") || (key11 === "timeout"))){
+const err123 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data41};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1604,10 +1582,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data35.maxPending !== undefined){
-let data43 = data35.maxPending;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err124 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
+if(data41.drainDelay !== undefined){
+let data42 = data41.drainDelay;
+if(typeof data42 === "string"){
+if(!pattern0.test(data42)){
+const err124 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data42};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1616,9 +1595,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 1000000 || isNaN(data43)){
-const err125 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
+}
+else {
+const err125 = {instancePath:instancePath+"/shutdown/drainDelay",schemaPath:"#/properties/shutdown/properties/drainDelay/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.drainDelay.type,parentSchema:schema11.properties.shutdown.properties.drainDelay,data:data42};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1627,8 +1606,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(data43 < 0 || isNaN(data43)){
-const err126 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data43};
+}
+if(data41.timeout !== undefined){
+let data43 = data41.timeout;
+if(typeof data43 === "string"){
+if(!pattern0.test(data43)){
+const err126 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.shutdown.properties.timeout,data:data43};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1638,12 +1621,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-if(data35.queueTimeout !== undefined){
-let data44 = data35.queueTimeout;
-if(typeof data44 === "string"){
-if(!pattern0.test(data44)){
-const err127 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
+else {
+const err127 = {instancePath:instancePath+"/shutdown/timeout",schemaPath:"#/properties/shutdown/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.shutdown.properties.timeout.type,parentSchema:schema11.properties.shutdown.properties.timeout,data:data43};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1653,8 +1632,9 @@ vErrors.push(err127);
 errors++;
 }
 }
+}
 else {
-const err128 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data44};
+const err128 = {instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data41};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1664,11 +1644,10 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data35.fallback !== undefined){
-let data45 = data35.fallback;
-if(typeof data45 === "string"){
-if(!pattern8.test(data45)){
-const err129 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
+if(data.revisionHistoryLimit !== undefined){
+let data44 = data.revisionHistoryLimit;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err129 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.revisionHistoryLimit.type,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1677,9 +1656,9 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-else {
-const err130 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data45};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 1000 || isNaN(data44)){
+const err130 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1688,12 +1667,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data35.healthCheck !== undefined){
-let data46 = data35.healthCheck;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.path === undefined){
-const err131 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
+if(data44 < 1 || isNaN(data44)){
+const err131 = {instancePath:instancePath+"/revisionHistoryLimit",schemaPath:"#/properties/revisionHistoryLimit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.revisionHistoryLimit,data:data44};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1702,9 +1677,13 @@ vErrors.push(err131);
 }
 errors++;
 }
-for(const key12 in data46){
-if(!(((((key12 === "path") || (key12 === "interval")) || (key12 === "timeout")) || (key12 === "healthyThreshold")) || (key12 === "unhealthyThreshold"))){
-const err132 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
+}
+}
+if(data.backends !== undefined){
+let data45 = data.backends;
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(Object.keys(data45).length < 1){
+const err132 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1713,12 +1692,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data46.path !== undefined){
-let data47 = data46.path;
-if(typeof data47 === "string"){
-if(!pattern14.test(data47)){
-const err133 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
+for(const key12 in data45){
+if(!(pattern9.test(key12))){
+const err133 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1728,8 +1704,12 @@ vErrors.push(err133);
 errors++;
 }
 }
-else {
-const err134 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data47};
+for(const key13 in data45){
+if(pattern9.test(key13)){
+let data46 = data45[key13];
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.targets === undefined){
+const err134 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1738,12 +1718,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-if(data46.interval !== undefined){
-let data48 = data46.interval;
-if(typeof data48 === "string"){
-if(!pattern0.test(data48)){
-const err135 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
+for(const key14 in data46){
+if(!(func2.call(schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties, key14))){
+const err135 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1753,8 +1730,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-else {
-const err136 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data48};
+if(data46.version !== undefined){
+let data47 = data46.version;
+if(typeof data47 === "string"){
+if(func4(data47) > 64){
+const err136 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data47};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1764,11 +1744,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data46.timeout !== undefined){
-let data49 = data46.timeout;
-if(typeof data49 === "string"){
-if(!pattern0.test(data49)){
-const err137 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
+else {
+const err137 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.version,data:data47};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1778,8 +1755,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-else {
-const err138 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data49};
+if(data46.targets !== undefined){
+let data48 = data46.targets;
+if(Array.isArray(data48)){
+if(data48.length < 1){
+const err138 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data48};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1788,11 +1768,12 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data46.healthyThreshold !== undefined){
-let data50 = data46.healthyThreshold;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err139 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
+const len1 = data48.length;
+for(let i1=0; i1<len1; i1++){
+let data49 = data48[i1];
+if(typeof data49 === "string"){
+if(func4(data49) < 1){
+const err139 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data49};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1801,9 +1782,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 100 || isNaN(data50)){
-const err140 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
+}
+else {
+const err140 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.items,data:data49};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1812,8 +1793,10 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data50 < 1 || isNaN(data50)){
-const err141 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data50};
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/targets",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.targets,data:data48};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1823,11 +1806,13 @@ vErrors.push(err141);
 errors++;
 }
 }
-}
-if(data46.unhealthyThreshold !== undefined){
-let data51 = data46.unhealthyThreshold;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err142 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
+if(data46.balance !== undefined){
+let data50 = data46.balance;
+const _errs142 = errors;
+let valid21 = false;
+const _errs143 = errors;
+if(typeof data50 !== "string"){
+const err142 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data50};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1836,9 +1821,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 100 || isNaN(data51)){
-const err143 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
+if("round-robin" !== data50){
+const err143 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/0/const",keyword:"const",params:{allowedValue: "round-robin"},message:"must be equal to constant",schema:"round-robin",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[0],data:data50};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1847,8 +1831,12 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data51 < 1 || isNaN(data51)){
-const err144 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data51};
+var _valid3 = _errs143 === errors;
+valid21 = valid21 || _valid3;
+if(!valid21){
+const _errs145 = errors;
+if(typeof data50 !== "string"){
+const err144 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data50};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1857,11 +1845,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err145 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data46};
+if("least-pending" !== data50){
+const err145 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf/1/const",keyword:"const",params:{allowedValue: "least-pending"},message:"must be equal to constant",schema:"least-pending",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf[1],data:data50};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1870,14 +1855,11 @@ vErrors.push(err145);
 }
 errors++;
 }
+var _valid3 = _errs145 === errors;
+valid21 = valid21 || _valid3;
 }
-if(data35.outlierDetection !== undefined){
-let data52 = data35.outlierDetection;
-const _errs148 = errors;
-let valid18 = false;
-const _errs149 = errors;
-if(typeof data52 !== "boolean"){
-const err146 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
+if(!valid21){
+const err146 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/balance",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/balance/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.balance,data:data50};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1886,8 +1868,22 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(false !== data52){
-const err147 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data52};
+else {
+errors = _errs142;
+if(vErrors !== null){
+if(_errs142){
+vErrors.length = _errs142;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.connections !== undefined){
+let data51 = data46.connections;
+if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
+const err147 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1896,14 +1892,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-var _valid4 = _errs149 === errors;
-valid18 = valid18 || _valid4;
-if(!valid18){
-const _errs151 = errors;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-for(const key13 in data52){
-if(!((((key13 === "consecutiveFailures") || (key13 === "baseEjectionTime")) || (key13 === "maxEjectionTime")) || (key13 === "maxEjectionPercent"))){
-const err148 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 4096 || isNaN(data51)){
+const err148 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1912,11 +1903,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data52.consecutiveFailures !== undefined){
-let data53 = data52.consecutiveFailures;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err149 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
+if(data51 < 1 || isNaN(data51)){
+const err149 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connections",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connections,data:data51};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1925,9 +1913,13 @@ vErrors.push(err149);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 1000 || isNaN(data53)){
-const err150 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
+}
+}
+if(data46.keepAliveTimeout !== undefined){
+let data52 = data46.keepAliveTimeout;
+if(typeof data52 === "string"){
+if(!pattern0.test(data52)){
+const err150 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data52};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1936,8 +1928,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data53 < 1 || isNaN(data53)){
-const err151 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data53};
+}
+else {
+const err151 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/keepAliveTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/keepAliveTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.keepAliveTimeout,data:data52};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1947,12 +1940,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-if(data52.baseEjectionTime !== undefined){
-let data54 = data52.baseEjectionTime;
-if(typeof data54 === "string"){
-if(!pattern0.test(data54)){
-const err152 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
+if(data46.connectTimeout !== undefined){
+let data53 = data46.connectTimeout;
+if(typeof data53 === "string"){
+if(!pattern0.test(data53)){
+const err152 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data53};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1963,7 +1955,7 @@ errors++;
 }
 }
 else {
-const err153 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data54};
+const err153 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/connectTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/connectTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.connectTimeout,data:data53};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1973,11 +1965,10 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data52.maxEjectionTime !== undefined){
-let data55 = data52.maxEjectionTime;
-if(typeof data55 === "string"){
-if(!pattern0.test(data55)){
-const err154 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
+if(data46.maxPending !== undefined){
+let data54 = data46.maxPending;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err154 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1986,9 +1977,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data55};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 1000000 || isNaN(data54)){
+const err155 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1997,11 +1988,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data52.maxEjectionPercent !== undefined){
-let data56 = data52.maxEjectionPercent;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err156 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
+if(data54 < 0 || isNaN(data54)){
+const err156 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/maxPending",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/maxPending/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.maxPending,data:data54};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2010,9 +1998,13 @@ vErrors.push(err156);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 100 || isNaN(data56)){
-const err157 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
+}
+}
+if(data46.queueTimeout !== undefined){
+let data55 = data46.queueTimeout;
+if(typeof data55 === "string"){
+if(!pattern0.test(data55)){
+const err157 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data55};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2021,8 +2013,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data56 < 0 || isNaN(data56)){
-const err158 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data56};
+}
+else {
+const err158 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/queueTimeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/queueTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.queueTimeout,data:data55};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2032,10 +2025,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data52};
+if(data46.fallback !== undefined){
+let data56 = data46.fallback;
+if(typeof data56 === "string"){
+if(!pattern9.test(data56)){
+const err159 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2044,11 +2038,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-var _valid4 = _errs151 === errors;
-valid18 = valid18 || _valid4;
 }
-if(!valid18){
-const err160 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data52};
+else {
+const err160 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/fallback",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/fallback/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.fallback,data:data56};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2057,24 +2049,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-errors = _errs148;
-if(vErrors !== null){
-if(_errs148){
-vErrors.length = _errs148;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data35.headers !== undefined){
-let data57 = data35.headers;
+if(data46.healthCheck !== undefined){
+let data57 = data46.healthCheck;
 if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-for(const key14 in data57){
-if(!((key14 === "request") || (key14 === "response"))){
-const err161 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
+if(data57.path === undefined){
+const err161 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.required,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2083,13 +2063,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data57.request !== undefined){
-let data58 = data57.request;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key15 in data58){
-if(!(((key15 === "set") || (key15 === "add")) || (key15 === "remove"))){
-const err162 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
+for(const key15 in data57){
+if(!(((((key15 === "path") || (key15 === "interval")) || (key15 === "timeout")) || (key15 === "healthyThreshold")) || (key15 === "unhealthyThreshold"))){
+const err162 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2099,12 +2075,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data58.set !== undefined){
-let data59 = data58.set;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-for(const key16 in data59){
-if(!(pattern4.test(key16))){
-const err163 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
+if(data57.path !== undefined){
+let data58 = data57.path;
+if(typeof data58 === "string"){
+if(!pattern15.test(data58)){
+const err163 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data58};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2114,12 +2089,8 @@ vErrors.push(err163);
 errors++;
 }
 }
-for(const key17 in data59){
-if(pattern4.test(key17)){
-let data60 = data59[key17];
-if(typeof data60 === "string"){
-if(func3(data60) > 8192){
-const err164 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
+else {
+const err164 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/path",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.path,data:data58};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2128,8 +2099,12 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(!pattern21.test(data60)){
-const err165 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
+}
+if(data57.interval !== undefined){
+let data59 = data57.interval;
+if(typeof data59 === "string"){
+if(!pattern0.test(data59)){
+const err165 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data59};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2140,7 +2115,7 @@ errors++;
 }
 }
 else {
-const err166 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data60};
+const err166 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/interval",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/interval/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.interval,data:data59};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2150,10 +2125,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
-}
-else {
-const err167 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data59};
+if(data57.timeout !== undefined){
+let data60 = data57.timeout;
+if(typeof data60 === "string"){
+if(!pattern0.test(data60)){
+const err167 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data60};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2163,12 +2139,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data58.add !== undefined){
-let data61 = data58.add;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-for(const key18 in data61){
-if(!(pattern4.test(key18))){
-const err168 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
+else {
+const err168 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/timeout",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.timeout,data:data60};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2178,12 +2150,10 @@ vErrors.push(err168);
 errors++;
 }
 }
-for(const key19 in data61){
-if(pattern4.test(key19)){
-let data62 = data61[key19];
-if(typeof data62 === "string"){
-if(func3(data62) > 8192){
-const err169 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
+if(data57.healthyThreshold !== undefined){
+let data61 = data57.healthyThreshold;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err169 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2192,8 +2162,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(!pattern21.test(data62)){
-const err170 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 100 || isNaN(data61)){
+const err170 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2202,9 +2173,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-else {
-const err171 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data62};
+if(data61 < 1 || isNaN(data61)){
+const err171 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/healthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/healthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.healthyThreshold,data:data61};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2215,9 +2185,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err172 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data61};
+if(data57.unhealthyThreshold !== undefined){
+let data62 = data57.unhealthyThreshold;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
+const err172 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2226,12 +2197,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data58.remove !== undefined){
-let data63 = data58.remove;
-if(Array.isArray(data63)){
-if(data63.length < 1){
-const err173 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 > 100 || isNaN(data62)){
+const err173 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2240,12 +2208,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-const len1 = data63.length;
-for(let i1=0; i1<len1; i1++){
-let data64 = data63[i1];
-if(typeof data64 === "string"){
-if(func3(data64) > 256){
-const err174 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
+if(data62 < 1 || isNaN(data62)){
+const err174 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck/unhealthyThreshold",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/properties/unhealthyThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.properties.unhealthyThreshold,data:data62};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2254,8 +2218,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(!pattern4.test(data64)){
-const err175 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
+}
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/healthCheck",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/healthCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.healthCheck,data:data57};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2265,8 +2232,13 @@ vErrors.push(err175);
 errors++;
 }
 }
-else {
-const err176 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i1,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data64};
+if(data46.outlierDetection !== undefined){
+let data63 = data46.outlierDetection;
+const _errs173 = errors;
+let valid23 = false;
+const _errs174 = errors;
+if(typeof data63 !== "boolean"){
+const err176 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data63};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2275,10 +2247,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data63};
+if(false !== data63){
+const err177 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[0],data:data63};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2287,10 +2257,14 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data58};
+var _valid4 = _errs174 === errors;
+valid23 = valid23 || _valid4;
+if(!valid23){
+const _errs176 = errors;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key16 in data63){
+if(!((((key16 === "consecutiveFailures") || (key16 === "baseEjectionTime")) || (key16 === "maxEjectionTime")) || (key16 === "maxEjectionPercent"))){
+const err178 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data63};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2300,12 +2274,10 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data57.response !== undefined){
-let data65 = data57.response;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-for(const key20 in data65){
-if(!(((key20 === "set") || (key20 === "add")) || (key20 === "remove"))){
-const err179 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
+if(data63.consecutiveFailures !== undefined){
+let data64 = data63.consecutiveFailures;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err179 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2314,13 +2286,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data65.set !== undefined){
-let data66 = data65.set;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-for(const key21 in data66){
-if(!(pattern4.test(key21))){
-const err180 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 1000 || isNaN(data64)){
+const err180 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2329,13 +2297,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-for(const key22 in data66){
-if(pattern4.test(key22)){
-let data67 = data66[key22];
-if(typeof data67 === "string"){
-if(func3(data67) > 8192){
-const err181 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
+if(data64 < 1 || isNaN(data64)){
+const err181 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/consecutiveFailures",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/consecutiveFailures/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.consecutiveFailures,data:data64};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2344,8 +2307,13 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(!pattern21.test(data67)){
-const err182 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
+}
+}
+if(data63.baseEjectionTime !== undefined){
+let data65 = data63.baseEjectionTime;
+if(typeof data65 === "string"){
+if(!pattern0.test(data65)){
+const err182 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data65};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2356,7 +2324,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data67};
+const err183 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/baseEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/baseEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.baseEjectionTime,data:data65};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2366,10 +2334,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-}
-else {
-const err184 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data66};
+if(data63.maxEjectionTime !== undefined){
+let data66 = data63.maxEjectionTime;
+if(typeof data66 === "string"){
+if(!pattern0.test(data66)){
+const err184 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data66};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2379,12 +2348,8 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data65.add !== undefined){
-let data68 = data65.add;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key23 in data68){
-if(!(pattern4.test(key23))){
-const err185 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
+else {
+const err185 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionTime",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionTime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionTime,data:data66};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2394,12 +2359,10 @@ vErrors.push(err185);
 errors++;
 }
 }
-for(const key24 in data68){
-if(pattern4.test(key24)){
-let data69 = data68[key24];
-if(typeof data69 === "string"){
-if(func3(data69) > 8192){
-const err186 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
+if(data63.maxEjectionPercent !== undefined){
+let data67 = data63.maxEjectionPercent;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err186 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2408,8 +2371,9 @@ vErrors.push(err186);
 }
 errors++;
 }
-if(!pattern21.test(data69)){
-const err187 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 100 || isNaN(data67)){
+const err187 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2418,9 +2382,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data69};
+if(data67 < 0 || isNaN(data67)){
+const err188 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection/maxEjectionPercent",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/properties/maxEjectionPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].properties.maxEjectionPercent,data:data67};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2433,7 +2396,7 @@ errors++;
 }
 }
 else {
-const err189 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data68};
+const err189 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf[1],data:data63};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2442,12 +2405,11 @@ vErrors.push(err189);
 }
 errors++;
 }
+var _valid4 = _errs176 === errors;
+valid23 = valid23 || _valid4;
 }
-if(data65.remove !== undefined){
-let data70 = data65.remove;
-if(Array.isArray(data70)){
-if(data70.length < 1){
-const err190 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
+if(!valid23){
+const err190 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/outlierDetection",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/outlierDetection/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.outlierDetection,data:data63};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2456,12 +2418,24 @@ vErrors.push(err190);
 }
 errors++;
 }
-const len2 = data70.length;
-for(let i2=0; i2<len2; i2++){
-let data71 = data70[i2];
-if(typeof data71 === "string"){
-if(func3(data71) > 256){
-const err191 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
+else {
+errors = _errs173;
+if(vErrors !== null){
+if(_errs173){
+vErrors.length = _errs173;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.headers !== undefined){
+let data68 = data46.headers;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key17 in data68){
+if(!((key17 === "request") || (key17 === "response"))){
+const err191 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data68};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2470,8 +2444,13 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(!pattern4.test(data71)){
-const err192 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
+}
+if(data68.request !== undefined){
+let data69 = data68.request;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key18 in data69){
+if(!(((key18 === "set") || (key18 === "add")) || (key18 === "remove"))){
+const err192 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data69};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2481,8 +2460,12 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data71};
+if(data69.set !== undefined){
+let data70 = data69.set;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key19 in data70){
+if(!(pattern5.test(key19))){
+const err193 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data70};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2492,9 +2475,12 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data70};
+for(const key20 in data70){
+if(pattern5.test(key20)){
+let data71 = data70[key20];
+if(typeof data71 === "string"){
+if(func4(data71) > 8192){
+const err194 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2503,10 +2489,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-}
-else {
-const err195 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data65};
+if(!pattern22.test(data71)){
+const err195 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2516,9 +2500,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
 else {
-const err196 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data57};
+const err196 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data71};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2529,8 +2512,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err197 = {instancePath:instancePath+"/backends/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data35};
+const err197 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.set,data:data70};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2540,10 +2524,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-}
-else {
-const err198 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data34};
+if(data69.add !== undefined){
+let data72 = data69.add;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key21 in data72){
+if(!(pattern5.test(key21))){
+const err198 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data72};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2553,11 +2539,12 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data72 = data.routes;
-if(Array.isArray(data72)){
-if(data72.length < 1){
-const err199 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data72};
+for(const key22 in data72){
+if(pattern5.test(key22)){
+let data73 = data72[key22];
+if(typeof data73 === "string"){
+if(func4(data73) > 8192){
+const err199 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2566,12 +2553,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-const len3 = data72.length;
-for(let i3=0; i3<len3; i3++){
-let data73 = data72[i3];
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.name === undefined){
-const err200 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data73};
+if(!pattern22.test(data73)){
+const err200 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2580,9 +2563,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-for(const key25 in data73){
-if(!(func2.call(schema11.properties.routes.items.properties, key25))){
-const err201 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data73};
+}
+else {
+const err201 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data73};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2592,11 +2575,10 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data73.name !== undefined){
-let data74 = data73.name;
-if(typeof data74 === "string"){
-if(!pattern8.test(data74)){
-const err202 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data74};
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.add,data:data72};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2606,8 +2588,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/routes/" + i3+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data74};
+if(data69.remove !== undefined){
+let data74 = data69.remove;
+if(Array.isArray(data74)){
+if(data74.length < 1){
+const err203 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data74};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2616,13 +2601,12 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-if(data73.match !== undefined){
-let data75 = data73.match;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key26 in data75){
-if(!(((key26 === "host") || (key26 === "path")) || (key26 === "methods"))){
-const err204 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
+const len2 = data74.length;
+for(let i2=0; i2<len2; i2++){
+let data75 = data74[i2];
+if(typeof data75 === "string"){
+if(func4(data75) > 256){
+const err204 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2631,15 +2615,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data75.host !== undefined){
-let data76 = data75.host;
-const _errs210 = errors;
-let valid35 = false;
-const _errs211 = errors;
-if(typeof data76 === "string"){
-if(!pattern34.test(data76)){
-const err205 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
+if(!pattern5.test(data75)){
+const err205 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2650,7 +2627,7 @@ errors++;
 }
 }
 else {
-const err206 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data76};
+const err206 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove/" + i2,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.items,data:data75};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2659,13 +2636,10 @@ vErrors.push(err206);
 }
 errors++;
 }
-var _valid5 = _errs211 === errors;
-valid35 = valid35 || _valid5;
-if(!valid35){
-const _errs213 = errors;
-if(Array.isArray(data76)){
-if(data76.length < 1){
-const err207 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
+}
+}
+else {
+const err207 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.properties.remove,data:data74};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2674,12 +2648,10 @@ vErrors.push(err207);
 }
 errors++;
 }
-const len4 = data76.length;
-for(let i4=0; i4<len4; i4++){
-let data77 = data76[i4];
-if(typeof data77 === "string"){
-if(!pattern34.test(data77)){
-const err208 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/request",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.request,data:data69};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2689,8 +2661,12 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/routes/" + i3+"/match/host/" + i4,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data77};
+if(data68.response !== undefined){
+let data76 = data68.response;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key23 in data76){
+if(!(((key23 === "set") || (key23 === "add")) || (key23 === "remove"))){
+const err209 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data76};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2700,9 +2676,12 @@ vErrors.push(err209);
 errors++;
 }
 }
-}
-else {
-const err210 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data76};
+if(data76.set !== undefined){
+let data77 = data76.set;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key24 in data77){
+if(!(pattern5.test(key24))){
+const err210 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data77};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2711,11 +2690,13 @@ vErrors.push(err210);
 }
 errors++;
 }
-var _valid5 = _errs213 === errors;
-valid35 = valid35 || _valid5;
 }
-if(!valid35){
-const err211 = {instancePath:instancePath+"/routes/" + i3+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data76};
+for(const key25 in data77){
+if(pattern5.test(key25)){
+let data78 = data77[key25];
+if(typeof data78 === "string"){
+if(func4(data78) > 8192){
+const err211 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2724,23 +2705,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-else {
-errors = _errs210;
-if(vErrors !== null){
-if(_errs210){
-vErrors.length = _errs210;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data75.path !== undefined){
-let data78 = data75.path;
-if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
-if(Object.keys(data78).length > 1){
-const err212 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
+if(!pattern22.test(data78)){
+const err212 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2749,8 +2715,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(Object.keys(data78).length < 1){
-const err213 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
+}
+else {
+const err213 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data78};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2759,9 +2726,11 @@ vErrors.push(err213);
 }
 errors++;
 }
-for(const key27 in data78){
-if(!(((key27 === "prefix") || (key27 === "exact")) || (key27 === "regex"))){
-const err214 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
+}
+}
+}
+else {
+const err214 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/set",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.set,data:data77};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2771,11 +2740,12 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data78.prefix !== undefined){
-let data79 = data78.prefix;
-if(typeof data79 === "string"){
-if(!pattern14.test(data79)){
-const err215 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
+if(data76.add !== undefined){
+let data79 = data76.add;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+for(const key26 in data79){
+if(!(pattern5.test(key26))){
+const err215 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data79};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2785,8 +2755,12 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/routes/" + i3+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data79};
+for(const key27 in data79){
+if(pattern5.test(key27)){
+let data80 = data79[key27];
+if(typeof data80 === "string"){
+if(func4(data80) > 8192){
+const err216 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2795,12 +2769,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data78.exact !== undefined){
-let data80 = data78.exact;
-if(typeof data80 === "string"){
-if(!pattern14.test(data80)){
-const err217 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
+if(!pattern22.test(data80)){
+const err217 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2811,7 +2781,7 @@ errors++;
 }
 }
 else {
-const err218 = {instancePath:instancePath+"/routes/" + i3+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data80};
+const err218 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data80};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2821,10 +2791,10 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data78.regex !== undefined){
-let data81 = data78.regex;
-if(typeof data81 !== "string"){
-const err219 = {instancePath:instancePath+"/routes/" + i3+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data81};
+}
+}
+else {
+const err219 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/add",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.add,data:data79};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2834,9 +2804,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-else {
-const err220 = {instancePath:instancePath+"/routes/" + i3+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data78};
+if(data76.remove !== undefined){
+let data81 = data76.remove;
+if(Array.isArray(data81)){
+if(data81.length < 1){
+const err220 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data81};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2845,12 +2817,12 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data75.methods !== undefined){
-let data82 = data75.methods;
-if(Array.isArray(data82)){
-if(data82.length < 1){
-const err221 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
+const len3 = data81.length;
+for(let i3=0; i3<len3; i3++){
+let data82 = data81[i3];
+if(typeof data82 === "string"){
+if(func4(data82) > 256){
+const err221 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2859,12 +2831,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-const len5 = data82.length;
-for(let i5=0; i5<len5; i5++){
-let data83 = data82[i5];
-if(typeof data83 === "string"){
-if(!pattern38.test(data83)){
-const err222 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
+if(!pattern5.test(data82)){
+const err222 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2875,7 +2843,7 @@ errors++;
 }
 }
 else {
-const err223 = {instancePath:instancePath+"/routes/" + i3+"/match/methods/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data83};
+const err223 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove/" + i3,schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.items,data:data82};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2887,7 +2855,7 @@ errors++;
 }
 }
 else {
-const err224 = {instancePath:instancePath+"/routes/" + i3+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data82};
+const err224 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response/remove",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.properties.remove,data:data81};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2899,7 +2867,7 @@ errors++;
 }
 }
 else {
-const err225 = {instancePath:instancePath+"/routes/" + i3+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data75};
+const err225 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers/response",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.properties.response,data:data76};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2909,15 +2877,9 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data73.rules !== undefined){
-let data84 = data73.rules;
-if(Array.isArray(data84)){
-const len6 = data84.length;
-for(let i6=0; i6<len6; i6++){
-let data85 = data84[i6];
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-if(data85.name === undefined){
-const err226 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
+}
+else {
+const err226 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/headers",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.headers,data:data68};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2926,8 +2888,14 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(data85.when === undefined){
-const err227 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
+}
+if(data46.protocol !== undefined){
+let data83 = data46.protocol;
+const _errs225 = errors;
+let valid36 = false;
+const _errs226 = errors;
+if(typeof data83 !== "string"){
+const err227 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2936,9 +2904,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-for(const key28 in data85){
-if(!((((key28 === "name") || (key28 === "when")) || (key28 === "to")) || (key28 === "split"))){
-const err228 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
+if("http1" !== data83){
+const err228 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/0/const",keyword:"const",params:{allowedValue: "http1"},message:"must be equal to constant",schema:"http1",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[0],data:data83};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2947,12 +2914,12 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-if(data85.name !== undefined){
-let data86 = data85.name;
-if(typeof data86 === "string"){
-if(!pattern8.test(data86)){
-const err229 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
+var _valid5 = _errs226 === errors;
+valid36 = valid36 || _valid5;
+if(!valid36){
+const _errs228 = errors;
+if(typeof data83 !== "string"){
+const err229 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2961,9 +2928,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-else {
-const err230 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data86};
+if("h2c" !== data83){
+const err230 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/1/const",keyword:"const",params:{allowedValue: "h2c"},message:"must be equal to constant",schema:"h2c",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[1],data:data83};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2972,13 +2938,12 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data85.when !== undefined){
-let data87 = data85.when;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key29 in data87){
-if(!((((key29 === "headers") || (key29 === "cookies")) || (key29 === "query")) || (key29 === "userAgent"))){
-const err231 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
+var _valid5 = _errs228 === errors;
+valid36 = valid36 || _valid5;
+if(!valid36){
+const _errs230 = errors;
+if(typeof data83 !== "string"){
+const err231 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2987,13 +2952,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-if(data87.headers !== undefined){
-let data88 = data87.headers;
-if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
-for(const key30 in data88){
-if(!(pattern4.test(key30))){
-const err232 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
+if("h2" !== data83){
+const err232 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf/2/const",keyword:"const",params:{allowedValue: "h2"},message:"must be equal to constant",schema:"h2",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf[2],data:data83};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3002,13 +2962,12 @@ vErrors.push(err232);
 }
 errors++;
 }
+var _valid5 = _errs230 === errors;
+valid36 = valid36 || _valid5;
 }
-for(const key31 in data88){
-if(pattern4.test(key31)){
-let data89 = data88[key31];
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-if(Object.keys(data89).length > 1){
-const err233 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
+}
+if(!valid36){
+const err233 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/protocol",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/protocol/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol.anyOf,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.protocol,data:data83};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3017,8 +2976,24 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(Object.keys(data89).length < 1){
-const err234 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
+else {
+errors = _errs225;
+if(vErrors !== null){
+if(_errs225){
+vErrors.length = _errs225;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data46.tls !== undefined){
+let data84 = data46.tls;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+for(const key28 in data84){
+if(!(((key28 === "ca") || (key28 === "insecure")) || (key28 === "serverName"))){
+const err234 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data84};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3027,9 +3002,12 @@ vErrors.push(err234);
 }
 errors++;
 }
-for(const key32 in data89){
-if(!((((((key32 === "exact") || (key32 === "prefix")) || (key32 === "suffix")) || (key32 === "regex")) || (key32 === "in")) || (key32 === "present"))){
-const err235 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
+}
+if(data84.ca !== undefined){
+let data85 = data84.ca;
+if(typeof data85 === "string"){
+if(func4(data85) > 4096){
+const err235 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3038,11 +3016,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data89.exact !== undefined){
-let data90 = data89.exact;
-if(typeof data90 !== "string"){
-const err236 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data90};
+if(func4(data85) < 1){
+const err236 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3052,10 +3027,8 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data89.prefix !== undefined){
-let data91 = data89.prefix;
-if(typeof data91 !== "string"){
-const err237 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data91};
+else {
+const err237 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/ca",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/ca/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.ca,data:data85};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3065,10 +3038,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data89.suffix !== undefined){
-let data92 = data89.suffix;
-if(typeof data92 !== "string"){
-const err238 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data92};
+if(data84.insecure !== undefined){
+let data86 = data84.insecure;
+if(typeof data86 !== "boolean"){
+const err238 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/insecure",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.insecure,data:data86};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3078,10 +3051,11 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data89.regex !== undefined){
-let data93 = data89.regex;
-if(typeof data93 !== "string"){
-const err239 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data93};
+if(data84.serverName !== undefined){
+let data87 = data84.serverName;
+if(typeof data87 === "string"){
+if(func4(data87) > 253){
+const err239 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3090,12 +3064,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-if(data89.in !== undefined){
-let data94 = data89.in;
-if(Array.isArray(data94)){
-if(data94.length < 1){
-const err240 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
+if(!pattern34.test(data87)){
+const err240 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3104,11 +3074,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-const len7 = data94.length;
-for(let i7=0; i7<len7; i7++){
-let data95 = data94[i7];
-if(typeof data95 !== "string"){
-const err241 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data95};
+}
+else {
+const err241 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls/serverName",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/properties/serverName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.properties.serverName,data:data87};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3120,7 +3088,7 @@ errors++;
 }
 }
 else {
-const err242 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data94};
+const err242 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/tls",schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls.type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].properties.tls,data:data84};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3130,10 +3098,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data89.present !== undefined){
-let data96 = data89.present;
-if(typeof data96 !== "boolean"){
-const err243 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data96};
+}
+else {
+const err243 = {instancePath:instancePath+"/backends/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/backends/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.backends.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data46};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3144,8 +3111,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err244 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers/" + key31.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data89};
+const err244 = {instancePath:instancePath+"/backends",schemaPath:"#/properties/backends/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.backends.type,parentSchema:schema11.properties.backends,data:data45};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3155,10 +3123,11 @@ vErrors.push(err244);
 errors++;
 }
 }
-}
-}
-else {
-const err245 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data88};
+if(data.routes !== undefined){
+let data88 = data.routes;
+if(Array.isArray(data88)){
+if(data88.length < 1){
+const err245 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes,data:data88};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3167,13 +3136,12 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data87.cookies !== undefined){
-let data97 = data87.cookies;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key33 in data97){
-if(!(pattern4.test(key33))){
-const err246 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
+const len4 = data88.length;
+for(let i4=0; i4<len4; i4++){
+let data89 = data88[i4];
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.name === undefined){
+const err246 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.required,parentSchema:schema11.properties.routes.items,data:data89};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3182,13 +3150,9 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-for(const key34 in data97){
-if(pattern4.test(key34)){
-let data98 = data97[key34];
-if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
-if(Object.keys(data98).length > 1){
-const err247 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
+for(const key29 in data89){
+if(!(func2.call(schema11.properties.routes.items.properties, key29))){
+const err247 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items,data:data89};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3197,8 +3161,12 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(Object.keys(data98).length < 1){
-const err248 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
+}
+if(data89.name !== undefined){
+let data90 = data89.name;
+if(typeof data90 === "string"){
+if(!pattern9.test(data90)){
+const err248 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.name,data:data90};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3207,9 +3175,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-for(const key35 in data98){
-if(!((((((key35 === "exact") || (key35 === "prefix")) || (key35 === "suffix")) || (key35 === "regex")) || (key35 === "in")) || (key35 === "present"))){
-const err249 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
+}
+else {
+const err249 = {instancePath:instancePath+"/routes/" + i4+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.name,data:data90};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3219,10 +3187,12 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data98.exact !== undefined){
-let data99 = data98.exact;
-if(typeof data99 !== "string"){
-const err250 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data99};
+if(data89.match !== undefined){
+let data91 = data89.match;
+if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
+for(const key30 in data91){
+if(!(((key30 === "host") || (key30 === "path")) || (key30 === "methods"))){
+const err250 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match,data:data91};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3232,10 +3202,14 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data98.prefix !== undefined){
-let data100 = data98.prefix;
-if(typeof data100 !== "string"){
-const err251 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data100};
+if(data91.host !== undefined){
+let data92 = data91.host;
+const _errs252 = errors;
+let valid42 = false;
+const _errs253 = errors;
+if(typeof data92 === "string"){
+if(!pattern36.test(data92)){
+const err251 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3245,10 +3219,8 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data98.suffix !== undefined){
-let data101 = data98.suffix;
-if(typeof data101 !== "string"){
-const err252 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data101};
+else {
+const err252 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[0],data:data92};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3257,11 +3229,13 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-if(data98.regex !== undefined){
-let data102 = data98.regex;
-if(typeof data102 !== "string"){
-const err253 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data102};
+var _valid6 = _errs253 === errors;
+valid42 = valid42 || _valid6;
+if(!valid42){
+const _errs255 = errors;
+if(Array.isArray(data92)){
+if(data92.length < 1){
+const err253 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3270,12 +3244,12 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-if(data98.in !== undefined){
-let data103 = data98.in;
-if(Array.isArray(data103)){
-if(data103.length < 1){
-const err254 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
+const len5 = data92.length;
+for(let i5=0; i5<len5; i5++){
+let data93 = data92[i5];
+if(typeof data93 === "string"){
+if(!pattern36.test(data93)){
+const err254 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/pattern",keyword:"pattern",params:{pattern: "^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"},message:"must match pattern \""+"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$"+"\"",schema:"^(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?$",parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data93};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3284,11 +3258,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-const len8 = data103.length;
-for(let i8=0; i8<len8; i8++){
-let data104 = data103[i8];
-if(typeof data104 !== "string"){
-const err255 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data104};
+}
+else {
+const err255 = {instancePath:instancePath+"/routes/" + i4+"/match/host/" + i5,schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].items,data:data93};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3300,7 +3272,7 @@ errors++;
 }
 }
 else {
-const err256 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data103};
+const err256 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.match.properties.host.anyOf[1],data:data92};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3309,11 +3281,11 @@ vErrors.push(err256);
 }
 errors++;
 }
+var _valid6 = _errs255 === errors;
+valid42 = valid42 || _valid6;
 }
-if(data98.present !== undefined){
-let data105 = data98.present;
-if(typeof data105 !== "boolean"){
-const err257 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data105};
+if(!valid42){
+const err257 = {instancePath:instancePath+"/routes/" + i4+"/match/host",schemaPath:"#/properties/routes/items/properties/match/properties/host/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.match.properties.host.anyOf,parentSchema:schema11.properties.routes.items.properties.match.properties.host,data:data92};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3322,10 +3294,23 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
+else {
+errors = _errs252;
+if(vErrors !== null){
+if(_errs252){
+vErrors.length = _errs252;
 }
 else {
-const err258 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data98};
+vErrors = null;
+}
+}
+}
+}
+if(data91.path !== undefined){
+let data94 = data91.path;
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+if(Object.keys(data94).length > 1){
+const err258 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3334,11 +3319,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err259 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data97};
+if(Object.keys(data94).length < 1){
+const err259 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3347,13 +3329,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data87.query !== undefined){
-let data106 = data87.query;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key36 in data106){
-if(!(pattern44.test(key36))){
-const err260 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
+for(const key31 in data94){
+if(!(((key31 === "prefix") || (key31 === "exact")) || (key31 === "regex"))){
+const err260 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3363,12 +3341,11 @@ vErrors.push(err260);
 errors++;
 }
 }
-for(const key37 in data106){
-if(pattern44.test(key37)){
-let data107 = data106[key37];
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-if(Object.keys(data107).length > 1){
-const err261 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(data94.prefix !== undefined){
+let data95 = data94.prefix;
+if(typeof data95 === "string"){
+if(!pattern15.test(data95)){
+const err261 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data95};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3377,8 +3354,9 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(Object.keys(data107).length < 1){
-const err262 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+}
+else {
+const err262 = {instancePath:instancePath+"/routes/" + i4+"/match/path/prefix",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.prefix,data:data95};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3387,9 +3365,12 @@ vErrors.push(err262);
 }
 errors++;
 }
-for(const key38 in data107){
-if(!((((((key38 === "exact") || (key38 === "prefix")) || (key38 === "suffix")) || (key38 === "regex")) || (key38 === "in")) || (key38 === "present"))){
-const err263 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+}
+if(data94.exact !== undefined){
+let data96 = data94.exact;
+if(typeof data96 === "string"){
+if(!pattern15.test(data96)){
+const err263 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data96};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3399,10 +3380,8 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data107.exact !== undefined){
-let data108 = data107.exact;
-if(typeof data108 !== "string"){
-const err264 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data108};
+else {
+const err264 = {instancePath:instancePath+"/routes/" + i4+"/match/path/exact",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.exact,data:data96};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3412,10 +3391,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data107.prefix !== undefined){
-let data109 = data107.prefix;
-if(typeof data109 !== "string"){
-const err265 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data109};
+if(data94.regex !== undefined){
+let data97 = data94.regex;
+if(typeof data97 !== "string"){
+const err265 = {instancePath:instancePath+"/routes/" + i4+"/match/path/regex",schemaPath:"#/properties/routes/items/properties/match/properties/path/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.path.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path.properties.regex,data:data97};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3425,10 +3404,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data107.suffix !== undefined){
-let data110 = data107.suffix;
-if(typeof data110 !== "string"){
-const err266 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data110};
+}
+else {
+const err266 = {instancePath:instancePath+"/routes/" + i4+"/match/path",schemaPath:"#/properties/routes/items/properties/match/properties/path/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.properties.path.type,parentSchema:schema11.properties.routes.items.properties.match.properties.path,data:data94};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3438,10 +3416,11 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data107.regex !== undefined){
-let data111 = data107.regex;
-if(typeof data111 !== "string"){
-const err267 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data111};
+if(data91.methods !== undefined){
+let data98 = data91.methods;
+if(Array.isArray(data98)){
+if(data98.length < 1){
+const err267 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data98};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3450,12 +3429,12 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-if(data107.in !== undefined){
-let data112 = data107.in;
-if(Array.isArray(data112)){
-if(data112.length < 1){
-const err268 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
+const len6 = data98.length;
+for(let i6=0; i6<len6; i6++){
+let data99 = data98[i6];
+if(typeof data99 === "string"){
+if(!pattern40.test(data99)){
+const err268 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z]+$"},message:"must match pattern \""+"^[A-Za-z]+$"+"\"",schema:"^[A-Za-z]+$",parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data99};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3464,11 +3443,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-const len9 = data112.length;
-for(let i9=0; i9<len9; i9++){
-let data113 = data112[i9];
-if(typeof data113 !== "string"){
-const err269 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data113};
+}
+else {
+const err269 = {instancePath:instancePath+"/routes/" + i4+"/match/methods/" + i6,schemaPath:"#/properties/routes/items/properties/match/properties/methods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.match.properties.methods.items.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods.items,data:data99};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3480,7 +3457,7 @@ errors++;
 }
 }
 else {
-const err270 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data112};
+const err270 = {instancePath:instancePath+"/routes/" + i4+"/match/methods",schemaPath:"#/properties/routes/items/properties/match/properties/methods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.match.properties.methods.type,parentSchema:schema11.properties.routes.items.properties.match.properties.methods,data:data98};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3490,10 +3467,9 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data107.present !== undefined){
-let data114 = data107.present;
-if(typeof data114 !== "boolean"){
-const err271 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data114};
+}
+else {
+const err271 = {instancePath:instancePath+"/routes/" + i4+"/match",schemaPath:"#/properties/routes/items/properties/match/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.match.type,parentSchema:schema11.properties.routes.items.properties.match,data:data91};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3503,9 +3479,15 @@ vErrors.push(err271);
 errors++;
 }
 }
-}
-else {
-const err272 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query/" + key37.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data107};
+if(data89.rules !== undefined){
+let data100 = data89.rules;
+if(Array.isArray(data100)){
+const len7 = data100.length;
+for(let i7=0; i7<len7; i7++){
+let data101 = data100[i7];
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+if(data101.name === undefined){
+const err272 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3514,11 +3496,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err273 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data106};
+if(data101.when === undefined){
+const err273 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "when"},message:"must have required property '"+"when"+"'",schema:schema11.properties.routes.items.properties.rules.items.required,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3527,12 +3506,9 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-if(data87.userAgent !== undefined){
-let data115 = data87.userAgent;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-if(Object.keys(data115).length > 1){
-const err274 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+for(const key32 in data101){
+if(!((((key32 === "name") || (key32 === "when")) || (key32 === "to")) || (key32 === "split"))){
+const err274 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3541,8 +3517,12 @@ vErrors.push(err274);
 }
 errors++;
 }
-if(Object.keys(data115).length < 1){
-const err275 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+}
+if(data101.name !== undefined){
+let data102 = data101.name;
+if(typeof data102 === "string"){
+if(!pattern9.test(data102)){
+const err275 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data102};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3551,9 +3531,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-for(const key39 in data115){
-if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
-const err276 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+}
+else {
+const err276 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/name",schemaPath:"#/properties/routes/items/properties/rules/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.name.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.name,data:data102};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3563,10 +3543,12 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data115.exact !== undefined){
-let data116 = data115.exact;
-if(typeof data116 !== "string"){
-const err277 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data116};
+if(data101.when !== undefined){
+let data103 = data101.when;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key33 in data103){
+if(!((((key33 === "headers") || (key33 === "cookies")) || (key33 === "query")) || (key33 === "userAgent"))){
+const err277 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data103};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3576,10 +3558,12 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data115.prefix !== undefined){
-let data117 = data115.prefix;
-if(typeof data117 !== "string"){
-const err278 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data117};
+if(data103.headers !== undefined){
+let data104 = data103.headers;
+if(data104 && typeof data104 == "object" && !Array.isArray(data104)){
+for(const key34 in data104){
+if(!(pattern5.test(key34))){
+const err278 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data104};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3589,10 +3573,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data115.suffix !== undefined){
-let data118 = data115.suffix;
-if(typeof data118 !== "string"){
-const err279 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data118};
+for(const key35 in data104){
+if(pattern5.test(key35)){
+let data105 = data104[key35];
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(Object.keys(data105).length > 1){
+const err279 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3601,11 +3587,8 @@ vErrors.push(err279);
 }
 errors++;
 }
-}
-if(data115.regex !== undefined){
-let data119 = data115.regex;
-if(typeof data119 !== "string"){
-const err280 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data119};
+if(Object.keys(data105).length < 1){
+const err280 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3614,12 +3597,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-if(data115.in !== undefined){
-let data120 = data115.in;
-if(Array.isArray(data120)){
-if(data120.length < 1){
-const err281 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
+for(const key36 in data105){
+if(!((((((key36 === "exact") || (key36 === "prefix")) || (key36 === "suffix")) || (key36 === "regex")) || (key36 === "in")) || (key36 === "present"))){
+const err281 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3628,11 +3608,11 @@ vErrors.push(err281);
 }
 errors++;
 }
-const len10 = data120.length;
-for(let i10=0; i10<len10; i10++){
-let data121 = data120[i10];
-if(typeof data121 !== "string"){
-const err282 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data121};
+}
+if(data105.exact !== undefined){
+let data106 = data105.exact;
+if(typeof data106 !== "string"){
+const err282 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data106};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3642,9 +3622,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
-else {
-const err283 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data120};
+if(data105.prefix !== undefined){
+let data107 = data105.prefix;
+if(typeof data107 !== "string"){
+const err283 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data107};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3654,10 +3635,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data115.present !== undefined){
-let data122 = data115.present;
-if(typeof data122 !== "boolean"){
-const err284 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data122};
+if(data105.suffix !== undefined){
+let data108 = data105.suffix;
+if(typeof data108 !== "string"){
+const err284 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data108};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3667,9 +3648,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-}
-else {
-const err285 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data115};
+if(data105.regex !== undefined){
+let data109 = data105.regex;
+if(typeof data109 !== "string"){
+const err285 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data109};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3679,9 +3661,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data87};
+if(data105.in !== undefined){
+let data110 = data105.in;
+if(Array.isArray(data110)){
+if(data110.length < 1){
+const err286 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data110};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3690,12 +3674,11 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data85.to !== undefined){
-let data123 = data85.to;
-if(typeof data123 === "string"){
-if(!pattern8.test(data123)){
-const err287 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
+const len8 = data110.length;
+for(let i8=0; i8<len8; i8++){
+let data111 = data110[i8];
+if(typeof data111 !== "string"){
+const err287 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i8,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data111};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3705,8 +3688,9 @@ vErrors.push(err287);
 errors++;
 }
 }
+}
 else {
-const err288 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data123};
+const err288 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data110};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3716,11 +3700,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data85.split !== undefined){
-let data124 = data85.split;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(Object.keys(data124).length < 1){
-const err289 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+if(data105.present !== undefined){
+let data112 = data105.present;
+if(typeof data112 !== "boolean"){
+const err289 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data112};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3729,9 +3712,10 @@ vErrors.push(err289);
 }
 errors++;
 }
-for(const key40 in data124){
-if(!(pattern8.test(key40))){
-const err290 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+}
+}
+else {
+const err290 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data105};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3741,11 +3725,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-for(const key41 in data124){
-if(pattern8.test(key41)){
-let data125 = data124[key41];
-if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
-const err291 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+}
+else {
+const err291 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/headers",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.headers,data:data104};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3754,9 +3737,13 @@ vErrors.push(err291);
 }
 errors++;
 }
-if((typeof data125 == "number") && (isFinite(data125))){
-if(data125 > 1000000 || isNaN(data125)){
-const err292 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+if(data103.cookies !== undefined){
+let data113 = data103.cookies;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key37 in data113){
+if(!(pattern5.test(key37))){
+const err292 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data113};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3765,8 +3752,13 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(data125 < 0 || isNaN(data125)){
-const err293 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data125};
+}
+for(const key38 in data113){
+if(pattern5.test(key38)){
+let data114 = data113[key38];
+if(data114 && typeof data114 == "object" && !Array.isArray(data114)){
+if(Object.keys(data114).length > 1){
+const err293 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3775,12 +3767,8 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-}
-}
-}
-else {
-const err294 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data124};
+if(Object.keys(data114).length < 1){
+const err294 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3789,10 +3777,9 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-}
-else {
-const err295 = {instancePath:instancePath+"/routes/" + i3+"/rules/" + i6,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data85};
+for(const key39 in data114){
+if(!((((((key39 === "exact") || (key39 === "prefix")) || (key39 === "suffix")) || (key39 === "regex")) || (key39 === "in")) || (key39 === "present"))){
+const err295 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3802,9 +3789,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-}
-else {
-const err296 = {instancePath:instancePath+"/routes/" + i3+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data84};
+if(data114.exact !== undefined){
+let data115 = data114.exact;
+if(typeof data115 !== "string"){
+const err296 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.exact,data:data115};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3814,11 +3802,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data73.to !== undefined){
-let data126 = data73.to;
-if(typeof data126 === "string"){
-if(!pattern8.test(data126)){
-const err297 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data126};
+if(data114.prefix !== undefined){
+let data116 = data114.prefix;
+if(typeof data116 !== "string"){
+const err297 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.prefix,data:data116};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3828,8 +3815,10 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/routes/" + i3+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data126};
+if(data114.suffix !== undefined){
+let data117 = data114.suffix;
+if(typeof data117 !== "string"){
+const err298 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.suffix,data:data117};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3839,11 +3828,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data73.split !== undefined){
-let data127 = data73.split;
-if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
-if(Object.keys(data127).length < 1){
-const err299 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+if(data114.regex !== undefined){
+let data118 = data114.regex;
+if(typeof data118 !== "string"){
+const err299 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.regex,data:data118};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3852,9 +3840,12 @@ vErrors.push(err299);
 }
 errors++;
 }
-for(const key42 in data127){
-if(!(pattern8.test(key42))){
-const err300 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+}
+if(data114.in !== undefined){
+let data119 = data114.in;
+if(Array.isArray(data119)){
+if(data119.length < 1){
+const err300 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data119};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3863,12 +3854,11 @@ vErrors.push(err300);
 }
 errors++;
 }
-}
-for(const key43 in data127){
-if(pattern8.test(key43)){
-let data128 = data127[key43];
-if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
-const err301 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+const len9 = data119.length;
+for(let i9=0; i9<len9; i9++){
+let data120 = data119[i9];
+if(typeof data120 !== "string"){
+const err301 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i9,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.items,data:data120};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3877,9 +3867,10 @@ vErrors.push(err301);
 }
 errors++;
 }
-if((typeof data128 == "number") && (isFinite(data128))){
-if(data128 > 1000000 || isNaN(data128)){
-const err302 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+}
+}
+else {
+const err302 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.in,data:data119};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3888,8 +3879,11 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(data128 < 0 || isNaN(data128)){
-const err303 = {instancePath:instancePath+"/routes/" + i3+"/split/" + key43.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data128};
+}
+if(data114.present !== undefined){
+let data121 = data114.present;
+if(typeof data121 !== "boolean"){
+const err303 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].properties.present,data:data121};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3900,10 +3894,8 @@ errors++;
 }
 }
 }
-}
-}
 else {
-const err304 = {instancePath:instancePath+"/routes/" + i3+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data127};
+const err304 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies/" + key38.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data114};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3913,12 +3905,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data73.sticky !== undefined){
-let data129 = data73.sticky;
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-for(const key44 in data129){
-if(!((((((key44 === "cookie") || (key44 === "header")) || (key44 === "maxAge")) || (key44 === "path")) || (key44 === "domain")) || (key44 === "secure"))){
-const err305 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
+}
+}
+else {
+const err305 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/cookies",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/cookies/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.cookies,data:data113};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3928,11 +3918,12 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data129.cookie !== undefined){
-let data130 = data129.cookie;
-if(typeof data130 === "string"){
-if(func3(data130) > 256){
-const err306 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+if(data103.query !== undefined){
+let data122 = data103.query;
+if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
+for(const key40 in data122){
+if(!(pattern46.test(key40))){
+const err306 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data122};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3941,8 +3932,13 @@ vErrors.push(err306);
 }
 errors++;
 }
-if(!pattern4.test(data130)){
-const err307 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+}
+for(const key41 in data122){
+if(pattern46.test(key41)){
+let data123 = data122[key41];
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+if(Object.keys(data123).length > 1){
+const err307 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3951,9 +3947,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-else {
-const err308 = {instancePath:instancePath+"/routes/" + i3+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data130};
+if(Object.keys(data123).length < 1){
+const err308 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3962,12 +3957,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data129.header !== undefined){
-let data131 = data129.header;
-if(typeof data131 === "string"){
-if(func3(data131) > 256){
-const err309 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+for(const key42 in data123){
+if(!((((((key42 === "exact") || (key42 === "prefix")) || (key42 === "suffix")) || (key42 === "regex")) || (key42 === "in")) || (key42 === "present"))){
+const err309 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3976,8 +3968,11 @@ vErrors.push(err309);
 }
 errors++;
 }
-if(!pattern4.test(data131)){
-const err310 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+}
+if(data123.exact !== undefined){
+let data124 = data123.exact;
+if(typeof data124 !== "string"){
+const err310 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.exact,data:data124};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3987,8 +3982,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-else {
-const err311 = {instancePath:instancePath+"/routes/" + i3+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data131};
+if(data123.prefix !== undefined){
+let data125 = data123.prefix;
+if(typeof data125 !== "string"){
+const err311 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.prefix,data:data125};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3998,11 +3995,10 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data129.maxAge !== undefined){
-let data132 = data129.maxAge;
-if(typeof data132 === "string"){
-if(!pattern0.test(data132)){
-const err312 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
+if(data123.suffix !== undefined){
+let data126 = data123.suffix;
+if(typeof data126 !== "string"){
+const err312 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.suffix,data:data126};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4012,8 +4008,10 @@ vErrors.push(err312);
 errors++;
 }
 }
-else {
-const err313 = {instancePath:instancePath+"/routes/" + i3+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data132};
+if(data123.regex !== undefined){
+let data127 = data123.regex;
+if(typeof data127 !== "string"){
+const err313 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.regex,data:data127};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4023,11 +4021,11 @@ vErrors.push(err313);
 errors++;
 }
 }
-if(data129.path !== undefined){
-let data133 = data129.path;
-if(typeof data133 === "string"){
-if(!pattern55.test(data133)){
-const err314 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
+if(data123.in !== undefined){
+let data128 = data123.in;
+if(Array.isArray(data128)){
+if(data128.length < 1){
+const err314 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data128};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4036,9 +4034,11 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-else {
-const err315 = {instancePath:instancePath+"/routes/" + i3+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data133};
+const len10 = data128.length;
+for(let i10=0; i10<len10; i10++){
+let data129 = data128[i10];
+if(typeof data129 !== "string"){
+const err315 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in/" + i10,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.items,data:data129};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4048,11 +4048,9 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data129.domain !== undefined){
-let data134 = data129.domain;
-if(typeof data134 === "string"){
-if(!pattern56.test(data134)){
-const err316 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
+}
+else {
+const err316 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.in,data:data128};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4062,8 +4060,10 @@ vErrors.push(err316);
 errors++;
 }
 }
-else {
-const err317 = {instancePath:instancePath+"/routes/" + i3+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data134};
+if(data123.present !== undefined){
+let data130 = data123.present;
+if(typeof data130 !== "boolean"){
+const err317 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1")+"/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].properties.present,data:data130};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4073,10 +4073,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data129.secure !== undefined){
-let data135 = data129.secure;
-if(typeof data135 !== "boolean"){
-const err318 = {instancePath:instancePath+"/routes/" + i3+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data135};
+}
+else {
+const err318 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query/" + key41.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.patternProperties["^.+$"],data:data123};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4087,8 +4086,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err319 = {instancePath:instancePath+"/routes/" + i3+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data129};
+const err319 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/query",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/query/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.query,data:data122};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4098,11 +4098,11 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data73.timeout !== undefined){
-let data136 = data73.timeout;
-if(typeof data136 === "string"){
-if(!pattern0.test(data136)){
-const err320 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
+if(data103.userAgent !== undefined){
+let data131 = data103.userAgent;
+if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
+if(Object.keys(data131).length > 1){
+const err320 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4111,9 +4111,8 @@ vErrors.push(err320);
 }
 errors++;
 }
-}
-else {
-const err321 = {instancePath:instancePath+"/routes/" + i3+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data136};
+if(Object.keys(data131).length < 1){
+const err321 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4122,12 +4121,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data73.idleTimeout !== undefined){
-let data137 = data73.idleTimeout;
-if(typeof data137 === "string"){
-if(!pattern0.test(data137)){
-const err322 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
+for(const key43 in data131){
+if(!((((((key43 === "exact") || (key43 === "prefix")) || (key43 === "suffix")) || (key43 === "regex")) || (key43 === "in")) || (key43 === "present"))){
+const err322 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4137,8 +4133,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-else {
-const err323 = {instancePath:instancePath+"/routes/" + i3+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data137};
+if(data131.exact !== undefined){
+let data132 = data131.exact;
+if(typeof data132 !== "string"){
+const err323 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/exact",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/exact/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.exact,data:data132};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4148,13 +4146,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data73.retries !== undefined){
-let data138 = data73.retries;
-const _errs351 = errors;
-let valid63 = false;
-const _errs352 = errors;
-if(typeof data138 !== "boolean"){
-const err324 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
+if(data131.prefix !== undefined){
+let data133 = data131.prefix;
+if(typeof data133 !== "string"){
+const err324 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/prefix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.prefix,data:data133};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4163,8 +4158,11 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(false !== data138){
-const err325 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data138};
+}
+if(data131.suffix !== undefined){
+let data134 = data131.suffix;
+if(typeof data134 !== "string"){
+const err325 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/suffix",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/suffix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.suffix,data:data134};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4173,14 +4171,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-var _valid6 = _errs352 === errors;
-valid63 = valid63 || _valid6;
-if(!valid63){
-const _errs354 = errors;
-if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
-for(const key45 in data138){
-if(!(((key45 === "attempts") || (key45 === "budgetPercent")) || (key45 === "minPerSecond"))){
-const err326 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
+}
+if(data131.regex !== undefined){
+let data135 = data131.regex;
+if(typeof data135 !== "string"){
+const err326 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/regex",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/regex/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.regex,data:data135};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4190,10 +4185,11 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data138.attempts !== undefined){
-let data139 = data138.attempts;
-if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
-const err327 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+if(data131.in !== undefined){
+let data136 = data131.in;
+if(Array.isArray(data136)){
+if(data136.length < 1){
+const err327 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data136};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4202,9 +4198,11 @@ vErrors.push(err327);
 }
 errors++;
 }
-if((typeof data139 == "number") && (isFinite(data139))){
-if(data139 > 10 || isNaN(data139)){
-const err328 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+const len11 = data136.length;
+for(let i11=0; i11<len11; i11++){
+let data137 = data136[i11];
+if(typeof data137 !== "string"){
+const err328 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in/" + i11,schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.items,data:data137};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4213,8 +4211,10 @@ vErrors.push(err328);
 }
 errors++;
 }
-if(data139 < 0 || isNaN(data139)){
-const err329 = {instancePath:instancePath+"/routes/" + i3+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data139};
+}
+}
+else {
+const err329 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/in",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/in/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.in,data:data136};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4224,11 +4224,10 @@ vErrors.push(err329);
 errors++;
 }
 }
-}
-if(data138.budgetPercent !== undefined){
-let data140 = data138.budgetPercent;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err330 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+if(data131.present !== undefined){
+let data138 = data131.present;
+if(typeof data138 !== "boolean"){
+const err330 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent/present",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/properties/present/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.properties.present,data:data138};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4237,9 +4236,10 @@ vErrors.push(err330);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 100 || isNaN(data140)){
-const err331 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+}
+}
+else {
+const err331 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when/userAgent",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/properties/userAgent/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when.properties.userAgent,data:data131};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4248,8 +4248,10 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(data140 < 0 || isNaN(data140)){
-const err332 = {instancePath:instancePath+"/routes/" + i3+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data140};
+}
+}
+else {
+const err332 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/when",schemaPath:"#/properties/routes/items/properties/rules/items/properties/when/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.when.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.when,data:data103};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4259,11 +4261,11 @@ vErrors.push(err332);
 errors++;
 }
 }
-}
-if(data138.minPerSecond !== undefined){
-let data141 = data138.minPerSecond;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err333 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+if(data101.to !== undefined){
+let data139 = data101.to;
+if(typeof data139 === "string"){
+if(!pattern9.test(data139)){
+const err333 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data139};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4272,9 +4274,9 @@ vErrors.push(err333);
 }
 errors++;
 }
-if((typeof data141 == "number") && (isFinite(data141))){
-if(data141 > 100000 || isNaN(data141)){
-const err334 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+}
+else {
+const err334 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/to",schemaPath:"#/properties/routes/items/properties/rules/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.rules.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.to,data:data139};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4283,8 +4285,12 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(data141 < 0 || isNaN(data141)){
-const err335 = {instancePath:instancePath+"/routes/" + i3+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data141};
+}
+if(data101.split !== undefined){
+let data140 = data101.split;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+if(Object.keys(data140).length < 1){
+const err335 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4293,11 +4299,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err336 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data138};
+for(const key44 in data140){
+if(!(pattern9.test(key44))){
+const err336 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4306,11 +4310,12 @@ vErrors.push(err336);
 }
 errors++;
 }
-var _valid6 = _errs354 === errors;
-valid63 = valid63 || _valid6;
 }
-if(!valid63){
-const err337 = {instancePath:instancePath+"/routes/" + i3+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data138};
+for(const key45 in data140){
+if(pattern9.test(key45)){
+let data141 = data140[key45];
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err337 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4319,24 +4324,9 @@ vErrors.push(err337);
 }
 errors++;
 }
-else {
-errors = _errs351;
-if(vErrors !== null){
-if(_errs351){
-vErrors.length = _errs351;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data73.headers !== undefined){
-let data142 = data73.headers;
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-for(const key46 in data142){
-if(!((key46 === "request") || (key46 === "response"))){
-const err338 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 1000000 || isNaN(data141)){
+const err338 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4345,13 +4335,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-if(data142.request !== undefined){
-let data143 = data142.request;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key47 in data143){
-if(!(((key47 === "set") || (key47 === "add")) || (key47 === "remove"))){
-const err339 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
+if(data141 < 0 || isNaN(data141)){
+const err339 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split/" + key45.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data141};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4361,12 +4346,11 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data143.set !== undefined){
-let data144 = data143.set;
-if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
-for(const key48 in data144){
-if(!(pattern4.test(key48))){
-const err340 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
+}
+}
+}
+else {
+const err340 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7+"/split",schemaPath:"#/properties/routes/items/properties/rules/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.rules.items.properties.split,data:data140};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4376,12 +4360,9 @@ vErrors.push(err340);
 errors++;
 }
 }
-for(const key49 in data144){
-if(pattern4.test(key49)){
-let data145 = data144[key49];
-if(typeof data145 === "string"){
-if(func3(data145) > 8192){
-const err341 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+}
+else {
+const err341 = {instancePath:instancePath+"/routes/" + i4+"/rules/" + i7,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.rules.items.type,parentSchema:schema11.properties.routes.items.properties.rules.items,data:data101};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4390,8 +4371,10 @@ vErrors.push(err341);
 }
 errors++;
 }
-if(!pattern21.test(data145)){
-const err342 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+}
+}
+else {
+const err342 = {instancePath:instancePath+"/routes/" + i4+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.rules.type,parentSchema:schema11.properties.routes.items.properties.rules,data:data100};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4401,8 +4384,11 @@ vErrors.push(err342);
 errors++;
 }
 }
-else {
-const err343 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set/" + key49.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data145};
+if(data89.to !== undefined){
+let data142 = data89.to;
+if(typeof data142 === "string"){
+if(!pattern9.test(data142)){
+const err343 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",parentSchema:schema11.properties.routes.items.properties.to,data:data142};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4412,10 +4398,8 @@ vErrors.push(err343);
 errors++;
 }
 }
-}
-}
 else {
-const err344 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data144};
+const err344 = {instancePath:instancePath+"/routes/" + i4+"/to",schemaPath:"#/properties/routes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.to.type,parentSchema:schema11.properties.routes.items.properties.to,data:data142};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4425,12 +4409,11 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data143.add !== undefined){
-let data146 = data143.add;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-for(const key50 in data146){
-if(!(pattern4.test(key50))){
-const err345 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
+if(data89.split !== undefined){
+let data143 = data89.split;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+if(Object.keys(data143).length < 1){
+const err345 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4439,13 +4422,9 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-for(const key51 in data146){
-if(pattern4.test(key51)){
-let data147 = data146[key51];
-if(typeof data147 === "string"){
-if(func3(data147) > 8192){
-const err346 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+for(const key46 in data143){
+if(!(pattern9.test(key46))){
+const err346 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4454,8 +4433,12 @@ vErrors.push(err346);
 }
 errors++;
 }
-if(!pattern21.test(data147)){
-const err347 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+}
+for(const key47 in data143){
+if(pattern9.test(key47)){
+let data144 = data143[key47];
+if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
+const err347 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"].type,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4464,9 +4447,9 @@ vErrors.push(err347);
 }
 errors++;
 }
-}
-else {
-const err348 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add/" + key51.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data147};
+if((typeof data144 == "number") && (isFinite(data144))){
+if(data144 > 1000000 || isNaN(data144)){
+const err348 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4475,11 +4458,8 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err349 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data146};
+if(data144 < 0 || isNaN(data144)){
+const err349 = {instancePath:instancePath+"/routes/" + i4+"/split/" + key47.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/split/patternProperties/%5E%5BA-Za-z0-9%5D%5BA-Za-z0-9._-%5D%7B0%2C62%7D%24/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.split.patternProperties["^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"],data:data144};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4489,11 +4469,11 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data143.remove !== undefined){
-let data148 = data143.remove;
-if(Array.isArray(data148)){
-if(data148.length < 1){
-const err350 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
+}
+}
+}
+else {
+const err350 = {instancePath:instancePath+"/routes/" + i4+"/split",schemaPath:"#/properties/routes/items/properties/split/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.split.type,parentSchema:schema11.properties.routes.items.properties.split,data:data143};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4502,12 +4482,13 @@ vErrors.push(err350);
 }
 errors++;
 }
-const len11 = data148.length;
-for(let i11=0; i11<len11; i11++){
-let data149 = data148[i11];
-if(typeof data149 === "string"){
-if(func3(data149) > 256){
-const err351 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+}
+if(data89.sticky !== undefined){
+let data145 = data89.sticky;
+if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
+for(const key48 in data145){
+if(!((((((key48 === "cookie") || (key48 === "header")) || (key48 === "maxAge")) || (key48 === "path")) || (key48 === "domain")) || (key48 === "secure"))){
+const err351 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.sticky,data:data145};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4516,8 +4497,12 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(!pattern4.test(data149)){
-const err352 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+}
+if(data145.cookie !== undefined){
+let data146 = data145.cookie;
+if(typeof data146 === "string"){
+if(func4(data146) > 256){
+const err352 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4526,9 +4511,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-else {
-const err353 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove/" + i11,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data149};
+if(!pattern5.test(data146)){
+const err353 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4538,9 +4522,8 @@ vErrors.push(err353);
 errors++;
 }
 }
-}
 else {
-const err354 = {instancePath:instancePath+"/routes/" + i3+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data148};
+const err354 = {instancePath:instancePath+"/routes/" + i4+"/sticky/cookie",schemaPath:"#/properties/routes/items/properties/sticky/properties/cookie/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.cookie.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.cookie,data:data146};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4550,9 +4533,11 @@ vErrors.push(err354);
 errors++;
 }
 }
-}
-else {
-const err355 = {instancePath:instancePath+"/routes/" + i3+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data143};
+if(data145.header !== undefined){
+let data147 = data145.header;
+if(typeof data147 === "string"){
+if(func4(data147) > 256){
+const err355 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4561,13 +4546,8 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-if(data142.response !== undefined){
-let data150 = data142.response;
-if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-for(const key52 in data150){
-if(!(((key52 === "set") || (key52 === "add")) || (key52 === "remove"))){
-const err356 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
+if(!pattern5.test(data147)){
+const err356 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4577,12 +4557,8 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data150.set !== undefined){
-let data151 = data150.set;
-if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
-for(const key53 in data151){
-if(!(pattern4.test(key53))){
-const err357 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
+else {
+const err357 = {instancePath:instancePath+"/routes/" + i4+"/sticky/header",schemaPath:"#/properties/routes/items/properties/sticky/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.header.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.header,data:data147};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4592,12 +4568,11 @@ vErrors.push(err357);
 errors++;
 }
 }
-for(const key54 in data151){
-if(pattern4.test(key54)){
-let data152 = data151[key54];
-if(typeof data152 === "string"){
-if(func3(data152) > 8192){
-const err358 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+if(data145.maxAge !== undefined){
+let data148 = data145.maxAge;
+if(typeof data148 === "string"){
+if(!pattern0.test(data148)){
+const err358 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data148};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4606,8 +4581,9 @@ vErrors.push(err358);
 }
 errors++;
 }
-if(!pattern21.test(data152)){
-const err359 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+}
+else {
+const err359 = {instancePath:instancePath+"/routes/" + i4+"/sticky/maxAge",schemaPath:"#/properties/routes/items/properties/sticky/properties/maxAge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.maxAge.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.maxAge,data:data148};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4617,8 +4593,11 @@ vErrors.push(err359);
 errors++;
 }
 }
-else {
-const err360 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data152};
+if(data145.path !== undefined){
+let data149 = data145.path;
+if(typeof data149 === "string"){
+if(!pattern57.test(data149)){
+const err360 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[^;\\s]*$"},message:"must match pattern \""+"^/[^;\\s]*$"+"\"",schema:"^/[^;\\s]*$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4628,10 +4607,8 @@ vErrors.push(err360);
 errors++;
 }
 }
-}
-}
 else {
-const err361 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data151};
+const err361 = {instancePath:instancePath+"/routes/" + i4+"/sticky/path",schemaPath:"#/properties/routes/items/properties/sticky/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.path.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.path,data:data149};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4641,12 +4618,11 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data150.add !== undefined){
-let data153 = data150.add;
-if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key55 in data153){
-if(!(pattern4.test(key55))){
-const err362 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
+if(data145.domain !== undefined){
+let data150 = data145.domain;
+if(typeof data150 === "string"){
+if(!pattern34.test(data150)){
+const err362 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9.-]+$"},message:"must match pattern \""+"^[A-Za-z0-9.-]+$"+"\"",schema:"^[A-Za-z0-9.-]+$",parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data150};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4656,12 +4632,8 @@ vErrors.push(err362);
 errors++;
 }
 }
-for(const key56 in data153){
-if(pattern4.test(key56)){
-let data154 = data153[key56];
-if(typeof data154 === "string"){
-if(func3(data154) > 8192){
-const err363 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+else {
+const err363 = {instancePath:instancePath+"/routes/" + i4+"/sticky/domain",schemaPath:"#/properties/routes/items/properties/sticky/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.sticky.properties.domain.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.domain,data:data150};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4670,8 +4642,11 @@ vErrors.push(err363);
 }
 errors++;
 }
-if(!pattern21.test(data154)){
-const err364 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+}
+if(data145.secure !== undefined){
+let data151 = data145.secure;
+if(typeof data151 !== "boolean"){
+const err364 = {instancePath:instancePath+"/routes/" + i4+"/sticky/secure",schemaPath:"#/properties/routes/items/properties/sticky/properties/secure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.sticky.properties.secure.type,parentSchema:schema11.properties.routes.items.properties.sticky.properties.secure,data:data151};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4681,8 +4656,9 @@ vErrors.push(err364);
 errors++;
 }
 }
+}
 else {
-const err365 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add/" + key56.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data154};
+const err365 = {instancePath:instancePath+"/routes/" + i4+"/sticky",schemaPath:"#/properties/routes/items/properties/sticky/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.sticky.type,parentSchema:schema11.properties.routes.items.properties.sticky,data:data145};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4692,10 +4668,11 @@ vErrors.push(err365);
 errors++;
 }
 }
-}
-}
-else {
-const err366 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data153};
+if(data89.timeout !== undefined){
+let data152 = data89.timeout;
+if(typeof data152 === "string"){
+if(!pattern0.test(data152)){
+const err366 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.timeout,data:data152};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4705,11 +4682,8 @@ vErrors.push(err366);
 errors++;
 }
 }
-if(data150.remove !== undefined){
-let data155 = data150.remove;
-if(Array.isArray(data155)){
-if(data155.length < 1){
-const err367 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
+else {
+const err367 = {instancePath:instancePath+"/routes/" + i4+"/timeout",schemaPath:"#/properties/routes/items/properties/timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.timeout.type,parentSchema:schema11.properties.routes.items.properties.timeout,data:data152};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4718,12 +4692,12 @@ vErrors.push(err367);
 }
 errors++;
 }
-const len12 = data155.length;
-for(let i12=0; i12<len12; i12++){
-let data156 = data155[i12];
-if(typeof data156 === "string"){
-if(func3(data156) > 256){
-const err368 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+}
+if(data89.idleTimeout !== undefined){
+let data153 = data89.idleTimeout;
+if(typeof data153 === "string"){
+if(!pattern0.test(data153)){
+const err368 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data153};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4732,8 +4706,9 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(!pattern4.test(data156)){
-const err369 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+}
+else {
+const err369 = {instancePath:instancePath+"/routes/" + i4+"/idleTimeout",schemaPath:"#/properties/routes/items/properties/idleTimeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.idleTimeout.type,parentSchema:schema11.properties.routes.items.properties.idleTimeout,data:data153};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4743,8 +4718,13 @@ vErrors.push(err369);
 errors++;
 }
 }
-else {
-const err370 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data156};
+if(data89.retries !== undefined){
+let data154 = data89.retries;
+const _errs393 = errors;
+let valid70 = false;
+const _errs394 = errors;
+if(typeof data154 !== "boolean"){
+const err370 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.retries.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4753,10 +4733,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-}
-else {
-const err371 = {instancePath:instancePath+"/routes/" + i3+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data155};
+if(false !== data154){
+const err371 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/0/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[0],data:data154};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4765,10 +4743,14 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-}
-else {
-const err372 = {instancePath:instancePath+"/routes/" + i3+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data150};
+var _valid7 = _errs394 === errors;
+valid70 = valid70 || _valid7;
+if(!valid70){
+const _errs396 = errors;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+for(const key49 in data154){
+if(!(((key49 === "attempts") || (key49 === "budgetPercent")) || (key49 === "minPerSecond"))){
+const err372 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data154};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4778,9 +4760,10 @@ vErrors.push(err372);
 errors++;
 }
 }
-}
-else {
-const err373 = {instancePath:instancePath+"/routes/" + i3+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data142};
+if(data154.attempts !== undefined){
+let data155 = data154.attempts;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err373 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4789,12 +4772,9 @@ vErrors.push(err373);
 }
 errors++;
 }
-}
-if(data73.stripPrefix !== undefined){
-let data157 = data73.stripPrefix;
-if(typeof data157 === "string"){
-if(func3(data157) > 1024){
-const err374 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 10 || isNaN(data155)){
+const err374 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4803,8 +4783,8 @@ vErrors.push(err374);
 }
 errors++;
 }
-if(!pattern73.test(data157)){
-const err375 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+if(data155 < 0 || isNaN(data155)){
+const err375 = {instancePath:instancePath+"/routes/" + i4+"/retries/attempts",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.attempts,data:data155};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4814,8 +4794,11 @@ vErrors.push(err375);
 errors++;
 }
 }
-else {
-const err376 = {instancePath:instancePath+"/routes/" + i3+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data157};
+}
+if(data154.budgetPercent !== undefined){
+let data156 = data154.budgetPercent;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err376 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4824,11 +4807,9 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-if(data73.rewriteLocation !== undefined){
-let data158 = data73.rewriteLocation;
-if(typeof data158 !== "boolean"){
-const err377 = {instancePath:instancePath+"/routes/" + i3+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data158};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 > 100 || isNaN(data156)){
+const err377 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4837,11 +4818,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-if(data73.maxBodyBytes !== undefined){
-let data159 = data73.maxBodyBytes;
-if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
-const err378 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+if(data156 < 0 || isNaN(data156)){
+const err378 = {instancePath:instancePath+"/routes/" + i4+"/retries/budgetPercent",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/budgetPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.budgetPercent,data:data156};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4850,9 +4828,12 @@ vErrors.push(err378);
 }
 errors++;
 }
-if((typeof data159 == "number") && (isFinite(data159))){
-if(data159 < 1 || isNaN(data159)){
-const err379 = {instancePath:instancePath+"/routes/" + i3+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data159};
+}
+}
+if(data154.minPerSecond !== undefined){
+let data157 = data154.minPerSecond;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err379 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond.type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4861,11 +4842,9 @@ vErrors.push(err379);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err380 = {instancePath:instancePath+"/routes/" + i3,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data73};
+if((typeof data157 == "number") && (isFinite(data157))){
+if(data157 > 100000 || isNaN(data157)){
+const err380 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000",schema:100000,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4874,10 +4853,8 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-}
-else {
-const err381 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data72};
+if(data157 < 0 || isNaN(data157)){
+const err381 = {instancePath:instancePath+"/routes/" + i4+"/retries/minPerSecond",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/properties/minPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1].properties.minPerSecond,data:data157};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4888,13 +4865,1118 @@ errors++;
 }
 }
 }
+}
 else {
-const err382 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err382 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.retries.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.retries.anyOf[1],data:data154};
 if(vErrors === null){
 vErrors = [err382];
 }
 else {
 vErrors.push(err382);
+}
+errors++;
+}
+var _valid7 = _errs396 === errors;
+valid70 = valid70 || _valid7;
+}
+if(!valid70){
+const err383 = {instancePath:instancePath+"/routes/" + i4+"/retries",schemaPath:"#/properties/routes/items/properties/retries/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.retries.anyOf,parentSchema:schema11.properties.routes.items.properties.retries,data:data154};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+else {
+errors = _errs393;
+if(vErrors !== null){
+if(_errs393){
+vErrors.length = _errs393;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data89.headers !== undefined){
+let data158 = data89.headers;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+for(const key50 in data158){
+if(!((key50 === "request") || (key50 === "response"))){
+const err384 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers,data:data158};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(data158.request !== undefined){
+let data159 = data158.request;
+if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
+for(const key51 in data159){
+if(!(((key51 === "set") || (key51 === "add")) || (key51 === "remove"))){
+const err385 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data159};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+}
+if(data159.set !== undefined){
+let data160 = data159.set;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+for(const key52 in data160){
+if(!(pattern5.test(key52))){
+const err386 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data160};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+for(const key53 in data160){
+if(pattern5.test(key53)){
+let data161 = data160[key53];
+if(typeof data161 === "string"){
+if(func4(data161) > 8192){
+const err387 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+if(!pattern22.test(data161)){
+const err388 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+else {
+const err389 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set/" + key53.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data161};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err390 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/set",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.set,data:data160};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+if(data159.add !== undefined){
+let data162 = data159.add;
+if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
+for(const key54 in data162){
+if(!(pattern5.test(key54))){
+const err391 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data162};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+}
+for(const key55 in data162){
+if(pattern5.test(key55)){
+let data163 = data162[key55];
+if(typeof data163 === "string"){
+if(func4(data163) > 8192){
+const err392 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+if(!pattern22.test(data163)){
+const err393 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+else {
+const err394 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add/" + key55.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data163};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err395 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/add",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.add,data:data162};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+if(data159.remove !== undefined){
+let data164 = data159.remove;
+if(Array.isArray(data164)){
+if(data164.length < 1){
+const err396 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data164};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+const len12 = data164.length;
+for(let i12=0; i12<len12; i12++){
+let data165 = data164[i12];
+if(typeof data165 === "string"){
+if(func4(data165) > 256){
+const err397 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+if(!pattern5.test(data165)){
+const err398 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+else {
+const err399 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove/" + i12,schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.items,data:data165};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+}
+else {
+const err400 = {instancePath:instancePath+"/routes/" + i4+"/headers/request/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/request/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request.properties.remove,data:data164};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+}
+else {
+const err401 = {instancePath:instancePath+"/routes/" + i4+"/headers/request",schemaPath:"#/properties/routes/items/properties/headers/properties/request/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.request.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.request,data:data159};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+if(data158.response !== undefined){
+let data166 = data158.response;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+for(const key56 in data166){
+if(!(((key56 === "set") || (key56 === "add")) || (key56 === "remove"))){
+const err402 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data166};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data166.set !== undefined){
+let data167 = data166.set;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+for(const key57 in data167){
+if(!(pattern5.test(key57))){
+const err403 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data167};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+for(const key58 in data167){
+if(pattern5.test(key58)){
+let data168 = data167[key58];
+if(typeof data168 === "string"){
+if(func4(data168) > 8192){
+const err404 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+if(!pattern22.test(data168)){
+const err405 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+else {
+const err406 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set/" + key58.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data168};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err407 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/set",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.set.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.set,data:data167};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+if(data166.add !== undefined){
+let data169 = data166.add;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key59 in data169){
+if(!(pattern5.test(key59))){
+const err408 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data169};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+for(const key60 in data169){
+if(pattern5.test(key60)){
+let data170 = data169[key60];
+if(typeof data170 === "string"){
+if(func4(data170) > 8192){
+const err409 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters",schema:8192,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+if(!pattern22.test(data170)){
+const err410 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/pattern",keyword:"pattern",params:{pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$"},message:"must match pattern \""+"^[\\t\\x20-\\x7e\\x80-\\xff]*$"+"\"",schema:"^[\\t\\x20-\\x7e\\x80-\\xff]*$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+else {
+const err411 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add/" + key60.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/patternProperties/%5E%5B!%23%24%25%26'*%2B.%5E_%60%7C~00-9A-Za-z-%5D%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"].type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.patternProperties["^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"],data:data170};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err412 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/add",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/add/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.add.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.add,data:data169};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+}
+if(data166.remove !== undefined){
+let data171 = data166.remove;
+if(Array.isArray(data171)){
+if(data171.length < 1){
+const err413 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data171};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+const len13 = data171.length;
+for(let i13=0; i13<len13; i13++){
+let data172 = data171[i13];
+if(typeof data172 === "string"){
+if(func4(data172) > 256){
+const err414 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+if(!pattern5.test(data172)){
+const err415 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+}
+else {
+const err416 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove/" + i13,schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.items,data:data172};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+}
+else {
+const err417 = {instancePath:instancePath+"/routes/" + i4+"/headers/response/remove",schemaPath:"#/properties/routes/items/properties/headers/properties/response/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response.properties.remove,data:data171};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/routes/" + i4+"/headers/response",schemaPath:"#/properties/routes/items/properties/headers/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.properties.response.type,parentSchema:schema11.properties.routes.items.properties.headers.properties.response,data:data166};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+}
+else {
+const err419 = {instancePath:instancePath+"/routes/" + i4+"/headers",schemaPath:"#/properties/routes/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.headers.type,parentSchema:schema11.properties.routes.items.properties.headers,data:data158};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+if(data89.stripPrefix !== undefined){
+let data173 = data89.stripPrefix;
+if(typeof data173 === "string"){
+if(func4(data173) > 1024){
+const err420 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+if(!pattern75.test(data173)){
+const err421 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/pattern",keyword:"pattern",params:{pattern: "^(/[^/?#\\s]+)+$"},message:"must match pattern \""+"^(/[^/?#\\s]+)+$"+"\"",schema:"^(/[^/?#\\s]+)+$",parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+else {
+const err422 = {instancePath:instancePath+"/routes/" + i4+"/stripPrefix",schemaPath:"#/properties/routes/items/properties/stripPrefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.stripPrefix.type,parentSchema:schema11.properties.routes.items.properties.stripPrefix,data:data173};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+}
+if(data89.rewriteLocation !== undefined){
+let data174 = data89.rewriteLocation;
+if(typeof data174 !== "boolean"){
+const err423 = {instancePath:instancePath+"/routes/" + i4+"/rewriteLocation",schemaPath:"#/properties/routes/items/properties/rewriteLocation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.routes.items.properties.rewriteLocation.type,parentSchema:schema11.properties.routes.items.properties.rewriteLocation,data:data174};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
+}
+errors++;
+}
+}
+if(data89.maxBodyBytes !== undefined){
+let data175 = data89.maxBodyBytes;
+if(!(((typeof data175 == "number") && (!(data175 % 1) && !isNaN(data175))) && (isFinite(data175)))){
+const err424 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.routes.items.properties.maxBodyBytes.type,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data175};
+if(vErrors === null){
+vErrors = [err424];
+}
+else {
+vErrors.push(err424);
+}
+errors++;
+}
+if((typeof data175 == "number") && (isFinite(data175))){
+if(data175 < 1 || isNaN(data175)){
+const err425 = {instancePath:instancePath+"/routes/" + i4+"/maxBodyBytes",schemaPath:"#/properties/routes/items/properties/maxBodyBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.routes.items.properties.maxBodyBytes,data:data175};
+if(vErrors === null){
+vErrors = [err425];
+}
+else {
+vErrors.push(err425);
+}
+errors++;
+}
+}
+}
+if(data89.grpc !== undefined){
+let data176 = data89.grpc;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+for(const key61 in data176){
+if(!(key61 === "errorCodes")){
+const err426 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.routes.items.properties.grpc,data:data176};
+if(vErrors === null){
+vErrors = [err426];
+}
+else {
+vErrors.push(err426);
+}
+errors++;
+}
+}
+if(data176.errorCodes !== undefined){
+let data177 = data176.errorCodes;
+if(Array.isArray(data177)){
+const len14 = data177.length;
+for(let i14=0; i14<len14; i14++){
+let data178 = data177[i14];
+const _errs454 = errors;
+let valid86 = false;
+const _errs455 = errors;
+if(typeof data178 !== "string"){
+const err427 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data178};
+if(vErrors === null){
+vErrors = [err427];
+}
+else {
+vErrors.push(err427);
+}
+errors++;
+}
+if("OK" !== data178){
+const err428 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/0/const",keyword:"const",params:{allowedValue: "OK"},message:"must be equal to constant",schema:"OK",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[0],data:data178};
+if(vErrors === null){
+vErrors = [err428];
+}
+else {
+vErrors.push(err428);
+}
+errors++;
+}
+var _valid8 = _errs455 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs457 = errors;
+if(typeof data178 !== "string"){
+const err429 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data178};
+if(vErrors === null){
+vErrors = [err429];
+}
+else {
+vErrors.push(err429);
+}
+errors++;
+}
+if("CANCELLED" !== data178){
+const err430 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/1/const",keyword:"const",params:{allowedValue: "CANCELLED"},message:"must be equal to constant",schema:"CANCELLED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[1],data:data178};
+if(vErrors === null){
+vErrors = [err430];
+}
+else {
+vErrors.push(err430);
+}
+errors++;
+}
+var _valid8 = _errs457 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs459 = errors;
+if(typeof data178 !== "string"){
+const err431 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data178};
+if(vErrors === null){
+vErrors = [err431];
+}
+else {
+vErrors.push(err431);
+}
+errors++;
+}
+if("UNKNOWN" !== data178){
+const err432 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/2/const",keyword:"const",params:{allowedValue: "UNKNOWN"},message:"must be equal to constant",schema:"UNKNOWN",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[2],data:data178};
+if(vErrors === null){
+vErrors = [err432];
+}
+else {
+vErrors.push(err432);
+}
+errors++;
+}
+var _valid8 = _errs459 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs461 = errors;
+if(typeof data178 !== "string"){
+const err433 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data178};
+if(vErrors === null){
+vErrors = [err433];
+}
+else {
+vErrors.push(err433);
+}
+errors++;
+}
+if("INVALID_ARGUMENT" !== data178){
+const err434 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/3/const",keyword:"const",params:{allowedValue: "INVALID_ARGUMENT"},message:"must be equal to constant",schema:"INVALID_ARGUMENT",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[3],data:data178};
+if(vErrors === null){
+vErrors = [err434];
+}
+else {
+vErrors.push(err434);
+}
+errors++;
+}
+var _valid8 = _errs461 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs463 = errors;
+if(typeof data178 !== "string"){
+const err435 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data178};
+if(vErrors === null){
+vErrors = [err435];
+}
+else {
+vErrors.push(err435);
+}
+errors++;
+}
+if("DEADLINE_EXCEEDED" !== data178){
+const err436 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/4/const",keyword:"const",params:{allowedValue: "DEADLINE_EXCEEDED"},message:"must be equal to constant",schema:"DEADLINE_EXCEEDED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[4],data:data178};
+if(vErrors === null){
+vErrors = [err436];
+}
+else {
+vErrors.push(err436);
+}
+errors++;
+}
+var _valid8 = _errs463 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs465 = errors;
+if(typeof data178 !== "string"){
+const err437 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data178};
+if(vErrors === null){
+vErrors = [err437];
+}
+else {
+vErrors.push(err437);
+}
+errors++;
+}
+if("NOT_FOUND" !== data178){
+const err438 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/5/const",keyword:"const",params:{allowedValue: "NOT_FOUND"},message:"must be equal to constant",schema:"NOT_FOUND",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[5],data:data178};
+if(vErrors === null){
+vErrors = [err438];
+}
+else {
+vErrors.push(err438);
+}
+errors++;
+}
+var _valid8 = _errs465 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs467 = errors;
+if(typeof data178 !== "string"){
+const err439 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data178};
+if(vErrors === null){
+vErrors = [err439];
+}
+else {
+vErrors.push(err439);
+}
+errors++;
+}
+if("ALREADY_EXISTS" !== data178){
+const err440 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/6/const",keyword:"const",params:{allowedValue: "ALREADY_EXISTS"},message:"must be equal to constant",schema:"ALREADY_EXISTS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[6],data:data178};
+if(vErrors === null){
+vErrors = [err440];
+}
+else {
+vErrors.push(err440);
+}
+errors++;
+}
+var _valid8 = _errs467 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs469 = errors;
+if(typeof data178 !== "string"){
+const err441 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data178};
+if(vErrors === null){
+vErrors = [err441];
+}
+else {
+vErrors.push(err441);
+}
+errors++;
+}
+if("PERMISSION_DENIED" !== data178){
+const err442 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/7/const",keyword:"const",params:{allowedValue: "PERMISSION_DENIED"},message:"must be equal to constant",schema:"PERMISSION_DENIED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[7],data:data178};
+if(vErrors === null){
+vErrors = [err442];
+}
+else {
+vErrors.push(err442);
+}
+errors++;
+}
+var _valid8 = _errs469 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs471 = errors;
+if(typeof data178 !== "string"){
+const err443 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data178};
+if(vErrors === null){
+vErrors = [err443];
+}
+else {
+vErrors.push(err443);
+}
+errors++;
+}
+if("RESOURCE_EXHAUSTED" !== data178){
+const err444 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/8/const",keyword:"const",params:{allowedValue: "RESOURCE_EXHAUSTED"},message:"must be equal to constant",schema:"RESOURCE_EXHAUSTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[8],data:data178};
+if(vErrors === null){
+vErrors = [err444];
+}
+else {
+vErrors.push(err444);
+}
+errors++;
+}
+var _valid8 = _errs471 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs473 = errors;
+if(typeof data178 !== "string"){
+const err445 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data178};
+if(vErrors === null){
+vErrors = [err445];
+}
+else {
+vErrors.push(err445);
+}
+errors++;
+}
+if("FAILED_PRECONDITION" !== data178){
+const err446 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/9/const",keyword:"const",params:{allowedValue: "FAILED_PRECONDITION"},message:"must be equal to constant",schema:"FAILED_PRECONDITION",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[9],data:data178};
+if(vErrors === null){
+vErrors = [err446];
+}
+else {
+vErrors.push(err446);
+}
+errors++;
+}
+var _valid8 = _errs473 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs475 = errors;
+if(typeof data178 !== "string"){
+const err447 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data178};
+if(vErrors === null){
+vErrors = [err447];
+}
+else {
+vErrors.push(err447);
+}
+errors++;
+}
+if("ABORTED" !== data178){
+const err448 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/10/const",keyword:"const",params:{allowedValue: "ABORTED"},message:"must be equal to constant",schema:"ABORTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[10],data:data178};
+if(vErrors === null){
+vErrors = [err448];
+}
+else {
+vErrors.push(err448);
+}
+errors++;
+}
+var _valid8 = _errs475 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs477 = errors;
+if(typeof data178 !== "string"){
+const err449 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data178};
+if(vErrors === null){
+vErrors = [err449];
+}
+else {
+vErrors.push(err449);
+}
+errors++;
+}
+if("OUT_OF_RANGE" !== data178){
+const err450 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/11/const",keyword:"const",params:{allowedValue: "OUT_OF_RANGE"},message:"must be equal to constant",schema:"OUT_OF_RANGE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[11],data:data178};
+if(vErrors === null){
+vErrors = [err450];
+}
+else {
+vErrors.push(err450);
+}
+errors++;
+}
+var _valid8 = _errs477 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs479 = errors;
+if(typeof data178 !== "string"){
+const err451 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data178};
+if(vErrors === null){
+vErrors = [err451];
+}
+else {
+vErrors.push(err451);
+}
+errors++;
+}
+if("UNIMPLEMENTED" !== data178){
+const err452 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/12/const",keyword:"const",params:{allowedValue: "UNIMPLEMENTED"},message:"must be equal to constant",schema:"UNIMPLEMENTED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[12],data:data178};
+if(vErrors === null){
+vErrors = [err452];
+}
+else {
+vErrors.push(err452);
+}
+errors++;
+}
+var _valid8 = _errs479 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs481 = errors;
+if(typeof data178 !== "string"){
+const err453 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data178};
+if(vErrors === null){
+vErrors = [err453];
+}
+else {
+vErrors.push(err453);
+}
+errors++;
+}
+if("INTERNAL" !== data178){
+const err454 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/13/const",keyword:"const",params:{allowedValue: "INTERNAL"},message:"must be equal to constant",schema:"INTERNAL",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[13],data:data178};
+if(vErrors === null){
+vErrors = [err454];
+}
+else {
+vErrors.push(err454);
+}
+errors++;
+}
+var _valid8 = _errs481 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs483 = errors;
+if(typeof data178 !== "string"){
+const err455 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data178};
+if(vErrors === null){
+vErrors = [err455];
+}
+else {
+vErrors.push(err455);
+}
+errors++;
+}
+if("UNAVAILABLE" !== data178){
+const err456 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/14/const",keyword:"const",params:{allowedValue: "UNAVAILABLE"},message:"must be equal to constant",schema:"UNAVAILABLE",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[14],data:data178};
+if(vErrors === null){
+vErrors = [err456];
+}
+else {
+vErrors.push(err456);
+}
+errors++;
+}
+var _valid8 = _errs483 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs485 = errors;
+if(typeof data178 !== "string"){
+const err457 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data178};
+if(vErrors === null){
+vErrors = [err457];
+}
+else {
+vErrors.push(err457);
+}
+errors++;
+}
+if("DATA_LOSS" !== data178){
+const err458 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/15/const",keyword:"const",params:{allowedValue: "DATA_LOSS"},message:"must be equal to constant",schema:"DATA_LOSS",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[15],data:data178};
+if(vErrors === null){
+vErrors = [err458];
+}
+else {
+vErrors.push(err458);
+}
+errors++;
+}
+var _valid8 = _errs485 === errors;
+valid86 = valid86 || _valid8;
+if(!valid86){
+const _errs487 = errors;
+if(typeof data178 !== "string"){
+const err459 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16].type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data178};
+if(vErrors === null){
+vErrors = [err459];
+}
+else {
+vErrors.push(err459);
+}
+errors++;
+}
+if("UNAUTHENTICATED" !== data178){
+const err460 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf/16/const",keyword:"const",params:{allowedValue: "UNAUTHENTICATED"},message:"must be equal to constant",schema:"UNAUTHENTICATED",parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf[16],data:data178};
+if(vErrors === null){
+vErrors = [err460];
+}
+else {
+vErrors.push(err460);
+}
+errors++;
+}
+var _valid8 = _errs487 === errors;
+valid86 = valid86 || _valid8;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid86){
+const err461 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes/" + i14,schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items.anyOf,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.items,data:data178};
+if(vErrors === null){
+vErrors = [err461];
+}
+else {
+vErrors.push(err461);
+}
+errors++;
+}
+else {
+errors = _errs454;
+if(vErrors !== null){
+if(_errs454){
+vErrors.length = _errs454;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+let i15 = data177.length;
+let j0;
+if(i15 > 1){
+outer0:
+for(;i15--;){
+for(j0 = i15; j0--;){
+if(func0(data177[i15], data177[j0])){
+const err462 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/uniqueItems",keyword:"uniqueItems",params:{i: i15, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i15+" are identical)",schema:true,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data177};
+if(vErrors === null){
+vErrors = [err462];
+}
+else {
+vErrors.push(err462);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err463 = {instancePath:instancePath+"/routes/" + i4+"/grpc/errorCodes",schemaPath:"#/properties/routes/items/properties/grpc/properties/errorCodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.items.properties.grpc.properties.errorCodes.type,parentSchema:schema11.properties.routes.items.properties.grpc.properties.errorCodes,data:data177};
+if(vErrors === null){
+vErrors = [err463];
+}
+else {
+vErrors.push(err463);
+}
+errors++;
+}
+}
+}
+else {
+const err464 = {instancePath:instancePath+"/routes/" + i4+"/grpc",schemaPath:"#/properties/routes/items/properties/grpc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.properties.grpc.type,parentSchema:schema11.properties.routes.items.properties.grpc,data:data176};
+if(vErrors === null){
+vErrors = [err464];
+}
+else {
+vErrors.push(err464);
+}
+errors++;
+}
+}
+}
+else {
+const err465 = {instancePath:instancePath+"/routes/" + i4,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.routes.items.type,parentSchema:schema11.properties.routes.items,data:data89};
+if(vErrors === null){
+vErrors = [err465];
+}
+else {
+vErrors.push(err465);
+}
+errors++;
+}
+}
+}
+else {
+const err466 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.routes.type,parentSchema:schema11.properties.routes,data:data88};
+if(vErrors === null){
+vErrors = [err466];
+}
+else {
+vErrors.push(err466);
+}
+errors++;
+}
+}
+}
+else {
+const err467 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err467];
+}
+else {
+vErrors.push(err467);
 }
 errors++;
 }

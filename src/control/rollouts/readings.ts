@@ -47,7 +47,8 @@ export function countersOf (metrics: MetricsJson, arms: Arms): Counters {
       if (metric.name === 'switchyard_requests_total') {
         if (labels.rule !== 'split') continue
         t.requests += value
-        if (String(labels.code ?? '').startsWith('5')) t.errors += value
+        // gRPC calls answer 200: their status counts when the route calls it an error (grpc_error).
+        if (String(labels.code ?? '').startsWith('5') || labels.grpc_error === 'true') t.errors += value
       } else if (metric.name === 'switchyard_failovers_total') {
         t.requests += value
         t.errors += value
