@@ -8,6 +8,7 @@
  */
 import type { Test } from 'tap'
 import { StoreError } from '../../src/fleet/store-error.js'
+import { until } from '../helpers/until.js'
 import type { HistoryEntry, MemberInfo, RoutingStore, StoredConfig, SyncState } from '../../src/fleet/store.js'
 
 export interface StoreClient {
@@ -33,18 +34,9 @@ export interface StoreHarness {
 
 const LONG = 20_000
 
-/** Resolves when `ok()` holds, checking every 50 ms; rejects with `what` after the deadline. */
+/** Resolves when `ok()` holds; rejects with `what` after the deadline. */
 export async function eventually (what: string, ok: () => Promise<boolean> | boolean, timeoutMs = LONG): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      if (await ok()) return
-    } catch {
-      // not yet: the store may be out of reach
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  await until(what, ok, timeoutMs)
 }
 
 /** Every document a watch delivers, and a way to await the one that matches. */

@@ -132,16 +132,4 @@ export async function startReplica (h: FleetHarness, scope: string, name: string
   }
 }
 
-/** Resolves when `ok()` holds, checking every 20 ms; rejects naming `what` after the deadline. */
-export async function until (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      if (await ok()) return
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
+export { until } from './until.js'
