@@ -71,6 +71,17 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
     return cs
   }
 
+  /** Two clients of one store: `a` writes revision 1, `b` watches it (recorded in `seen`). */
+  const watchedPair = async (t: Test): Promise<{ a: StoreClient, b: StoreClient, seen: ReturnType<typeof record> }> => {
+    const [a, b] = await clients(t, 2)
+    if (a === undefined || b === undefined) throw new Error('no client')
+    await a.store.createIfAbsent('v: 1\n')
+    const seen = record(b.store)
+    t.teardown(seen.stop)
+    await seen.until('revision 1', d => d?.revision === 1)
+    return { a, b, seen }
+  }
+
   t.test('read, create-if-absent, write-if-revision and conflicts', async t => {
     const [a] = await clients(t, 1)
     if (a === undefined) throw new Error('no client')
@@ -98,12 +109,7 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
   })
 
   t.test('watch: every change in order, and the rest after a disconnect', async t => {
-    const [a, b] = await clients(t, 2)
-    if (a === undefined || b === undefined) throw new Error('no client')
-    await a.store.createIfAbsent('v: 1\n')
-    const seen = record(b.store)
-    t.teardown(seen.stop)
-    await seen.until('revision 1', d => d?.revision === 1)
+    const { a, b, seen } = await watchedPair(t)
     for (let r = 1; r < 6; r++) t.ok((await a.store.writeIfRevision(`v: ${r + 1}\n`, r)).ok)
     await seen.until('revision 6', d => d?.revision === 6)
     b.cut()
@@ -198,12 +204,7 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
   })
 
   t.test('an outage: stale and still serving the last document, then caught up without a restart', async t => {
-    const [a, b] = await clients(t, 2)
-    if (a === undefined || b === undefined) throw new Error('no client')
-    await a.store.createIfAbsent('v: 1\n')
-    const seen = record(b.store)
-    t.teardown(seen.stop)
-    await seen.until('revision 1', d => d?.revision === 1)
+    const { a, b, seen } = await watchedPair(t)
     b.store.register(member('beta'))
     await eventually('b is registered', async () => (await a.store.members()).length === 1)
     await harness.outage()
@@ -224,12 +225,7 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
   })
 
   t.test('a watch that fell behind a compaction relists and lands on the newest document', async t => {
-    const [a, b] = await clients(t, 2)
-    if (a === undefined || b === undefined) throw new Error('no client')
-    await a.store.createIfAbsent('v: 1\n')
-    const seen = record(b.store)
-    t.teardown(seen.stop)
-    await seen.until('revision 1', d => d?.revision === 1)
+    const { a, b, seen } = await watchedPair(t)
     b.cut()
     for (let r = 1; r < 4; r++) t.ok((await a.store.writeIfRevision(`v: ${r + 1}\n`, r)).ok)
     await harness.compact()
