@@ -27,7 +27,7 @@ const fileOption = (): Option => new Option('-f, --file <file>', 'edit this conf
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
 const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
 const storeOption = (): Option => new Option('--store <url>', 'edit the fleet\'s routing store directly instead (etcd://HOST:PORT/PREFIX or kubernetes://NAMESPACE/CONFIGMAP; no replica needed, every replica applies it)')
-const toleranceOption = (): Option => new Option('--tolerance <percent>', 'absolute tolerance: a canary whose error rate (and share of slow requests) is shown below this passes (default 0.1)').argParser(percentOf('--tolerance'))
+const toleranceOption = (): Option => new Option('--tolerance <percent>', 'absolute tolerance: a canary whose error rate and share of slow requests are shown below this passes (default 1 for errors, 2 for slow requests)').argParser(percentOf('--tolerance'))
 /** How often `--watch` reads the rollout; hidden (tests poll fast). */
 const pollOption = (): Option => new Option('--poll <duration>', 'time between two reads while watching').argParser(durationArg('--poll')).hideHelp()
 const forceOption = (): Option => new Option('--force', 'overwrite the config file even when it no longer holds the running revision (a hand edit that did not go live)')

@@ -3,6 +3,16 @@
  * issue 14 and research/judge.md: α 0.05 and δ 0.5; min-step 1 min and
  * max-step 10 min as the rollout CLI's defaults; the latency threshold at the
  * baseline's p99.
+ *
+ * The absolute tolerances are what lets a healthy canary pass at ordinary
+ * traffic. Showing a ratio within 1 + δ takes events, and at the rates a
+ * healthy service has (0.5 % errors; 1 % of requests over its own p99) that
+ * is 100 000+ requests per step (docs/judge-simulation.md, "tolerance
+ * off"), so with δ alone most steps would pause at max-step. 1 % errors is
+ * the success-rate floor Flagger's docs and examples use (99 %); 2 % slow
+ * requests lets the canary's p98 reach the baseline's p99. A canary under
+ * them passes on a few thousand requests; one above them still needs the
+ * ratio, and the worse test runs alongside either way.
  */
 import { UNIFORM_PRIOR, type BetaPrior } from './sprt.js'
 
@@ -57,8 +67,8 @@ export interface JudgeConfig {
 
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = Object.freeze({
   alpha: 0.05,
-  errors: Object.freeze({ delta: 0.5, tolerance: 0.001 }),
-  latency: Object.freeze({ delta: 0.5, tolerance: 0.001 }),
+  errors: Object.freeze({ delta: 0.5, tolerance: 0.01 }),
+  latency: Object.freeze({ delta: 0.5, tolerance: 0.02 }),
   quantile: 0.99,
   sloSeconds: undefined,
   minRequests: 100,

@@ -10,7 +10,7 @@ t.test('defaults: α 0.05, δ 0.5, p99, min-step 1m, max-step 10m, uniform prior
     [0.05, 0.5, 0.5, 0.99])
   t.same([DEFAULT_JUDGE_CONFIG.minStepMs, DEFAULT_JUDGE_CONFIG.maxStepMs, DEFAULT_JUDGE_CONFIG.prior], [60_000, 600_000, { a: 1, b: 1 }])
   const c = judgeConfig({ alpha: 0.01, errors: { delta: 0.2 } })
-  t.same([c.alpha, c.errors.delta, c.errors.tolerance, c.latency.delta], [0.01, 0.2, 0.001, 0.5], 'settings merge over the defaults per metric')
+  t.same([c.alpha, c.errors.delta, c.errors.tolerance, c.latency.delta], [0.01, 0.2, 0.01, 0.5], 'settings merge over the defaults per metric')
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.errors))
 })
 

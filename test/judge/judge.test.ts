@@ -64,8 +64,8 @@ t.test('the verdict carries the numbers behind it', async t => {
 })
 
 t.test('evidence carries over looks: a rejection stays a rejection', async t => {
-  const s = step(0.5, { minStepMs: 0, minRequests: 20_000 })
-  // First look: 10 000 canary requests without an error show it under the 0.1 % tolerance,
+  const s = step(0.5, { minStepMs: 0, minRequests: 20_000, errors: { tolerance: 0.001 } })
+  // First look: 10 000 canary requests without an error show it under a 0.1 % tolerance,
   // but the arms lack the minimum exposure to pass yet.
   const first = judge(s, counters(arm(10_000, 0), arm(10_000, 0)), 1000)
   t.same([first.outcome, first.errors.negligible.rejected], ['inconclusive-continue', true])

@@ -45,6 +45,6 @@ t.test('the committed page is what the script computes', async t => {
   t.ok(page.includes(line), `the page holds ${line}`)
   // The script's page generation runs end to end (1 run per cell).
   const small = simulationPage(1)
-  t.equal(small.match(/^\| \d+ % \|/gm)?.length, SHARES.length * (EFFECTS.length + 1), 'a row per share and effect, and per share at δ 0.2')
+  t.equal(small.match(/^\| \d+ % \|/gm)?.length, SHARES.length * (EFFECTS.length + 2), 'a row per share and effect, and per share with the ratio alone and at δ 0.2')
   t.match(small, healthyTable([]).split('\n')[0]!)
 })

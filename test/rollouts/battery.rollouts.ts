@@ -14,10 +14,15 @@
  */
 import t from 'tap'
 import type { RolloutState } from '../../src/control/rollouts/model.js'
+import type { JudgeSettings } from '../../src/judge/config.js'
 import { drive, ROUTE, startRig, type Behaviour } from '../helpers/rollout-rig.js'
 
 const RUNS = Number(process.env.ROLLOUT_RUNS ?? 20)
 const ALPHA = 0.05
+/**
+ * A 2 % absolute tolerance for errors and slow requests (the defaults are 1 % and 2 %): a healthy step
+ * passes in a few thousand requests, so 20 runs fit in CI. The last test runs the judge at its defaults.
+ */
 const JUDGE = { alpha: ALPHA, errors: { tolerance: 0.02 }, latency: { tolerance: 0.02 } }
 const STEPS = [25, 50, 100]
 const BASELINE: Behaviour = { errorRate: 0.005, slowShare: 0.05, slowMs: 30 }
@@ -30,11 +35,11 @@ interface Run { readonly state: RolloutState, readonly requests: number }
  */
 const WARM_UP = 2000
 
-async function run (seed: number, stable: Behaviour, canary: Behaviour, perLook: number, maxLooks = 400): Promise<Run> {
+async function run (seed: number, stable: Behaviour, canary: Behaviour, perLook: number, maxLooks = 400, judge: JudgeSettings = JUDGE): Promise<Run> {
   const rig = await startRig({ seed, stable, canary })
   try {
     await rig.send(WARM_UP)
-    await rig.p.sy.rollouts.start({ route: ROUTE, canary: 'canary', steps: STEPS, judge: JUDGE })
+    await rig.p.sy.rollouts.start({ route: ROUTE, canary: 'canary', steps: STEPS, judge })
     const { state, looks } = await drive(rig, { perLook, lookMs: 5000, maxLooks })
     return { state, requests: looks * perLook }
   } finally {
@@ -89,6 +94,16 @@ t.test('0.2 requests per second: paused as inconclusive at max-step, never rolle
   const paused = runs.filter(r => r.state.phase === 'Paused' && r.state.pauseReason === 'inconclusive' && r.state.weight === 25)
   report(`0.2 rps: ${paused.length} of ${n} paused as inconclusive at max-step (10m) with the canary kept at 25 %; ${runs.filter(r => r.state.phase === 'Aborted').length} rolled back`)
   t.equal(paused.length, n)
+})
+
+t.test('at the judge\'s defaults and 100 requests per second, a healthy canary is promoted', async t => {
+  const runs: Run[] = []
+  const n = Math.min(RUNS, 3)
+  // 500 requests between looks 5 s apart; the default max-step (10 min) is 120 looks.
+  for (let seed = 1; seed <= n; seed++) runs.push(await run(4000 + seed, BASELINE, BASELINE, 500, 400, { alpha: ALPHA }))
+  const promoted = runs.filter(r => r.state.phase === 'Succeeded')
+  report(`defaults at 100 rps: ${promoted.length} of ${n} promoted to 100 %; requests to promote ${promoted.map(r => r.requests).join(', ')}`)
+  t.equal(promoted.length, n)
 })
 
 t.teardown(() => { console.log(['', '== rollout battery (npm run test:rollouts)', ...lines].join('\n')) })
