@@ -126,6 +126,9 @@ t.test('rollouts: started, watched and driven from the page', async t => {
   await other.page.locator('section.rollout[data-route="web"][data-phase="Progressing"]').waitFor({ timeout: 10_000 })
 
   await card.locator('button[name="abort"]').click()
+  t.match(await card.locator('.confirm-abort').textContent(), 'The weights it started from come back (stable 100, canary 0)', 'abort asks first')
+  t.equal((await statusOf(A)).phase, 'Progressing', 'nothing aborted before the confirmation')
+  await card.locator('button[name="confirm-abort"]').click()
   await notice.filter({ hasText: 'abort web: now Aborted (manual)' }).waitFor({ timeout: 10_000 })
   cli = await statusOf(A)
   t.same([cli.phase, cli.abortReason], ['Aborted', 'manual'], '`rollout status`: aborted by the page')

@@ -18,6 +18,8 @@ import { commandsFor, isActive, outcomeOf, parsePercentList, stepsOf, type Comma
 import type { JudgeMetric, JudgeTest, Rollout, RolloutsReply, Status, Verdict } from '../types.js'
 import type { Page, PageProps } from './page.js'
 
+const LABELS: Readonly<Record<Command, string>> = { pause: 'Pause', resume: 'Resume', promote: 'Promote', abort: 'Abort…' }
+
 type Notice = { readonly kind: 'ok' | 'error', readonly text: string } | null
 
 function errorText (what: string, e: unknown): string {
@@ -100,6 +102,8 @@ function RolloutCard ({ r, order, onChanged, onRefused }: { r: Rollout, order: r
   const [busy, setBusy] = useState(false)
   const [notice, setNotice] = useState<Notice>(null)
   const [full, setFull] = useState(false)
+  // Abort puts the starting weights back at once: asked twice, as Argo's dashboard does.
+  const [confirming, setConfirming] = useState(false)
   const why = r.pauseReason ?? r.abortReason
   const run = async (command: Command): Promise<void> => {
     setBusy(true)
@@ -133,10 +137,17 @@ function RolloutCard ({ r, order, onChanged, onRefused }: { r: Rollout, order: r
       {isActive(r) && (
         <div class='commands'>
           {commandsFor(r.phase).map(c => (
-            <button key={c} type='button' name={c} disabled={busy} onClick={() => { void run(c) }}>{c[0]?.toUpperCase() + c.slice(1)}</button>
+            <button key={c} type='button' name={c} disabled={busy || confirming} onClick={() => { if (c === 'abort') setConfirming(true); else void run(c) }}>{LABELS[c]}</button>
           ))}
           <label class='hint'><input type='checkbox' name='full' checked={full} onChange={e => setFull(e.currentTarget.checked)} /> promote in full (100 % now)</label>
         </div>
+      )}
+      {isActive(r) && confirming && (
+        <p class='notice conflict confirm-abort' role='alert'>
+          Abort the rollout of {r.route}? The weights it started from come back ({Object.entries(r.startWeights).map(([b, w]) => `${b} ${w}`).join(', ')}).{' '}
+          <button type='button' name='confirm-abort' disabled={busy} onClick={() => { setConfirming(false); void run('abort') }}>Abort</button>{' '}
+          <button type='button' name='cancel-abort' class='link' onClick={() => setConfirming(false)}>Cancel</button>
+        </p>
       )}
       {notice !== null && <p class={`notice ${notice.kind}`} role={notice.kind === 'ok' ? 'status' : 'alert'}>{notice.text}</p>}
       {r.lastVerdict === undefined ? <p class='hint'>No look at this step yet.</p> : <VerdictView v={r.lastVerdict} />}
