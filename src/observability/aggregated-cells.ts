@@ -66,6 +66,7 @@ export class AggregatedCells implements CellSource {
         c.durationCount = 0
         c.durationSum = 0
         c.byRule.clear()
+        c.stickyAssignments.value = 0
       }
       live.add(c)
       return c
