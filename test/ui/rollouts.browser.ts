@@ -87,7 +87,7 @@ t.test('rollouts: started, watched and driven from the page', async t => {
   const v = cli.lastVerdict
   if (v === undefined) throw new Error('no verdict')
   const verdict = card.locator('section.verdict')
-  await verdict.locator(`tr[data-arm="baseline"] td[data-col="requests"]`, { hasText: new RegExp(`^${v.baseline.requests}$`) }).waitFor({ timeout: 15_000 })
+  await verdict.locator(`tr[data-arm="baseline"] td[data-col="requests"]`, { hasText: new RegExp(`^${v.baseline.requests}$`) }).waitFor({ timeout: 30_000 })
   t.ok(v.canary.requests > 0 && v.baseline.requests > 0, `both arms served (${v.canary.requests} + ${v.baseline.requests})`)
   t.equal(await verdict.locator('tr[data-arm="canary"] td[data-col="requests"]').textContent(), String(v.canary.requests), 'canary requests as the CLI says')
   t.equal(await verdict.locator('tr[data-arm="canary"] td[data-col="errors"]').textContent(), String(v.canary.errors))
