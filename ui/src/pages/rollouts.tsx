@@ -224,7 +224,7 @@ function StartForm ({ status, busyRoutes, onStarted }: { status: Status, busyRou
         </label>
         <button type='submit'>Start</button>
       </form>
-      <p class='hint'>Judged with the default settings (min step 1m, max step 10m, α 0.05, δ 0.5, tolerance 0.1 %); others through <code>switchyard rollout start</code> or <code>POST /admin/rollouts</code>.</p>
+      <p class='hint'>Judged with the judge's default settings (min step, max step, α, δ, tolerances: see <code>switchyard rollout start --help</code>); others through <code>switchyard rollout start</code> or <code>POST /admin/rollouts</code>.</p>
       {notice !== null && <p class={`notice ${notice.kind}`} role={notice.kind === 'ok' ? 'status' : 'alert'}>{notice.text}</p>}
     </section>
   )
