@@ -41,6 +41,7 @@ import { registerMetricsRoute, type MetricsSource } from '../observability/metri
 import type { RoutingStore } from '../fleet/store.js'
 import { parseStoreUrl } from '../fleet/store-url.js'
 import { createRolloutMetrics } from '../observability/rollout-metrics.js'
+import { AggregatedCells } from '../observability/aggregated-cells.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
 import { SwitchyardError } from '../errors.js'
@@ -241,9 +242,8 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     }
   })
   registerMetricsRoute(admin, metricsSource)
-  // The console's charts sample this process's request cells. With --workers those live in the
-  // workers and the primary's would show no traffic, so the console is not served there (docs/console.md).
-  if (plane !== undefined) registerConsole(admin, { auth, cells: metrics.requests })
+  // The console's charts sample the request cells: this process's, or with --workers the workers' sums.
+  registerConsole(admin, { auth, cells: workers > 1 ? new AggregatedCells(async () => await (await metricsSource()).getMetricsAsJSON()) : metrics.requests })
 
   let proxyUrl: string
   try {

@@ -97,6 +97,8 @@ export function bucketQuantile (q: number, counts: ArrayLike<number>, bounds: re
 export interface CellSource {
   cells (): Iterable<SeriesCell>
   isLive (cell: SeriesCell): boolean
+  /** Called before each timed sample: cells kept in other processes are read in (aggregated-cells.ts); a rejection skips the sample. */
+  refresh? (): Promise<void>
 }
 
 interface Tracked {
@@ -163,7 +165,11 @@ export class TimeseriesSampler {
 
   start (): void {
     if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => this.sample(), this.intervalMs)
+    const source = this.#source
+    this.#timer = setInterval(source.refresh === undefined
+      ? () => this.sample()
+      // A worker that does not answer (restarting, say) skips this sample; the next interval covers both.
+      : () => { source.refresh?.().then(() => this.sample(), () => {}) }, this.intervalMs)
     // A console nobody looks at must not keep the process alive.
     this.#timer.unref()
   }
@@ -190,6 +196,11 @@ export class TimeseriesSampler {
       const requests = cell.durationCount
       const errors = errorsOf(cell)
       const sticky = cell.stickyAssignments.value
+      if (requests < tr.requests) {
+        // Counts that went down come from a restarted worker (aggregated-cells.ts): count this interval from 0.
+        tr.requests = tr.errors = tr.sticky = 0
+        tr.buckets.fill(0)
+      }
       for (let i = 0; i < delta.length; i++) {
         delta[i] = (cell.buckets[i] as number) - (tr.buckets[i] as number)
         tr.buckets[i] = cell.buckets[i] as number

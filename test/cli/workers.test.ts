@@ -67,6 +67,19 @@ t.test('two workers behind one port, one config', async t => {
   }
   t.equal(seen, 40, 'the judge counted the requests of both workers')
 
+  // The console's time series add up every worker's requests (the primary samples their sums every 5 s; up to 30 s under load): 80 on web.
+  let counted = 0
+  for (let i = 0; i < 150 && counted < 80; i++) {
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const ts = await (await request(`${started.admin}/admin/timeseries?route=web`)).body.json() as { series: Array<{ points: { requests: number[] } }> }
+    counted = ts.series.reduce((n, s) => n + (s.points.requests.at(-1) ?? 0), 0)
+  }
+  t.equal(counted, 80, 'the console\'s samples count the requests of both workers')
+  // Served under --workers: the page (200 once `npm run build` built dist/ui/; before that, the console's own 404 saying so).
+  const ui = await request(`${started.admin}/ui/`)
+  const page = await ui.body.text()
+  t.ok(ui.statusCode === 200 || page.includes('the web console is not built'), `/ui/ answers ${ui.statusCode}`)
+
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 0)

@@ -7,6 +7,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { repoPath } from './repo.js'
 
@@ -77,4 +78,19 @@ export async function launchBrowser (): Promise<Browser> {
 /** The requests of a page that went anywhere but `origin` (data: URLs never leave the page). */
 export function foreignRequests (rec: RecordedPage, origin: string): string[] {
   return rec.requests.filter(u => !u.startsWith('data:') && new URL(u).origin !== origin)
+}
+
+/** A new tab, closed when the test ends. */
+export async function openTab (t: Test, browser: Browser): Promise<RecordedPage> {
+  const rec = await browser.open()
+  t.teardown(async () => { await rec.page.close() })
+  return rec
+}
+
+/** What every browser test ends with: the tab asked nothing of another host, broke no CSP rule, threw nothing. */
+export function assertClean (t: Test, rec: RecordedPage, origin: string): void {
+  t.ok(rec.requests.length > 0, `the page made ${rec.requests.length} requests`)
+  t.same(foreignRequests(rec, origin), [], 'every request went to the admin listener')
+  t.same(rec.cspViolations, [], 'nothing broke the Content-Security-Policy')
+  t.same(rec.errors, [], 'no script error')
 }

@@ -20,7 +20,7 @@ import { request } from 'undici'
 import { admin } from '../helpers/admin.js'
 import { startBackends } from '../helpers/backends.js'
 import { runCli } from '../helpers/cli.js'
-import { foreignRequests, launchBrowser, type RecordedPage } from '../helpers/browser.js'
+import { assertClean, launchBrowser, openTab, type RecordedPage } from '../helpers/browser.js'
 import { startWith, type Running } from '../helpers/switchyard.js'
 
 interface StatusBody { revision: number, routes: Array<{ name: string, default: { to?: string, weights?: Record<string, number>, percent: Record<string, number> } }> }
@@ -48,20 +48,8 @@ function config (adminHost: string): Record<string, unknown> {
 const browser = await launchBrowser()
 t.teardown(() => browser.close())
 
-/** Opens a tab, closed when the test ends. */
-async function open (t: Test): Promise<RecordedPage> {
-  const rec = await browser.open()
-  t.teardown(async () => { await rec.page.close() })
-  return rec
-}
-
-/** What every test ends with: the tab asked nothing of another host, broke no CSP rule, threw nothing. */
-function clean (t: Test, rec: RecordedPage, origin: string): void {
-  t.ok(rec.requests.length > 0, `the page made ${rec.requests.length} requests`)
-  t.same(foreignRequests(rec, origin), [], 'every request went to the admin listener')
-  t.same(rec.cspViolations, [], 'nothing broke the Content-Security-Policy')
-  t.same(rec.errors, [], 'no script error')
-}
+const open = async (t: Test): Promise<RecordedPage> => await openTab(t, browser)
+const clean = assertClean
 
 const weightsOf = async (A: string, route: string): Promise<Record<string, number> | undefined> =>
   (await admin<StatusBody>(A, 'GET', '/admin/status')).body.routes.find(r => r.name === route)?.default.weights

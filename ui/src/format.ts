@@ -100,3 +100,10 @@ export function percentOf (weights: Readonly<Record<string, number>>): Record<st
   const total = Object.values(weights).reduce((a, b) => a + b, 0)
   return Object.fromEntries(Object.entries(weights).map(([b, w]) => [b, total === 0 ? 0 : Math.round(1e5 * w / total) / 1e3]))
 }
+
+/** A statistic or probability, three significant digits; very large or small ones in exponent form (1.8e+308, 2.1e-5). */
+export function fmtStat (x: number | null | undefined): string {
+  if (!finite(x)) return DASH
+  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(1)
+  return String(Number(x.toPrecision(3)))
+}

@@ -20,7 +20,7 @@ export interface RouteStatus {
   readonly timeout: string
 }
 
-export interface Status {
+export interface Status extends FleetFields {
   readonly revision: number
   readonly sha256: string
   readonly loadedAt: string
@@ -132,4 +132,102 @@ export interface TimeseriesReply {
 export interface ConfigJson {
   readonly routes?: ReadonlyArray<Readonly<Record<string, unknown>> & { readonly name: string }>
   readonly [key: string]: unknown
+}
+
+/** A replica of a fleet as GET /admin/status lists it (`serve --store`). */
+export interface Replica {
+  readonly id: string
+  readonly adminUrl: string
+  readonly revision: number
+  readonly syncedAt: string
+  readonly self: boolean
+}
+
+/** What a replica on a fleet's store adds to its status; absent on a single instance. */
+export interface FleetFields {
+  readonly store?: {
+    readonly location: string
+    readonly connected: boolean
+    readonly stale: boolean
+    readonly lastSyncAt: string | null
+    readonly lastSyncAgeSeconds: number | null
+    readonly error: string | null
+  }
+  readonly leader?: string | null
+  /** null while the store cannot be asked. */
+  readonly replicas?: readonly Replica[] | null
+}
+
+/** One statistical test of the judge (docs/judge.md): its statistic and always-valid p-value. */
+export interface JudgeTest {
+  readonly hypothesis: string
+  readonly bayesFactor: number
+  readonly pValue: number
+  readonly level: number
+  readonly rejected: boolean
+}
+
+export interface JudgeMetric {
+  readonly canaryRate?: number
+  readonly baselineRate?: number
+  readonly ratio?: number
+  readonly ratioUpper?: number
+  readonly delta: number
+  readonly tolerance: number
+  readonly worse: JudgeTest
+  readonly noWorse: JudgeTest
+  readonly negligible: JudgeTest
+}
+
+export interface ArmWindow {
+  readonly requests: number
+  readonly errors: number
+  readonly timed: number
+  readonly slow?: number
+}
+
+/** The judge's last verdict on a step, with every number behind it. */
+export interface Verdict {
+  readonly outcome: string
+  readonly rule: string
+  readonly reason: string
+  readonly at: number
+  readonly alpha: number
+  readonly weight: number
+  readonly rho?: number
+  readonly canary: ArmWindow
+  readonly baseline: ArmWindow
+  readonly threshold?: { readonly seconds: number, readonly source: 'baseline' | 'slo', readonly from: number }
+  readonly errors: JudgeMetric
+  readonly latency?: JudgeMetric
+  readonly srm: { readonly observed?: number, readonly weight: number, readonly canaryUnits: number, readonly baselineUnits: number, readonly low: JudgeTest, readonly high: JudgeTest }
+  readonly guardrails: ReadonlyArray<{ readonly name: string, readonly limit: number, readonly events: number, readonly units: number, readonly test: JudgeTest }>
+  readonly exposure: { readonly met: boolean, readonly minRequests: number, readonly minStepMs: number, readonly maxStepMs: number, readonly elapsedMs: number }
+}
+
+export type RolloutPhase = 'Progressing' | 'Paused' | 'Succeeded' | 'Aborted'
+
+/** GET /admin/rollouts/{route} (docs/rollouts.md). */
+export interface Rollout {
+  readonly route: string
+  readonly canary: string
+  readonly baseline: string
+  readonly steps: readonly number[]
+  readonly pauseAt: readonly number[]
+  readonly startWeights: Readonly<Record<string, number>>
+  readonly startRevision: number
+  readonly phase: RolloutPhase
+  readonly pauseReason?: string
+  readonly abortReason?: string
+  readonly message: string
+  readonly step: { readonly index: number, readonly startedAt: number }
+  readonly weight: number
+  readonly lastVerdict?: Verdict
+  readonly decisions: ReadonlyArray<{ readonly at: string, readonly step: number, readonly weight: number, readonly outcome: string, readonly rule: string, readonly reason: string, readonly action: string }>
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface RolloutsReply {
+  readonly rollouts: readonly Rollout[]
 }

@@ -7,5 +7,7 @@ import { overviewPage } from './overview.js'
 import { routePage } from './route.js'
 import { changePage } from './change.js'
 import { historyPage } from './history.js'
+import { rolloutsPage } from './rollouts.js'
+import { fleetPage } from './fleet.js'
 
-export const PAGES: readonly Page[] = [overviewPage, routePage, changePage, historyPage]
+export const PAGES: readonly Page[] = [overviewPage, routePage, changePage, historyPage, rolloutsPage, fleetPage]
