@@ -150,7 +150,7 @@ export class RolloutController {
       }
       this.#o.logger.info({ rollout: base.route, canary: base.canary, baseline: base.baseline, steps: base.steps, pauseAt: base.pauseAt }, 'rollout started')
       const next = await this.#enterStep(base, 0, undefined)
-      return await this.#save(next, existing?.version ?? 0)
+      return await this.#save(next, existing?.version)
     })
   }
 
@@ -361,7 +361,7 @@ export class RolloutController {
     }
   }
 
-  async #save (s: RolloutState, expected: number): Promise<RolloutState> {
+  async #save (s: RolloutState, expected: string | undefined): Promise<RolloutState> {
     const saved = { ...s, updatedAt: new Date(this.#now()).toISOString() }
     const version = await this.#o.store.put(saved, expected)
     if (version === undefined) {
