@@ -28,7 +28,8 @@ import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
 import { RolloutController, DEFAULT_TICK_MS } from '../control/rollouts/controller.js'
 import type { Leadership } from '../control/rollouts/leadership.js'
 import { metricsReader, type CountersReader } from '../control/rollouts/readings.js'
-import { FileRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
+import { FileRolloutStore, FleetRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
+import type { ConfigSource } from '../control/source.js'
 import { openSource } from '../control/sources/open.js'
 import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
 import { InProcessLink } from '../link/in-process.js'
@@ -143,6 +144,17 @@ function fleetCountersReader (fleet: Fleet): CountersReader {
   })
 }
 
+/**
+ * Where rollouts are kept: next to the routing. A fleet's store for
+ * `serve --store`; else `<state dir>/<config file>.rollouts.json`, or memory
+ * for another kind of source without a state directory.
+ */
+function rolloutStoreFor (source: ConfigSource, spec: string, configPath: string, stateDir: string | undefined): RolloutStore {
+  const side = fleetSide(source)
+  if (side !== undefined) return new FleetRolloutStore(side.store.rollouts)
+  return /^[a-z][a-z0-9]*:\/\//.test(spec) && stateDir === undefined ? new MemoryRolloutStore() : new FileRolloutStore(rolloutFileFor(configPath, stateDir))
+}
+
 /** A data plane and its metrics: built the same way in a single process and in each worker. */
 function createDataSide (table: RoutingTable, logger: Logger, entropy?: Entropy): { plane: DataPlane, metrics: Metrics } {
   const metrics = createMetrics(new Registry())
@@ -212,20 +224,18 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     live,
     operations,
     logger,
-    store: opts.rollouts?.store ?? (/^[a-z][a-z0-9]*:\/\//.test(opts.configPath) && stateDir === undefined
-      ? new MemoryRolloutStore()
-      : new FileRolloutStore(rolloutFileFor(configPath, stateDir))),
+    store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir),
     counters: opts.rollouts?.counters ?? (fleet.status === undefined
       ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
       : fleetCountersReader(fleet)),
-    // Until rollouts are kept in the fleet's store, the replica that holds a rollout (the one it was
-    // started on) moves it: a leader elsewhere could not see it. Its looks count the whole fleet.
-    leadership: opts.rollouts?.leadership,
+    // The fleet's leader moves the rollouts (a single instance leads itself); any replica's commands write them.
+    leadership: opts.rollouts?.leadership ?? { isLeader: () => fleet.leadership.isLeader },
     now: opts.rollouts?.now,
     observer: { judged: (state, verdict) => { rolloutMetrics.judged(state.route, verdict.outcome) } }
   })
   const rolloutMetrics = createRolloutMetrics(metrics.registry, () => rollouts.known.map(r => ({ route: r.route, canary: r.canary, phase: r.phase, step: r.step.index + 1, weight: r.weight })))
-  await rollouts.load()
+  // For the metrics before the first look; a store out of reach at start (serving the local copy) must not stop the start.
+  await rollouts.load().catch((err: unknown) => { logger.warn({ err }, 'cannot read the rollouts yet; the looks will') })
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
@@ -246,12 +256,17 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   if (plane !== undefined) registerConsole(admin, { auth, cells: metrics.requests })
 
   let proxyUrl: string
+  let unlead = (): void => {}
   try {
     proxyUrl = await link.start()
     if (opts.watch !== false) await live.startWatching()
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
     const tickMs = opts.rollouts?.tickMs ?? DEFAULT_TICK_MS
-    if (tickMs !== false) rollouts.run(tickMs)
+    if (tickMs !== false) {
+      rollouts.run(tickMs)
+      // A new leader looks at once: a dead leader's rollouts wait one lease, not one lease and a tick.
+      unlead = fleet.leadership.onLeading(() => { void rollouts.tick().catch((err: unknown) => logger.error({ err }, 'rollout look failed; trying again at the next')) })
+    }
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
     await link.stop(false)
@@ -279,6 +294,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   let closing: Promise<void> | undefined
   const stop = (drain: boolean): Promise<void> => {
     closing ??= (async () => {
+      unlead()
       await rollouts.stop()
       await link.stop(drain)
       await live.stopWatching()
