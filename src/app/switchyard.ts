@@ -24,6 +24,7 @@ import { buildAdminApp } from '../admin/server.js'
 import { DEFAULT_ADMIN } from '../config/defaults.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
+import { fleetCountersReader } from '../control/fleet-counters.js'
 import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
 import { RolloutController, DEFAULT_TICK_MS } from '../control/rollouts/controller.js'
 import type { Leadership } from '../control/rollouts/leadership.js'
@@ -44,7 +45,6 @@ import { parseStoreUrl } from '../fleet/store-url.js'
 import { createRolloutMetrics } from '../observability/rollout-metrics.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
-import { SwitchyardError } from '../errors.js'
 import { startFleet, type Fleet } from './fleet.js'
 
 export interface StartOptions {
@@ -130,21 +130,6 @@ async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<
 }
 
 /**
- * On a fleet store the leader judges every replica's requests: each live
- * member's counters, summed. A member that did not answer fails the look
- * (the next tick tries again) instead of counting its traffic as none.
- */
-function fleetCountersReader (fleet: Fleet): CountersReader {
-  return metricsReader(async () => {
-    const reading = await fleet.counters.read()
-    if (reading.missing.length > 0) {
-      throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
-    }
-    return reading.metrics
-  })
-}
-
-/**
  * Where rollouts are kept: next to the routing. A fleet's store for
  * `serve --store`; else `<state dir>/<config file>.rollouts.json`, or memory
  * for another kind of source without a state directory.
@@ -227,7 +212,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir),
     counters: opts.rollouts?.counters ?? (fleet.status === undefined
       ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
-      : fleetCountersReader(fleet)),
+      : fleetCountersReader(fleet.counters)),
     // The fleet's leader moves the rollouts (a single instance leads itself); any replica's commands write them.
     leadership: opts.rollouts?.leadership ?? { isLeader: () => fleet.leadership.isLeader },
     now: opts.rollouts?.now,

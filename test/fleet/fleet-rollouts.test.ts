@@ -13,7 +13,8 @@ import { FleetRolloutStore } from '../../src/control/rollouts/store.js'
 import type { Test } from 'tap'
 import type { RoutingStore } from '../../src/fleet/store.js'
 import { startBackends } from '../helpers/backends.js'
-import { kubeHarness, startReplica, until, type Replica } from '../helpers/fleet.js'
+import { runCli } from '../helpers/cli.js'
+import { kubeHarness, startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
 import { request } from 'undici'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -29,7 +30,7 @@ async function send (r: Replica, n: number): Promise<void> {
 /** Requests the step has counted, both arms. */
 const counted = (s: RolloutState): number => (s.step.counted?.canary.requests ?? 0) + (s.step.counted?.baseline.requests ?? 0)
 
-async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore }> {
+async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore, h: FleetHarness }> {
   const h = await kubeHarness()
   t.teardown(() => h.close())
   const backends = await startBackends(t, 'stable', 'canary')
@@ -49,7 +50,7 @@ async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (na
   // Another client of the same store: what the deposed leader's connection can still do.
   const other = h.open('rollouts')
   t.teardown(() => other.close())
-  return { a, b, lead: name => { leader = name }, other }
+  return { a, b, lead: name => { leader = name }, other, h }
 }
 
 t.test('a rollout lives in the fleet store: any replica commands it, the leader moves it, a new leader resumes its step', async t => {
@@ -100,3 +101,24 @@ t.test('a rollout lives in the fleet store: any replica commands it, the leader 
   for (const r of [a, b]) t.same(r.sy.live.current.table.config.routes[0]?.split, { stable: 0, canary: 100 }, `${r.name} serves the promoted weights`)
 })
 
+
+t.test('the CLI acts on the rollouts in the store with --store, no replica asked', async t => {
+  const { a, b, h } = await fleetOfTwo(t)
+  const cli = async (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => await runCli(['rollout', ...args, '--store', h.url('rollouts')], { env: h.env })
+  const started = await cli('start', 'web', 'canary', '--steps', '10,100', '--json')
+  t.equal(started.code, 0, started.stderr)
+  t.equal((JSON.parse(started.stdout) as RolloutState).weight, 10)
+  t.equal((await a.sy.rollouts.get('web')).phase, 'Progressing', 'the replicas see the rollout the CLI started')
+  await until('both replicas apply the step', () => [a, b].every(r => r.sy.live.current.table.config.routes[0]?.split?.canary === 10))
+  t.equal((await cli('pause', 'web')).code, 0)
+  t.equal((await b.sy.rollouts.get('web')).phase, 'Paused', 'paused in the store')
+  const status = await cli('status', 'web', '--json')
+  t.equal((JSON.parse(status.stdout) as RolloutState).pauseReason, 'manual', 'status reads the store')
+  const aborted = await cli('abort', 'web')
+  t.equal(aborted.code, 0, aborted.stderr)
+  await until('both replicas restore the weights', () => [a, b].every(r => r.sy.live.current.table.config.routes[0]?.split?.canary === 0))
+  t.equal((await a.sy.rollouts.get('web')).phase, 'Aborted')
+  const refused = await cli('resume', 'web')
+  t.equal(refused.code, 1, 'a command the phase does not allow is refused')
+  t.match(refused.stderr, /SY_ERR_ROLLOUT_PHASE/)
+})
