@@ -24,11 +24,13 @@ import { buildAdminApp } from '../admin/server.js'
 import { DEFAULT_ADMIN } from '../config/defaults.js'
 import { LiveConfig } from '../control/live-config.js'
 import { Operations } from '../control/operations.js'
+import { fleetCountersReader } from '../control/fleet-counters.js'
 import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
 import { RolloutController, DEFAULT_TICK_MS } from '../control/rollouts/controller.js'
 import type { Leadership } from '../control/rollouts/leadership.js'
 import { metricsReader, type CountersReader } from '../control/rollouts/readings.js'
-import { FileRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
+import { FileRolloutStore, FleetRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
+import type { ConfigSource } from '../control/source.js'
 import { openSource } from '../control/sources/open.js'
 import { createDataPlane, urlOf, type DataPlane } from '../dataplane/plane.js'
 import { InProcessLink } from '../link/in-process.js'
@@ -44,7 +46,6 @@ import { createRolloutMetrics } from '../observability/rollout-metrics.js'
 import { AggregatedCells } from '../observability/aggregated-cells.js'
 import type { Entropy, RoutingTable } from '../routing/types.js'
 import { startTestpage, type Testpage } from '../testpage/testpage.js'
-import { SwitchyardError } from '../errors.js'
 import { startFleet, type Fleet } from './fleet.js'
 
 export interface StartOptions {
@@ -130,18 +131,14 @@ async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<
 }
 
 /**
- * On a fleet store the leader judges every replica's requests: each live
- * member's counters, summed. A member that did not answer fails the look
- * (the next tick tries again) instead of counting its traffic as none.
+ * Where rollouts are kept: next to the routing. A fleet's store for
+ * `serve --store`; else `<state dir>/<config file>.rollouts.json`, or memory
+ * for another kind of source without a state directory.
  */
-function fleetCountersReader (fleet: Fleet): CountersReader {
-  return metricsReader(async () => {
-    const reading = await fleet.counters.read()
-    if (reading.missing.length > 0) {
-      throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
-    }
-    return reading.metrics
-  })
+function rolloutStoreFor (source: ConfigSource, spec: string, configPath: string, stateDir: string | undefined): RolloutStore {
+  const side = fleetSide(source)
+  if (side !== undefined) return new FleetRolloutStore(side.store.rollouts)
+  return /^[a-z][a-z0-9]*:\/\//.test(spec) && stateDir === undefined ? new MemoryRolloutStore() : new FileRolloutStore(rolloutFileFor(configPath, stateDir))
 }
 
 /** A data plane and its metrics: built the same way in a single process and in each worker. */
@@ -213,20 +210,18 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     live,
     operations,
     logger,
-    store: opts.rollouts?.store ?? (/^[a-z][a-z0-9]*:\/\//.test(opts.configPath) && stateDir === undefined
-      ? new MemoryRolloutStore()
-      : new FileRolloutStore(rolloutFileFor(configPath, stateDir))),
+    store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir),
     counters: opts.rollouts?.counters ?? (fleet.status === undefined
       ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
-      : fleetCountersReader(fleet)),
-    // Until rollouts are kept in the fleet's store, the replica that holds a rollout (the one it was
-    // started on) moves it: a leader elsewhere could not see it. Its looks count the whole fleet.
-    leadership: opts.rollouts?.leadership,
+      : fleetCountersReader(fleet.counters)),
+    // The fleet's leader moves the rollouts (a single instance leads itself); any replica's commands write them.
+    leadership: opts.rollouts?.leadership ?? { isLeader: () => fleet.leadership.isLeader },
     now: opts.rollouts?.now,
     observer: { judged: (state, verdict) => { rolloutMetrics.judged(state.route, verdict.outcome) } }
   })
   const rolloutMetrics = createRolloutMetrics(metrics.registry, () => rollouts.known.map(r => ({ route: r.route, canary: r.canary, phase: r.phase, step: r.step.index + 1, weight: r.weight })))
-  await rollouts.load()
+  // For the metrics before the first look; a store out of reach at start (serving the local copy) must not stop the start.
+  await rollouts.load().catch((err: unknown) => { logger.warn({ err }, 'cannot read the rollouts yet; the looks will') })
 
   const demoPages = opts.demo === true ? await startDemoBackends(built.table, logger) : []
   const adminAddr = { ...DEFAULT_ADMIN, ...config.admin }
@@ -246,12 +241,17 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   registerConsole(admin, { auth, cells: workers > 1 ? new AggregatedCells(async () => await (await metricsSource()).getMetricsAsJSON()) : metrics.requests })
 
   let proxyUrl: string
+  let unlead = (): void => {}
   try {
     proxyUrl = await link.start()
     if (opts.watch !== false) await live.startWatching()
     await admin.listen({ host: adminAddr.host, port: adminAddr.port })
     const tickMs = opts.rollouts?.tickMs ?? DEFAULT_TICK_MS
-    if (tickMs !== false) rollouts.run(tickMs)
+    if (tickMs !== false) {
+      rollouts.run(tickMs)
+      // A new leader looks at once: a dead leader's rollouts wait one lease, not one lease and a tick.
+      unlead = fleet.leadership.onLeading(() => { void rollouts.tick().catch((err: unknown) => logger.error({ err }, 'rollout look failed; trying again at the next')) })
+    }
   } catch (err) {
     // A port in use, say: undo what started so that the caller can exit.
     await link.stop(false)
@@ -279,6 +279,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
   let closing: Promise<void> | undefined
   const stop = (drain: boolean): Promise<void> => {
     closing ??= (async () => {
+      unlead()
       await rollouts.stop()
       await link.stop(drain)
       await live.stopWatching()

@@ -26,6 +26,7 @@ const jsonOption = (): Option => new Option('--json', 'print the API\'s JSON (fo
 const fileOption = (): Option => new Option('-f, --file <file>', 'edit this config file in place instead (offline; a switchyard config or a ConfigMap manifest embedding one)')
 const keyOption = (): Option => new Option('--key <key>', 'with --file on a ConfigMap: the data key holding the config (default: the first *.yaml/*.yml/*.json key)')
 const stateDirOption = (): Option => new Option('--state-dir <dir>', 'with --file: where `serve` keeps that file\'s history (default $SWITCHYARD_STATE_DIR or the file\'s directory)')
+const rolloutStoreOption = (): Option => new Option('--store <url>', 'act on the rollouts kept in the fleet\'s store instead (etcd://… or kubernetes://…; no replica needed, the fleet\'s leader picks the change up)').conflicts('admin')
 const storeOption = (): Option => new Option('--store <url>', 'edit the fleet\'s routing store directly instead (etcd://HOST:PORT/PREFIX or kubernetes://NAMESPACE/CONFIGMAP; no replica needed, every replica applies it)')
 const toleranceOption = (): Option => new Option('--tolerance <percent>', 'absolute tolerance: a canary whose error rate and share of slow requests are shown below this passes (default 1 for errors, 2 for slow requests)').argParser(percentOf('--tolerance'))
 /** How often `--watch` reads the rollout; hidden (tests poll fast). */
@@ -138,7 +139,7 @@ Exit codes: 0 done, 1 failed or refused, 3 someone else changed the route (the r
     .option('--min-requests <n>', 'requests each arm needs before a step can pass (default 100)', countArg)
     .addOption(toleranceOption())
     .option('--watch', 'follow the rollout until it stops progressing; the exit code says how it ended')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(pollOption())
+    .addOption(adminOption()).addOption(rolloutStoreOption()).addOption(jsonOption()).addOption(pollOption())
     .addHelpText('after', `
 Example: switchyard rollout start web canary --steps 5,25,50,100 --pause-at 50 --min-step 2m --watch
 Exit codes with --watch: 0 succeeded, 3 paused because someone else changed the route, 4 rolled back, 5 paused for an operator.`)
@@ -147,21 +148,21 @@ Exit codes with --watch: 0 succeeded, 3 paused because someone else changed the 
     .description('where each rollout stands, and the numbers behind its last verdict')
     .argument('[route]', 'one route\'s rollout (default: all)')
     .option('--watch', 'follow the rollout until it stops progressing; the exit code says how it ended')
-    .addOption(adminOption()).addOption(jsonOption()).addOption(pollOption())
+    .addOption(adminOption()).addOption(rolloutStoreOption()).addOption(jsonOption()).addOption(pollOption())
     .action(run(async (route: string | undefined, opts: WatchOptions) => await rolloutStatusCommand(route, opts)))
   for (const [verb, what] of [['pause', 'stop judging and moving; the canary keeps its weight'], ['resume', 'continue a paused rollout (after a gate: the next step; after an inconclusive step or an edit: the step judged afresh)'], ['abort', 'roll back to the weights the rollout started from']] as const) {
     rollout.command(verb)
       .description(what)
       .argument('<route>', 'route name')
-      .addOption(adminOption()).addOption(jsonOption())
-      .action(run(async (route: string, opts: { admin?: string, json?: boolean }) => await rolloutVerbCommand(verb, route, opts)))
+      .addOption(adminOption()).addOption(rolloutStoreOption()).addOption(jsonOption())
+      .action(run(async (route: string, opts: { admin?: string, store?: string, json?: boolean }) => await rolloutVerbCommand(verb, route, opts)))
   }
   rollout.command('promote')
     .description('skip the rest of the current step and go to the next (--full: to 100 % at once)')
     .argument('<route>', 'route name')
     .option('--full', 'skip every remaining step')
-    .addOption(adminOption()).addOption(jsonOption())
-    .action(run(async (route: string, opts: { admin?: string, json?: boolean, full?: boolean }) => await rolloutVerbCommand('promote', route, opts)))
+    .addOption(adminOption()).addOption(rolloutStoreOption()).addOption(jsonOption())
+    .action(run(async (route: string, opts: { admin?: string, store?: string, json?: boolean, full?: boolean }) => await rolloutVerbCommand('promote', route, opts)))
 
   program.command('rollback')
     .description('go back to the previous revision (as a new revision)')

@@ -11,6 +11,7 @@ import type { JudgeSettings } from '../judge/config.js'
 import { AdminClient, CliError } from './admin-client.js'
 import { output } from './output.js'
 import { formatRollout, headline } from './rollout-format.js'
+import { withStoreRollouts } from './rollout-store.js'
 
 /** Exit codes of `--watch`: how the rollout ended. */
 export const EXIT = {
@@ -25,6 +26,8 @@ export const EXIT = {
 
 export interface RolloutCommonOptions {
   admin?: string
+  /** A fleet's store URL: act on the rollouts kept there, with no replica to ask. */
+  store?: string
   json?: boolean
 }
 
@@ -54,6 +57,47 @@ export interface StartOptions extends WatchOptions {
 }
 
 const say = (s: string): void => { output().out(s.endsWith('\n') ? s : s + '\n') }
+
+/** Where the CLI reads and commands rollouts: a replica's admin API, or the fleet's store itself (`--store`). */
+interface Rollouts {
+  list (): Promise<RolloutState[]>
+  get (route: string): Promise<RolloutState>
+  start (body: StartBody): Promise<RolloutState>
+  verb (verb: Verb, route: string, full: boolean): Promise<RolloutState>
+}
+
+type Verb = 'pause' | 'resume' | 'abort' | 'promote'
+
+interface StartBody {
+  readonly route: string
+  readonly backend: string
+  readonly steps: number[]
+  readonly baseline?: string
+  readonly pauseAt?: number[]
+  readonly judge: JudgeSettings
+}
+
+function adminRollouts (admin: string | undefined): Rollouts {
+  const client = new AdminClient(admin)
+  return {
+    list: async () => (await client.call<{ rollouts: RolloutState[] }>('GET', path())).body.rollouts,
+    get: async route => (await client.call<RolloutState>('GET', path(route))).body,
+    start: async body => (await client.call<RolloutState>('POST', path(), body)).body,
+    verb: async (verb, route, full) => (await client.call<RolloutState>('POST', path(route, verb), verb === 'promote' ? { full } : undefined)).body
+  }
+}
+
+/** Each call opens the store, acts, and closes it (a `--watch` reads it afresh each time, as it would a replica). */
+function storeRollouts (url: string): Rollouts {
+  return {
+    list: async () => await withStoreRollouts(url, async r => await r.list()),
+    get: async route => await withStoreRollouts(url, async r => await r.get(route)),
+    start: async body => await withStoreRollouts(url, async r => await r.start({ route: body.route, canary: body.backend, baseline: body.baseline, steps: body.steps, pauseAt: body.pauseAt, judge: body.judge })),
+    verb: async (verb, route, full) => await withStoreRollouts(url, async r => verb === 'promote' ? await r.promote(route, full) : await r[verb](route))
+  }
+}
+
+const rolloutsOf = (opts: RolloutCommonOptions): Rollouts => opts.store === undefined ? adminRollouts(opts.admin) : storeRollouts(opts.store)
 const path = (route?: string, verb?: string): string => `/admin/rollouts${route === undefined ? '' : `/${encodeURIComponent(route)}`}${verb === undefined ? '' : `/${verb}`}`
 
 /** The judge settings the flags ask for (unset flags keep the judge's defaults). */
@@ -89,7 +133,7 @@ export function exitCodeOf (s: RolloutState): number {
  * Follows a rollout until it stops progressing: a line for each change of
  * step or phase and for each decision (with --json, the state each time).
  */
-async function watch (client: AdminClient, route: string, opts: WatchOptions, first: RolloutState): Promise<number> {
+async function watch (client: Rollouts, route: string, opts: WatchOptions, first: RolloutState): Promise<number> {
   let last = ''
   let decisions = 0
   let s = first
@@ -106,38 +150,36 @@ async function watch (client: AdminClient, route: string, opts: WatchOptions, fi
     decisions = s.decisions.length
     if (s.phase !== 'Progressing') return exitCodeOf(s)
     await sleep(opts.poll ?? 1000)
-    s = (await client.call<RolloutState>('GET', path(route))).body
+    s = await client.get(route)
   }
 }
 
 export async function rolloutStartCommand (route: string, backend: string, opts: StartOptions): Promise<number> {
-  const client = new AdminClient(opts.admin)
+  const client = rolloutsOf(opts)
   const body = { route, backend, steps: opts.steps, ...(opts.baseline === undefined ? {} : { baseline: opts.baseline }), ...(opts.pauseAt === undefined ? {} : { pauseAt: opts.pauseAt }), judge: judgeSettingsOf(opts) }
-  const started = (await client.call<RolloutState>('POST', path(), body)).body
+  const started = await client.start(body)
   if (opts.watch === true) return await watch(client, route, opts, started)
   print(started, opts)
   return 0
 }
 
 export async function rolloutStatusCommand (route: string | undefined, opts: WatchOptions): Promise<number> {
-  const client = new AdminClient(opts.admin)
+  const client = rolloutsOf(opts)
   if (route === undefined) {
     if (opts.watch === true) throw new CliError('--watch needs a route: `switchyard rollout status ROUTE --watch`')
-    const { rollouts } = (await client.call<{ rollouts: RolloutState[] }>('GET', path())).body
+    const rollouts = await client.list()
     if (opts.json === true) say(JSON.stringify({ rollouts }, null, 2))
     else say(rollouts.length === 0 ? 'no rollouts' : rollouts.map(formatRollout).join('\n\n'))
     return 0
   }
-  const s = (await client.call<RolloutState>('GET', path(route))).body
+  const s = await client.get(route)
   if (opts.watch === true) return await watch(client, route, opts, s)
   print(s, opts)
   return 0
 }
 
-export async function rolloutVerbCommand (verb: 'pause' | 'resume' | 'abort' | 'promote', route: string, opts: RolloutCommonOptions & { full?: boolean }): Promise<number> {
-  const client = new AdminClient(opts.admin)
-  const body = verb === 'promote' ? { full: opts.full === true } : undefined
-  const s = (await client.call<RolloutState>('POST', path(route, verb), body)).body
+export async function rolloutVerbCommand (verb: Verb, route: string, opts: RolloutCommonOptions & { full?: boolean }): Promise<number> {
+  const s = await rolloutsOf(opts).verb(verb, route, opts.full === true)
   say(opts.json === true ? JSON.stringify(s, null, 2) : `${headline(s)}: ${s.message}`)
   return 0
 }

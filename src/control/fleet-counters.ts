@@ -7,7 +7,9 @@
  * be read is listed in `missing`, never counted as zero traffic, so the
  * caller can call the step inconclusive.
  */
+import { SwitchyardError } from '../errors.js'
 import type { MetricsJson } from '../link/link.js'
+import { metricsReader, type CountersReader } from './rollouts/readings.js'
 import type { MemberInfo } from '../fleet/store.js'
 
 export interface FleetReading {
@@ -80,4 +82,19 @@ export class FleetCounters {
     if (!res.ok) throw new Error(`GET /admin/metrics: HTTP ${res.status}`)
     return await res.json() as MetricsJson
   }
+}
+
+/**
+ * On a fleet store the leader judges every replica's requests: each live
+ * member's counters, summed. A member that did not answer fails the look
+ * (the next tick tries again) instead of counting its traffic as none.
+ */
+export function fleetCountersReader (counters: FleetCounters): CountersReader {
+  return metricsReader(async () => {
+    const reading = await counters.read()
+    if (reading.missing.length > 0) {
+      throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
+    }
+    return reading.metrics
+  })
 }

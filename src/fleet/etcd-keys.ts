@@ -7,3 +7,4 @@ export const ELECTION_PREFIX = 'election/'
 
 /** Zero-padded so that etcd's key order is revision order. */
 export const historyKey = (revision: number): string => HISTORY_PREFIX + String(revision).padStart(10, '0')
+export const ROLLOUTS_PREFIX = 'rollouts/'

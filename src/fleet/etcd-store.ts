@@ -5,6 +5,7 @@
  *   history/0000000042  one history entry per revision (JSON), the newest `limit` kept
  *   members/ID          one per replica, attached to its lease: gone when it stops renewing
  *   election/LEASE_ID   one per candidate, under its lease: the oldest leads
+ *   rollouts/ROUTE      a route's rollout (JSON), written by CAS on its mod revision
  * Writes are transactions conditioned on the mod revisions of config and
  * config.meta as read, so a lost race is a conflict and never a silent
  * overwrite. History lives in its own keys because etcd's MVCC history goes
@@ -14,13 +15,13 @@ import { Etcd3, isRecoverableError, type IKeyValue, type Namespace } from 'etcd3
 import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import { parseHistoryEntry, parseMeta, sha256, storedConfig, type DocumentMeta } from './document.js'
-import { CONFIG_KEY, ELECTION_PREFIX, HISTORY_PREFIX, META_KEY, MEMBERS_PREFIX, historyKey } from './etcd-keys.js'
+import { CONFIG_KEY, ELECTION_PREFIX, HISTORY_PREFIX, META_KEY, MEMBERS_PREFIX, ROLLOUTS_PREFIX, historyKey } from './etcd-keys.js'
 import { campaignEtcd } from './etcd-election.js'
 import { registerEtcd } from './etcd-members.js'
 import { JitterBackoff, watchEtcd } from './etcd-watch.js'
 import { Prober } from './prober.js'
 import { unavailable } from './store-error.js'
-import type { Candidacy, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
+import type { Candidacy, DocumentSet, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, VersionedDoc, WatchHandlers, WriteOutcome } from './store.js'
 import { SyncTracker } from './sync-tracker.js'
 
 export interface EtcdStoreOptions {
@@ -50,6 +51,7 @@ export interface EtcdSnapshot {
 
 export class EtcdStore implements RoutingStore {
   readonly description: string
+  readonly rollouts: DocumentSet
   readonly #client: Etcd3
   readonly #ns: Namespace
   readonly #tracker = new SyncTracker()
@@ -77,6 +79,29 @@ export class EtcdStore implements RoutingStore {
     })
     this.#ns = this.#client.namespace(`${options.prefix}/`)
     this.#prober = new Prober(async () => { await this.#ns.get(META_KEY).exec() }, this.#tracker, options.probeIntervalMs ?? 5000, backoff)
+    this.rollouts = this.#documents(ROLLOUTS_PREFIX)
+  }
+
+  /** Documents under `prefix`, one key each; a put is a transaction on the key's mod revision (create revision 0: absent). */
+  #documents (prefix: string): DocumentSet {
+    const ns = this.#ns.namespace(prefix)
+    const docOf = (kv: IKeyValue): VersionedDoc => ({ name: kv.key.toString(), text: kv.value.toString(), version: kv.mod_revision })
+    return {
+      location: `${this.description}/${prefix}`,
+      list: async () => (await this.#call('list the rollouts', () => ns.getAll().sort('Key', 'Ascend').exec())).kvs.map(docOf),
+      get: async name => {
+        const kv = (await this.#call('read a rollout', () => ns.get(name).exec())).kvs[0]
+        return kv === undefined ? undefined : docOf(kv)
+      },
+      put: async (name, text, expected) => {
+        const res = await this.#call('write a rollout', () => ns
+          .if(name, expected === undefined ? 'Create' : 'Mod', '==', expected ?? 0)
+          .then(ns.put(name).value(text))
+          .commit())
+        // A transaction's puts take the revision it ran at: the key's new mod revision.
+        return res.succeeded ? res.header.revision : undefined
+      }
+    }
   }
 
   get sync (): SyncState {

@@ -6,7 +6,7 @@
  */
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node'
 import { Backoff, type BackoffPolicy } from './backoff.js'
-import { httpStatus, MANAGED_BY, MEMBER_LABEL, memberLeaseName, microTime } from './kube-objects.js'
+import { httpStatus, MANAGED_BY, MEMBER_LABEL, microTime, objectName } from './kube-objects.js'
 import type { Halting, MemberInfo, Registration } from './store.js'
 import type { SyncTracker } from './sync-tracker.js'
 
@@ -24,7 +24,7 @@ export interface KubeMembersTarget {
 
 export function registerKube (target: KubeMembersTarget, member: MemberInfo, ttlSeconds: number, tracker: SyncTracker, policy: BackoffPolicy): Registration & Halting {
   const { api, namespace } = target
-  const name = memberLeaseName(target.configMap, member.id)
+  const name = objectName(target.configMap, 'member', member.id)
   const backoff = new Backoff(policy)
   let info = member
   let resourceVersion: string | undefined

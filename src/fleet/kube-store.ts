@@ -10,13 +10,14 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import { parseHistoryEntry, storedConfig } from './document.js'
+import { kubeRollouts } from './kube-documents.js'
 import { liveMembers, registerKube } from './kube-members.js'
 import { HISTORY_LABEL, historyName, httpStatus, MANAGED_BY, MEMBER_LABEL, metaAnnotations, metaOf } from './kube-objects.js'
 import { watchKube } from './kube-watch.js'
 import { DEFAULT_LEADER_TIMING, electWithLease, type LeaderTiming } from './lease-elector.js'
 import { Prober } from './prober.js'
 import { unavailable } from './store-error.js'
-import type { Candidacy, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
+import type { Candidacy, DocumentSet, Halting, HistoryEntry, LeaderHandlers, MemberInfo, Registration, RoutingStore, Stopper, StoredConfig, SyncState, WatchHandlers, WriteOutcome } from './store.js'
 import { SyncTracker } from './sync-tracker.js'
 
 export interface KubeStoreOptions {
@@ -51,6 +52,7 @@ const ENTRY_ANNOTATION = 'switchyard.io/entry'
 
 export class KubeStore implements RoutingStore {
   readonly description: string
+  readonly rollouts: DocumentSet
   readonly #core: CoreV1Api
   readonly #leases: CoordinationV1Api
   readonly #kc: KubeConfig
@@ -69,6 +71,7 @@ export class KubeStore implements RoutingStore {
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF
     this.#timeoutMs = options.callTimeoutMs ?? 5000
     this.#prober = new Prober(async () => { await this.#get() }, this.#tracker, options.probeIntervalMs ?? 10_000, this.#backoff)
+    this.rollouts = kubeRollouts({ api: this.#core, namespace: options.namespace, configMap: options.configMap, call: this.#call })
   }
 
   get sync (): SyncState {

@@ -118,9 +118,33 @@ export interface Halting {
   halt (): void
 }
 
+/** A small document kept beside the routing (a rollout's state), as the store holds it. */
+export interface VersionedDoc {
+  readonly name: string
+  readonly text: string
+  /** The store's own version of it (etcd mod revision, Kubernetes resourceVersion): opaque, compared for equality only. */
+  readonly version: string
+}
+
+/**
+ * Named documents beside the routing, each written by compare-and-swap on
+ * the store's version of it: a writer that read an older version (a deposed
+ * leader, a command racing a look) loses instead of overwriting.
+ */
+export interface DocumentSet {
+  /** For status and logs: the key prefix, the ConfigMaps' label. */
+  readonly location: string
+  list (): Promise<VersionedDoc[]>
+  get (name: string): Promise<VersionedDoc | undefined>
+  /** Writes `text` if `name` is still at `expected` (undefined: absent). Resolves with the new version, or undefined when someone else wrote first. */
+  put (name: string, text: string, expected: string | undefined): Promise<string | undefined>
+}
+
 export interface RoutingStore {
   /** What the URL names, for logs and status: `etcd://…/switchyard`, `kubernetes://ns/name`. */
   readonly description: string
+  /** The fleet's rollouts, one document per route. */
+  readonly rollouts: DocumentSet
   readonly sync: SyncState
   read (): Promise<StoredConfig | undefined>
   watch (handlers: WatchHandlers): Stopper

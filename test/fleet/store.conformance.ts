@@ -7,7 +7,10 @@
  * nothing here measures time.
  */
 import type { Test } from 'tap'
+import { FleetRolloutStore } from '../../src/control/rollouts/store.js'
+import type { RolloutState } from '../../src/control/rollouts/model.js'
 import { StoreError } from '../../src/fleet/store-error.js'
+import { rolloutStoreCases } from '../helpers/rollout-store-cases.js'
 import { until } from '../helpers/until.js'
 import type { HistoryEntry, MemberInfo, RoutingStore, StoredConfig, SyncState } from '../../src/fleet/store.js'
 
@@ -106,6 +109,22 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
       t.same(outcomes.filter(o => !o.ok), outcomes.filter(o => !o.ok).map(() => ({ ok: false, current: revision + 1 })), 'the others learn the new revision')
     }
     t.match(await cs[0]?.store.read(), { revision: 9 })
+  })
+
+  t.test('rollouts: one document per route, compare-and-swap on the store\'s version, shared by every replica', async t => {
+    const [a, b] = await clients(t, 2)
+    if (a === undefined || b === undefined) throw new Error('no client')
+    await rolloutStoreCases(t, new FleetRolloutStore(a.store.rollouts))
+    // Another replica sees the same rollouts and versions; a write from one fences the other's stale version.
+    const other = new FleetRolloutStore(b.store.rollouts)
+    const seen = await other.get('web')
+    t.same((await other.list()).map(s => s.state.route), ['api', 'web'], 'another replica lists the same rollouts')
+    t.type(await other.put({ ...seen?.state, message: 'from b' } as RolloutState, seen?.version), 'string', 'it writes on the version it read')
+    t.equal(await new FleetRolloutStore(a.store.rollouts).put({ ...seen?.state, message: 'late' } as RolloutState, seen?.version), undefined, 'the first replica\'s write on the old version loses')
+    t.equal((await a.store.rollouts.get('web'))?.text.includes('from b'), true)
+    // Route names need not be object names (uppercase, underscores): stored and listed under their own name.
+    t.type(await other.put({ route: 'Web_2', message: 'x' } as unknown as RolloutState, undefined), 'string')
+    t.same((await a.store.rollouts.list()).map(d => d.name).sort(), ['Web_2', 'api', 'web'])
   })
 
   t.test('watch: every change in order, and the rest after a disconnect', async t => {

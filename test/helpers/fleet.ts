@@ -12,7 +12,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import { Etcd3 } from 'etcd3'
 import { pino } from 'pino'
 import { stringify } from 'yaml'
-import { createSwitchyard, type Switchyard } from '../../src/app/switchyard.js'
+import { createSwitchyard, type RolloutOptions, type Switchyard } from '../../src/app/switchyard.js'
 import { EtcdStore } from '../../src/fleet/etcd-store.js'
 import { KubeStore } from '../../src/fleet/kube-store.js'
 import type { RoutingStore } from '../../src/fleet/store.js'
@@ -112,14 +112,14 @@ export function replicaConfig (routing: Record<string, unknown>): string {
   return stringify({ listen: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, shutdown: { drainDelay: '0s' }, ...routing })
 }
 
-/** Starts a replica named `name` on `scope`; `dir` reuses a state directory (a restart). */
-export async function startReplica (h: FleetHarness, scope: string, name: string, routing: Record<string, unknown>, dir?: string): Promise<Replica> {
+/** Starts a replica named `name` on `scope`; `dir` reuses a state directory (a restart); `rollouts` tunes its rollout controller (an injected clock, driven looks). */
+export async function startReplica (h: FleetHarness, scope: string, name: string, routing: Record<string, unknown>, dir?: string, rollouts?: RolloutOptions): Promise<Replica> {
   const home = dir ?? await mkdtemp(join(tmpdir(), `switchyard-${name}-`))
   const configPath = join(home, 'switchyard.yaml')
   await writeFile(configPath, replicaConfig(routing))
   const logs: string[] = []
   const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(line) } })
-  const sy = await createSwitchyard({ configPath, store: h.open(scope), identity: name, stateDir: home, logger })
+  const sy = await createSwitchyard({ configPath, store: h.open(scope), identity: name, stateDir: home, logger, rollouts })
   const appliedAt = new Map<number, number>([[sy.live.current.revision, Date.now()]])
   sy.live.on('reload', outcome => { if (outcome.result === 'success') appliedAt.set(outcome.active.revision, Date.now()) })
   return {

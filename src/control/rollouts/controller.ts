@@ -104,14 +104,18 @@ export class RolloutController {
   /** One look at every progressing rollout, when this instance leads. */
   async tick (): Promise<void> {
     await this.#exclusive(async () => {
+      const all = await this.#o.store.list()
+      // Every instance shows the same rollouts in its metrics; only the leader moves them.
+      for (const stored of all) this.#seen.set(stored.state.route, stored.state)
       if (!this.#leadership.isLeader()) {
         // Another instance may move these rollouts meanwhile: anchors from before would count twice.
         this.#anchors.clear()
         return
       }
-      for (const stored of await this.#o.store.list()) {
-        this.#seen.set(stored.state.route, stored.state)
+      for (const stored of all) {
         if (stored.state.phase !== 'Progressing') continue
+        // Deposed during this tick: stop at once (a look already under way is fenced by the store's compare-and-swap).
+        if (!this.#leadership.isLeader()) break
         // One rollout's failure (its counters unreadable, a lost race on its state) leaves the others' looks alone.
         await this.#look(stored).catch((err: unknown) => {
           this.#o.logger.error({ err, rollout: stored.state.route }, 'rollout look failed; trying again at the next')
@@ -150,7 +154,7 @@ export class RolloutController {
       }
       this.#o.logger.info({ rollout: base.route, canary: base.canary, baseline: base.baseline, steps: base.steps, pauseAt: base.pauseAt }, 'rollout started')
       const next = await this.#enterStep(base, 0, undefined)
-      return await this.#save(next, existing?.version ?? 0)
+      return await this.#save(next, existing?.version)
     })
   }
 
@@ -213,6 +217,9 @@ export class RolloutController {
   async #look (stored: Stored): Promise<void> {
     let s = stored.state
     const live = this.#o.live.current
+    // In a fleet the rollout's last step may have been written by another replica (a command, a former
+    // leader): until this one applies that revision its routing is behind, not edited by someone else.
+    if (live.revision < s.revision) return
     if (live.revision !== s.revision) {
       const now = routeJson(this.#o.live, s.route)
       if (now !== s.routeConfig) {
@@ -361,7 +368,7 @@ export class RolloutController {
     }
   }
 
-  async #save (s: RolloutState, expected: number): Promise<RolloutState> {
+  async #save (s: RolloutState, expected: string | undefined): Promise<RolloutState> {
     const saved = { ...s, updatedAt: new Date(this.#now()).toISOString() }
     const version = await this.#o.store.put(saved, expected)
     if (version === undefined) {

@@ -1,19 +1,21 @@
 /**
- * Where rollouts are kept: next to the routing (the file source's state
- * directory today; the fleet store can implement the same interface). A
- * put is compare-and-swap on a per-rollout version, so two writers — a
- * command and the controller's tick, or two replicas — cannot overwrite
- * each other's change unseen.
+ * Where rollouts are kept: next to the routing (a file source's state
+ * directory; with `serve --store`, the fleet's store, where every replica
+ * reads and writes them). A put is compare-and-swap on a per-rollout
+ * version, so two writers — a command and the controller's tick, or two
+ * replicas, or a deposed leader and its successor — cannot overwrite each
+ * other's change unseen.
  */
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { atomicWrite } from '../../util/atomic-write.js'
+import type { DocumentSet } from '../../fleet/store.js'
 import type { RolloutState } from './model.js'
 
 export interface Stored {
   readonly state: RolloutState
-  /** Increases with every put; 0 means "not stored". */
-  readonly version: number
+  /** Changes with every put; opaque (a counter in a file, etcd's mod revision, a Kubernetes resourceVersion). */
+  readonly version: string
 }
 
 export interface RolloutStore {
@@ -22,14 +24,21 @@ export interface RolloutStore {
   list (): Promise<Stored[]>
   get (route: string): Promise<Stored | undefined>
   /**
-   * Stores `state` if the route's rollout is still at `expected` (0: none
-   * stored). Resolves with the new version, or undefined when someone else
-   * wrote in between (nothing was written).
+   * Stores `state` if the route's rollout is still at `expected` (undefined:
+   * none stored). Resolves with the new version, or undefined when someone
+   * else wrote in between (nothing was written).
    */
-  put (state: RolloutState, expected: number): Promise<number | undefined>
+  put (state: RolloutState, expected: string | undefined): Promise<string | undefined>
 }
 
-type Entries = Record<string, Stored>
+/** As kept in a file: the version a counter. */
+interface Entry {
+  readonly state: RolloutState
+  readonly version: number
+}
+type Entries = Record<string, Entry>
+
+const stored = (e: Entry): Stored => ({ state: e.state, version: String(e.version) })
 
 /** Compare-and-swap over a whole-map load and save, one at a time. */
 abstract class MapStore implements RolloutStore {
@@ -39,21 +48,22 @@ abstract class MapStore implements RolloutStore {
   protected abstract save (entries: Entries): Promise<void>
 
   async list (): Promise<Stored[]> {
-    return Object.values(await this.load())
+    return Object.values(await this.load()).map(stored)
   }
 
   async get (route: string): Promise<Stored | undefined> {
-    return (await this.load())[route]
+    const e = (await this.load())[route]
+    return e === undefined ? undefined : stored(e)
   }
 
-  put (state: RolloutState, expected: number): Promise<number | undefined> {
+  put (state: RolloutState, expected: string | undefined): Promise<string | undefined> {
     const run = this.#queue.then(async () => {
       const entries = await this.load()
-      const now = entries[state.route]?.version ?? 0
-      if (now !== expected) return undefined
-      const version = now + 1
+      const now = entries[state.route]?.version
+      if ((now === undefined ? undefined : String(now)) !== expected) return undefined
+      const version = (now ?? 0) + 1
       await this.save({ ...entries, [state.route]: { state, version } })
-      return version
+      return String(version)
     })
     this.#queue = run.catch(() => {})
     return run
@@ -108,4 +118,36 @@ export class FileRolloutStore extends MapStore {
     const data: RolloutsFile = { version: 1, rollouts: entries }
     await atomicWrite(this.location, JSON.stringify(data) + '\n')
   }
+}
+
+/**
+ * The fleet's store (etcd keys, Kubernetes ConfigMaps): one JSON document
+ * per route, every replica's commands and the leader's looks on the same
+ * state; the store's compare-and-swap fences a deposed leader's late write.
+ */
+export class FleetRolloutStore implements RolloutStore {
+  readonly location: string
+
+  constructor (private readonly docs: DocumentSet) {
+    this.location = docs.location
+  }
+
+  async list (): Promise<Stored[]> {
+    return (await this.docs.list()).map(d => ({ state: parseState(d.text, `${this.location}: ${d.name}`), version: d.version }))
+  }
+
+  async get (route: string): Promise<Stored | undefined> {
+    const d = await this.docs.get(route)
+    return d === undefined ? undefined : { state: parseState(d.text, `${this.location}: ${d.name}`), version: d.version }
+  }
+
+  async put (state: RolloutState, expected: string | undefined): Promise<string | undefined> {
+    return await this.docs.put(state.route, JSON.stringify(state), expected)
+  }
+}
+
+function parseState (text: string, where: string): RolloutState {
+  const s = JSON.parse(text) as RolloutState
+  if (typeof s !== 'object' || s === null || typeof s.route !== 'string') throw new Error(`${where}: not a rollout`)
+  return s
 }

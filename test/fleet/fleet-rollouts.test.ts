@@ -1,0 +1,124 @@
+/**
+ * Rollouts in a fleet, small enough for `npm test`: two replicas in this
+ * process on the fake Kubernetes API server, looks driven by the test on an
+ * injected clock, leadership handed over by the test. The rollout lives in
+ * the store: a command on either replica acts on it, only the leader looks,
+ * a new leader resumes the same step with its counts, a deposed leader's
+ * late write loses. `npm run test:fleet` kills a leader process for real
+ * (rollout.fleet.ts).
+ */
+import t from 'tap'
+import type { RolloutState } from '../../src/control/rollouts/model.js'
+import { FleetRolloutStore } from '../../src/control/rollouts/store.js'
+import type { Test } from 'tap'
+import type { RoutingStore } from '../../src/fleet/store.js'
+import { startBackends } from '../helpers/backends.js'
+import { runCli } from '../helpers/cli.js'
+import { kubeHarness, startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
+import { request } from 'undici'
+
+const T0 = Date.UTC(2026, 0, 1)
+
+async function send (r: Replica, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const res = await request(`${r.sy.proxyUrl}/r/${i}`)
+    await res.body.dump()
+    if (res.statusCode !== 200) throw new Error(`${r.name}: HTTP ${res.statusCode}`)
+  }
+}
+
+/** Requests the step has counted, both arms. */
+const counted = (s: RolloutState): number => (s.step.counted?.canary.requests ?? 0) + (s.step.counted?.baseline.requests ?? 0)
+
+async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore, h: FleetHarness }> {
+  const h = await kubeHarness()
+  t.teardown(() => h.close())
+  const backends = await startBackends(t, 'stable', 'canary')
+  const routing = {
+    backends: { stable: { targets: [backends.stable.url] }, canary: { targets: [backends.canary.url] } },
+    routes: [{ name: 'web', split: { stable: 100, canary: 0 } }]
+  }
+  const clock = { now: T0 }
+  let leader = 'A'
+  const start = async (name: string): Promise<Replica> => await startReplica(h, 'rollouts', name, routing, undefined, {
+    now: () => clock.now,
+    tickMs: false,
+    leadership: { isLeader: () => leader === name }
+  })
+  const [a, b] = await Promise.all([start('A'), start('B')])
+  t.teardown(() => Promise.all([a.close(), b.close()]))
+  // Another client of the same store: what the deposed leader's connection can still do.
+  const other = h.open('rollouts')
+  t.teardown(() => other.close())
+  return { a, b, lead: name => { leader = name }, other, h }
+}
+
+t.test('a rollout lives in the fleet store: any replica commands it, the leader moves it, a new leader resumes its step', async t => {
+  const { a, b, lead, other } = await fleetOfTwo(t)
+  const started = await b.sy.rollouts.start({ route: 'web', canary: 'canary', steps: [20, 50, 100] })
+  t.equal(started.phase, 'Progressing', 'started on a follower (B)')
+  // Kept as JSON: fields that are undefined are absent.
+  const json = JSON.parse(JSON.stringify(started)) as RolloutState
+  t.same(await a.sy.rollouts.get('web'), json, 'the leader (A) reads the same rollout from the store')
+  await until('A applies the step\'s revision', () => a.sy.live.current.revision === started.revision)
+
+  await b.sy.rollouts.tick()
+  t.same(await a.sy.rollouts.get('web'), json, 'a follower\'s tick does not look')
+  await a.sy.rollouts.tick()
+  const anchored = await a.sy.rollouts.get('web')
+  t.equal(counted(anchored), 0, 'the leader\'s first look anchors the step')
+  await send(a, 60)
+  await send(b, 40)
+  await a.sy.rollouts.tick()
+  const looked = await a.sy.rollouts.get('web')
+  t.equal(counted(looked), 100, 'the leader counts both replicas\' requests, exactly')
+  t.ok((looked.step.counted?.canary.requests ?? 0) > 0 && (looked.step.counted?.baseline.requests ?? 0) > 0, 'both arms served')
+
+  // A is deposed: B leads from here on. A's late write, conditioned on what it read, loses.
+  const deposed = new FleetRolloutStore(other.rollouts)
+  const stale = await deposed.get('web')
+  lead('B')
+  await a.sy.rollouts.tick()
+  t.same(await b.sy.rollouts.get('web'), looked, 'the deposed leader does not look')
+  await b.sy.rollouts.tick()
+  const resumed = await b.sy.rollouts.get('web')
+  t.equal(resumed.step.index, looked.step.index, 'the new leader resumes the same step')
+  t.same(resumed.step.counted, looked.step.counted, 'with the counts carried')
+  await send(a, 30)
+  await send(b, 20)
+  await b.sy.rollouts.tick()
+  t.equal(counted(await b.sy.rollouts.get('web')), 150, 'the new leader adds every replica\'s requests since it took over')
+  t.equal(await deposed.put({ ...looked, message: 'late' }, stale?.version), undefined, 'a write on the version the deposed leader read loses')
+  t.equal(counted(await b.sy.rollouts.get('web')), 150, 'and changes nothing')
+
+  // Commands on the follower (now A) act on the shared state.
+  t.equal((await a.sy.rollouts.pause('web')).phase, 'Paused', 'pause on a follower')
+  t.equal((await b.sy.rollouts.get('web')).phase, 'Paused', 'the leader sees it')
+  t.equal((await a.sy.rollouts.resume('web')).phase, 'Progressing', 'resume on a follower')
+  const done = await a.sy.rollouts.promote('web', true)
+  t.equal(done.phase, 'Succeeded', 'promote --full on a follower')
+  await until('both replicas route all to the canary', () => [a, b].every(r => r.sy.live.current.revision === done.revision))
+  for (const r of [a, b]) t.same(r.sy.live.current.table.config.routes[0]?.split, { stable: 0, canary: 100 }, `${r.name} serves the promoted weights`)
+})
+
+
+t.test('the CLI acts on the rollouts in the store with --store, no replica asked', async t => {
+  const { a, b, h } = await fleetOfTwo(t)
+  const cli = async (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => await runCli(['rollout', ...args, '--store', h.url('rollouts')], { env: h.env })
+  const started = await cli('start', 'web', 'canary', '--steps', '10,100', '--json')
+  t.equal(started.code, 0, started.stderr)
+  t.equal((JSON.parse(started.stdout) as RolloutState).weight, 10)
+  t.equal((await a.sy.rollouts.get('web')).phase, 'Progressing', 'the replicas see the rollout the CLI started')
+  await until('both replicas apply the step', () => [a, b].every(r => r.sy.live.current.table.config.routes[0]?.split?.canary === 10))
+  t.equal((await cli('pause', 'web')).code, 0)
+  t.equal((await b.sy.rollouts.get('web')).phase, 'Paused', 'paused in the store')
+  const status = await cli('status', 'web', '--json')
+  t.equal((JSON.parse(status.stdout) as RolloutState).pauseReason, 'manual', 'status reads the store')
+  const aborted = await cli('abort', 'web')
+  t.equal(aborted.code, 0, aborted.stderr)
+  await until('both replicas restore the weights', () => [a, b].every(r => r.sy.live.current.table.config.routes[0]?.split?.canary === 0))
+  t.equal((await a.sy.rollouts.get('web')).phase, 'Aborted')
+  const refused = await cli('resume', 'web')
+  t.equal(refused.code, 1, 'a command the phase does not allow is refused')
+  t.match(refused.stderr, /SY_ERR_ROLLOUT_PHASE/)
+})
