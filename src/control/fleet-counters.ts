@@ -9,14 +9,14 @@
  */
 import { SwitchyardError } from '../errors.js'
 import type { MetricsJson } from '../link/link.js'
-import { metricsReader, type CountersReader } from './rollouts/readings.js'
+import { countersOf, type Arms, type CountersReader } from './rollouts/readings.js'
 import type { MemberInfo } from '../fleet/store.js'
 
 export interface FleetReading {
   /** The sum over the members that answered, one series per (name, labels). */
   readonly metrics: MetricsJson
-  /** The members read. */
-  readonly members: readonly string[]
+  /** The members read, with their own metrics. */
+  readonly members: ReadonlyArray<{ readonly id: string, readonly metrics: MetricsJson }>
   /** Members listed as live that did not answer, with why. */
   readonly missing: ReadonlyArray<{ readonly id: string, readonly error: string }>
 }
@@ -69,7 +69,7 @@ export class FleetCounters {
     const read = results.filter((r): r is { id: string, metrics: MetricsJson } => 'metrics' in r)
     return {
       metrics: sumMetrics(read.map(r => r.metrics)),
-      members: read.map(r => r.id),
+      members: read,
       missing: results.filter((r): r is { id: string, error: string } => 'error' in r)
     }
   }
@@ -90,11 +90,15 @@ export class FleetCounters {
  * (the next tick tries again) instead of counting its traffic as none.
  */
 export function fleetCountersReader (counters: FleetCounters): CountersReader {
-  return metricsReader(async () => {
+  const complete = async (): Promise<FleetReading> => {
     const reading = await counters.read()
     if (reading.missing.length > 0) {
       throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
     }
-    return reading.metrics
-  })
+    return reading
+  }
+  return {
+    read: async (arms: Arms) => countersOf((await complete()).metrics, arms),
+    readMembers: async (arms: Arms) => new Map((await complete()).members.map(m => [m.id, countersOf(m.metrics, arms)]))
+  }
 }

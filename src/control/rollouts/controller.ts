@@ -18,16 +18,16 @@
 import type { Logger } from 'pino'
 import { SwitchyardError } from '../../errors.js'
 import { judgeConfig } from '../../judge/config.js'
-import { observed, type Counters } from '../../judge/counters.js'
+import { observed, plus, type Counters } from '../../judge/counters.js'
 import { startStep } from '../../judge/step.js'
 import type { Verdict } from '../../judge/verdict.js'
 import type { LiveConfig } from '../live-config.js'
 import type { Operations } from '../operations.js'
 import { SOLE_LEADER, type Leadership } from './leadership.js'
-import { anchorKey, decisionOf, emptyStep, judgeLook, previousBaseline, type Anchor } from './look.js'
+import { anchorKey, decisionOf, emptyStep, judgeFleetLook, judgeLook, marksOf, previousBaseline, type Anchor } from './look.js'
 import { countersFromJson, DECISIONS_KEPT, isActive, type AbortReason, type PauseReason, type RolloutSpec, type RolloutState, type StepState } from './model.js'
 import { checkSpec, restoreWeights, shareOf, weightsAt, type Action } from './plan.js'
-import type { CountersReader } from './readings.js'
+import type { Arms, CountersReader } from './readings.js'
 import type { RolloutStore, Stored } from './store.js'
 
 /** How often a leader looks at its rollouts by default ("every few seconds"). */
@@ -230,9 +230,10 @@ export class RolloutController {
       }
       s = { ...s, revision: live.revision }
     }
-    const reading = await this.#read(s)
+    const { total, members } = await this.#read(s)
     const now = this.#now()
-    const looked = judgeLook(s, reading, this.#anchor(s, reading), now)
+    // In a fleet every member's increase since the last look (whoever took it); else this process's since its anchor.
+    const looked = members === undefined ? judgeLook(s, total, this.#anchor(s, total), now) : judgeFleetLook(s, members, now)
     const { verdict, action } = looked
     s = looked.state
     if (action === 'continue') {
@@ -284,10 +285,20 @@ export class RolloutController {
     return anchor
   }
 
-  /** The two arms' counters; on a sticky route with assignments as the sample-ratio units. */
-  async #read (s: RolloutState): Promise<Counters> {
+  /** The two arms; on a sticky route with assignments as the sample-ratio units. */
+  #arms (s: RolloutState): Arms {
     const sticky = this.#o.live.current.table.config.routes.find(r => r.name === s.route)?.sticky !== undefined
-    return await this.#o.counters.read({ route: s.route, canary: s.canary, baseline: s.baseline, sticky })
+    return { route: s.route, canary: s.canary, baseline: s.baseline, sticky }
+  }
+
+  /** The two arms' counters (summed over a fleet's members), and each member's apart in a fleet. */
+  async #read (s: RolloutState): Promise<{ total: Counters, members: ReadonlyMap<string, Counters> | undefined }> {
+    const arms = this.#arms(s)
+    const counters = this.#o.counters
+    if (counters.readMembers === undefined) return { total: await counters.read(arms), members: undefined }
+    const members = await counters.readMembers(arms)
+    const all = [...members.values()]
+    return { total: all.slice(1).reduce(plus, all[0] as Counters), members }
   }
 
   #paused (s: RolloutState, reason: PauseReason, message: string): RolloutState {
@@ -313,13 +324,14 @@ export class RolloutController {
     const weights = weightsAt(s, percent)
     const written = await this.#write(s, weights, `rollout ${s.route}: step ${index + 1}/${s.steps.length}: `)
     if (written.phase === 'Paused') return written
-    const reading = await this.#read(s)
+    const { total: reading, members } = await this.#read(s)
     const share = shareOf(s, weights)
     const now = this.#now()
     // A previous step without baseline traffic sets no threshold: then everything the baseline served so far does.
     const before = previous !== undefined && observed(previous) > 0 ? previous : reading.baseline.buckets
     const judged = startStep({ config: judgeConfig(s.judge), weight: share, now, counters: reading, previousBaseline: before })
-    const step: StepState = { ...emptyStep(index, share), startedAt: now, threshold: judged.threshold, guardrailBound: judged.guardrailBound }
+    // In a fleet the window opens at these marks, whichever replica looks next.
+    const step: StepState = { ...emptyStep(index, share), startedAt: now, threshold: judged.threshold, guardrailBound: judged.guardrailBound, ...(members === undefined ? {} : { marks: marksOf(members) }) }
     const next: RolloutState = { ...written, phase: 'Progressing', weight: percent, step, lastVerdict: undefined, message: `${message === undefined ? '' : `${message}; `}step ${index + 1}/${s.steps.length}: ${s.canary} at ${percent} %` }
     this.#anchors.set(s.route, { key: anchorKey(next), start: reading, carried: undefined })
     return next

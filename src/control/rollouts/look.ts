@@ -10,7 +10,7 @@ import { judgeConfig } from '../../judge/config.js'
 import { judge } from '../../judge/judge.js'
 import type { Step } from '../../judge/step.js'
 import type { Verdict } from '../../judge/verdict.js'
-import { countersFromJson, countersToJson, type DecisionEntry, type RolloutState, type StepState } from './model.js'
+import { countersFromJson, countersToJson, type CountersJson, type DecisionEntry, type RolloutState, type StepState } from './model.js'
 import { actionOf, type Action } from './plan.js'
 
 export interface Anchor {
@@ -29,24 +29,57 @@ export interface Look {
   readonly state: RolloutState
 }
 
+/** A look in one process (or its workers): the window runs from the anchor this process took. */
 export function judgeLook (s: RolloutState, reading: Counters, anchor: Anchor, now: number): Look {
+  return lookAt(s, reading, anchor.start, anchor.carried, s.step.marks, now)
+}
+
+/**
+ * A look in a fleet: to the step's counts so far, each member's increase
+ * since its mark at the previous look (whoever took it); a member first
+ * seen since then counts whole (it started after that look). A step's first
+ * look in the fleet only sets the marks: its window opens there.
+ */
+export function judgeFleetLook (s: RolloutState, members: ReadonlyMap<string, Counters>, now: number): Look {
+  const marks = s.step.marks
+  let window = s.step.counted === undefined ? undefined : countersFromJson(s.step.counted)
+  const readings = [...members.values()]
+  if (marks !== undefined) {
+    for (const [id, reading] of members) {
+      const mark = marks[id]
+      const increase = mark === undefined ? reading : since(reading, countersFromJson(mark))
+      window = window === undefined ? increase : plus(window, increase)
+    }
+  }
+  // Nothing counted yet: an empty window shaped like the readings (sticky units or not).
+  const first = readings[0] as Counters
+  window ??= since(first, first)
+  return lookAt(s, window, since(window, window), undefined, marksOf(members), now)
+}
+
+/** Members' readings as the state keeps them. */
+export function marksOf (members: ReadonlyMap<string, Counters>): Record<string, CountersJson> {
+  return Object.fromEntries([...members].map(([id, c]) => [id, countersToJson(c)]))
+}
+
+function lookAt (s: RolloutState, reading: Counters, start: Counters, carried: Counters | undefined, marks: StepState['marks'], now: number): Look {
   const step: Step = {
     config: judgeConfig(s.judge),
     weight: s.step.share,
     // A manual pause does not count toward min- and max-step.
     startedAt: s.step.startedAt + s.step.pausedMs,
-    start: anchor.start,
-    carried: anchor.carried,
+    start,
+    carried,
     threshold: s.step.threshold,
     guardrailBound: s.step.guardrailBound,
     evidence: s.step.evidence
   }
   const verdict = judge(step, reading, now)
-  const window = anchor.carried === undefined ? since(reading, anchor.start) : plus(anchor.carried, since(reading, anchor.start))
+  const window = carried === undefined ? since(reading, start) : plus(carried, since(reading, start))
   return {
     verdict,
     action: actionOf(verdict.outcome, s.pauseAt.includes(s.weight)),
-    state: { ...s, lastVerdict: verdict, step: { ...s.step, counted: countersToJson(window), evidence: verdict.evidence } }
+    state: { ...s, lastVerdict: verdict, step: { ...s.step, counted: countersToJson(window), evidence: verdict.evidence, ...(marks === undefined ? {} : { marks }) } }
   }
 }
 

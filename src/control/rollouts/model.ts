@@ -66,6 +66,12 @@ export interface StepState {
   readonly guardrailBound: number | undefined
   /** The step's counts so far (all processes and restarts together), as of the last look. */
   readonly counted: CountersJson | undefined
+  /**
+   * In a fleet: each member's cumulative counters at the last look, so the
+   * next look, on whichever replica leads then, adds each one's increase.
+   * Undefined outside a fleet, and before a step's first look in one.
+   */
+  readonly marks?: Readonly<Record<string, CountersJson>>
   /** The running-minimum p-values of the step's looks. */
   readonly evidence: Evidence
   /** Time spent paused during this step (manual pauses do not count toward min- and max-step). */

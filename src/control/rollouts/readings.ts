@@ -31,6 +31,14 @@ export interface Arms {
 /** Reads the counters of a rollout's two arms (local, summed over workers, or over a fleet). */
 export interface CountersReader {
   read (arms: Arms): Promise<Counters>
+  /**
+   * Each process's counters apart, by member id, where they come from
+   * replicas that come and go (a fleet). The controller then adds each
+   * member's increase since the previous look, kept in the rollout's state:
+   * a replica that stops takes nothing counted with it, and a new leader
+   * counts from the previous leader's last look, not from its own first.
+   */
+  readMembers? (arms: Arms): Promise<ReadonlyMap<string, Counters>>
 }
 
 interface Tally { requests: number, errors: number, buckets: Map<number, number>, units: number }
