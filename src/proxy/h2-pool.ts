@@ -18,7 +18,7 @@
  * out of the rotation at once; its streams below the GOAWAY's last stream
  * ID finish there. An idle connection closes after `keepAliveTimeoutMs`.
  */
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2'
+import { connect, constants, type ClientHttp2Session, type Settings, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2'
 import type { Readable } from 'node:stream'
 import { Dispatcher } from 'undici'
 import type { RawDispatchHandler } from './forward.js'
@@ -63,11 +63,11 @@ class Connection {
 
   constructor (readonly session: ClientHttp2Session, private readonly pool: H2Pool) {}
 
-  /** Has room for one more stream: our cap, or the peer's when lower. */
+  /** Streams it may carry: our cap, or the peer's SETTINGS_MAX_CONCURRENT_STREAMS when lower (set when its SETTINGS come). */
+  limit = 0
+
   get hasRoom (): boolean {
-    const peer = this.session.remoteSettings.maxConcurrentStreams ?? Infinity
-    const cap = this.pool.options.streamsPerConnection
-    return this.streams < (peer < cap ? peer : cap)
+    return this.streams < this.limit
   }
 
   streamOpened (): void {
@@ -81,7 +81,12 @@ class Connection {
   streamClosed (): void {
     this.streams--
     this.pool.roomFreed()
-    if (this.streams > 0 || !this.open) return
+    this.idleCheck()
+  }
+
+  /** With no stream left, it closes after the keep-alive timeout unless one comes. */
+  idleCheck (): void {
+    if (this.streams > 0 || !this.open || this.#idle !== undefined) return
     this.#idle = setTimeout(() => { this.retire() }, this.pool.options.keepAliveTimeoutMs)
     this.#idle.unref()
   }
@@ -202,14 +207,21 @@ export class H2Pool extends Dispatcher {
     }, this.options.connectTimeoutMs)
     timer.unref()
     session.once('connect', () => { session.setLocalWindowSize(CONNECTION_WINDOW) })
-    session.on('remoteSettings', () => {
+    session.on('remoteSettings', (settings: Settings) => {
       clearTimeout(timer)
       c.ready = true
+      const cap = this.options.streamsPerConnection
+      const peer = settings.maxConcurrentStreams ?? cap
+      c.limit = peer < cap ? peer : cap
       // Also when a later SETTINGS raises the limit.
       this.#drain()
+      c.idleCheck()
     })
-    // The peer is shutting down: no new streams here; those it accepted finish.
-    session.once('goaway', () => { c.open = false })
+    // The peer is shutting down: no new streams here (those it accepted finish); waiting requests need another.
+    session.once('goaway', () => {
+      c.open = false
+      this.#drain()
+    })
     session.on('error', (err: Error) => {
       c.open = false
       if (!c.ready) c.error ??= err

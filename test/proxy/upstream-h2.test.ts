@@ -11,12 +11,17 @@
  *   new connection and succeeds, none hangs;
  * - a graceful GOAWAY while a request is in flight: that request finishes
  *   (undici 7 failed it, #5089), the next one goes on a new connection;
- * - a stream the backend resets: 502 naming the backend.
+ * - a stream the backend resets: 502 naming the backend;
+ * - h2 over TLS: CA, serverName and insecure, calls sharing one connection.
  */
 import t from 'tap'
 import { once } from 'node:events'
-import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream, type Settings } from 'node:http2'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { constants, createSecureServer, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream, type Settings } from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import { makeCa, makeLeaf } from '../helpers/certs.js'
 import { startWith } from '../helpers/switchyard.js'
 
 interface H2Backend { url: string, sessions: number, server: Http2Server, close (): Promise<void> }
@@ -144,4 +149,45 @@ t.test('the backend\'s stream limit is kept: with one connection allowed, calls 
   const replies = await Promise.all(Array.from({ length: 6 }, async () => await one.send({ path: '/gather', method: 'POST', body: 'x'.repeat(10) })))
   t.same(replies.map(r => [r.status, r.text]), Array.from({ length: 6 }, () => [200, '10 1']))
   t.equal(limited.sessions, 1, 'one connection, as configured')
+})
+
+t.test('h2 over TLS: the CA and serverName are checked, insecure skips the check; concurrent calls share one connection', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'sy-h2tls-'))
+  const ca = await makeCa(dir)
+  const leaf = await makeLeaf(dir, ca, 'orders', ['orders.internal'])
+  const server = createSecureServer({ cert: await readFile(leaf.cert), key: await readFile(leaf.key) })
+  let sessions = 0
+  server.on('session', () => { sessions++ })
+  server.on('stream', (stream, headers) => {
+    stream.respond({ ':status': 200 })
+    stream.end(`${String(headers[':authority'])}\n`)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const tls = await startWith({
+    shutdown: { drainDelay: '0s', timeout: '1s' },
+    backends: {
+      named: { targets: [url], protocol: 'h2', tls: { ca: ca.cert, serverName: 'orders.internal' } },
+      unnamed: { targets: [url], protocol: 'h2', tls: { ca: ca.cert } },
+      insecure: { targets: [url], protocol: 'h2', tls: { insecure: true } }
+    },
+    routes: [
+      { name: 'named', match: { path: { prefix: '/named' } }, to: 'named', retries: false },
+      { name: 'unnamed', match: { path: { prefix: '/unnamed' } }, to: 'unnamed', retries: false },
+      { name: 'insecure', match: { path: { prefix: '/insecure' } }, to: 'insecure', retries: false }
+    ]
+  })
+  t.teardown(async () => {
+    await tls.close()
+    server.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const replies = await Promise.all(Array.from({ length: 5 }, async () => await tls.send({ path: '/named', method: 'POST', headers: { host: 'app.example' }, body: 'x' })))
+  t.same(replies.map(r => [r.status, r.text]), Array.from({ length: 5 }, () => [200, 'app.example\n']), 'the client\'s Host is the :authority')
+  t.equal(sessions, 1, 'five calls with bodies on one TLS connection')
+  const unnamed = await tls.get('/unnamed')
+  t.equal(unnamed.status, 502, 'an IP target is checked against the IP, which the certificate does not name')
+  t.equal(unnamed.text, 'upstream unavailable (backend unnamed)\n')
+  t.equal((await tls.get('/insecure')).status, 200, 'insecure: any certificate')
 })
