@@ -119,11 +119,6 @@ export class H2Pool extends Dispatcher {
     this.#target = { scheme: url.protocol === 'https:' ? 'https' : 'http', authority: url.host }
   }
 
-  /** Connections open or opening (for tests: concurrent calls share them). */
-  get connectionCount (): number {
-    return this.#connections.length
-  }
-
   override dispatch (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const raw = handler as unknown as RawDispatchHandler
     if (this.#closed) {
