@@ -12,7 +12,8 @@
  * - a graceful GOAWAY while a request is in flight: that request finishes
  *   (undici 7 failed it, #5089), the next one goes on a new connection;
  * - a stream the backend resets: 502 naming the backend;
- * - h2 over TLS: CA, serverName and insecure, calls sharing one connection.
+ * - h2 over TLS: CA, serverName and insecure, calls sharing one connection;
+ * - a backend that never sends SETTINGS: 504 after connectTimeout; a closed port: 502.
  */
 import t from 'tap'
 import { once } from 'node:events'
@@ -20,7 +21,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { constants, createSecureServer, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream, type Settings } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { makeCa, makeLeaf } from '../helpers/certs.js'
 import { startWith } from '../helpers/switchyard.js'
 
@@ -190,4 +191,39 @@ t.test('h2 over TLS: the CA and serverName are checked, insecure skips the check
   t.equal(unnamed.status, 502, 'an IP target is checked against the IP, which the certificate does not name')
   t.equal(unnamed.text, 'upstream unavailable (backend unnamed)\n')
   t.equal((await tls.get('/insecure')).status, 200, 'insecure: any certificate')
+})
+
+t.test('a backend that accepts connections but never speaks HTTP/2: 504 after connectTimeout; a closed port: 502; both name the backend', async t => {
+  const sockets = new Set<Socket>()
+  const mute = createNetServer(socket => { sockets.add(socket); socket.on('error', () => {}) })
+  mute.listen(0, '127.0.0.1')
+  await once(mute, 'listening')
+  const closed = createNetServer()
+  closed.listen(0, '127.0.0.1')
+  await once(closed, 'listening')
+  const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+  await new Promise<void>(resolve => closed.close(() => resolve()))
+  const s = await startWith({
+    shutdown: { drainDelay: '0s', timeout: '1s' },
+    backends: {
+      mute: { targets: [`http://127.0.0.1:${(mute.address() as AddressInfo).port}`], protocol: 'h2c', connectTimeout: '200ms' },
+      gone: { targets: [closedUrl], protocol: 'h2c' }
+    },
+    routes: [
+      { name: 'gone', match: { path: { prefix: '/gone' } }, to: 'gone', retries: false },
+      // No route timeout: only the connect timeout can answer.
+      { name: 'mute', to: 'mute', retries: false, timeout: '0s' }
+    ]
+  })
+  t.teardown(async () => {
+    await s.close()
+    for (const socket of sockets) socket.destroy()
+    mute.close()
+  })
+  const timedOut = await s.get('/')
+  t.equal(timedOut.status, 504)
+  t.equal(timedOut.text, 'upstream timed out (backend mute)\n')
+  const refused = await s.get('/gone')
+  t.equal(refused.status, 502)
+  t.equal(refused.text, 'upstream unavailable (backend gone)\n')
 })
