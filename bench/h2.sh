@@ -50,6 +50,7 @@ sy_config "$SY_H2C" "$SY_ADMIN" 0 "http://127.0.0.1:$BACKEND" http1 >"$RUN/sy1/s
 sy_config "$SY_TLS" "$SY_ADMIN2" 1 "http://127.0.0.1:$BACKEND" http1 >"$RUN/sy2/switchyard.yaml"
 sy_config "$SY_GRPC" "$SY_GRPC_ADMIN" 0 "http://127.0.0.1:$GRPC" h2c >"$RUN/sy3/switchyard.yaml"
 for i in 1 2 3; do start "switchyard-$i" "$NODE_BIN" "$ROOT/dist/cli.js" serve --config "$RUN/sy$i/switchyard.yaml" --state-dir "$RUN/sy$i"; done
+SY_GRPC_PID=${PIDS[-1]}
 peers=("switchyard-h2c http://127.0.0.1:$SY_H2C/" "switchyard-tls https://127.0.0.1:$SY_TLS/" "node-h2-proxy http://127.0.0.1:$NODE_H2/")
 if command -v nginx >/dev/null 2>&1; then
   cat >"$RUN/nginx.conf" <<NGINX
@@ -99,8 +100,17 @@ done
   echo
   echo '```'
 } | tee -a "$OUT/summary.md"
+# CPU time (utime+stime, clock ticks) of a process: switchyard's CPU per call is a figure that a loaded machine does not distort.
+cpu_ticks () { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for target in "127.0.0.1:$GRPC" "127.0.0.1:$SY_GRPC"; do
-  TARGET=$target DURATION=${GRPC_DURATION:-10} CONCURRENCY=${GRPC_CONCURRENCY:-50} "$NODE_BIN" "$DIST/grpc-unary.js" | tee -a "$OUT/summary.md"
+  before=$(cpu_ticks "$SY_GRPC_PID")
+  result=$(TARGET=$target DURATION=${GRPC_DURATION:-10} CONCURRENCY=${GRPC_CONCURRENCY:-50} "$NODE_BIN" "$DIST/grpc-unary.js")
+  echo "$result" | tee -a "$OUT/summary.md"
+  if [[ $target == "127.0.0.1:$SY_GRPC" ]]; then
+    calls=$(sed -n 's/.*"callsPerSecond":\([0-9.]*\).*/\1/p' <<<"$result")
+    awk -v t=$(( $(cpu_ticks "$SY_GRPC_PID") - before )) -v hz="$(getconf CLK_TCK)" -v c="$calls" -v d="${GRPC_DURATION:-10}" \
+      'BEGIN { printf "switchyard CPU per call: %.2f ms\n", 1000 * t / hz / (c * d) }' | tee -a "$OUT/summary.md"
+  fi
 done
 echo '```' | tee -a "$OUT/summary.md"
 echo "results -> $OUT" >&2

@@ -95,6 +95,14 @@ const ProxyListener = Type.Object({
      * reset, CVE-2023-44487; default 200).
      */
     maxResetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /**
+     * SETTINGS frames a client may send per connection per second before
+     * the connection is closed with GOAWAY ENHANCE_YOUR_CALM (a SETTINGS
+     * flood; default 100: a client sends a few per connection).
+     */
+    maxSettingsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** PING frames a client may send per connection per second, likewise (a PING flood; default 1000). */
+    maxPingsPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Memory one connection may use for its frames and header tables, in MiB (default 10). */
     maxSessionMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     /**

@@ -40,15 +40,38 @@ export function http2Options (server: ServerSettings): Parameters<typeof createH
     // Streams over maxConcurrentStreams that a client opens anyway are
     // refused; after this many the session is closed (Node's default is 100).
     maxSessionRejectedStreams: 100,
-    // Malformed or unexpected frames, SETTINGS/PING floods included, before the session is torn down.
+    // Malformed or unexpected frames before the session is torn down (SETTINGS/PING floods: see #track).
     maxSessionInvalidFrames: 1000
   }
 }
 
-/** Per session: resets counted in the current second. */
-interface ResetCount { second: number, count: number }
-const kResets = Symbol('switchyard.resets')
-type CountedSession = ServerHttp2Session & { [kResets]?: ResetCount }
+/** Frames of one kind a session received in the current second. */
+class RateCount {
+  #second = 0
+  #count = 0
+
+  /** Counts one at `now` (performance.now()); true when that is more than `limit` in this second. */
+  over (now: number, limit: number): boolean {
+    const second = Math.floor(now / 1000)
+    if (second !== this.#second) {
+      this.#second = second
+      this.#count = 0
+    }
+    return ++this.#count > limit
+  }
+}
+
+/** Per session: the rates of the frames a flood is made of (rapid reset, SETTINGS, PING). */
+interface FloodCounts { readonly resets: RateCount, readonly settings: RateCount, readonly pings: RateCount }
+const kFlood = Symbol('switchyard.flood')
+type CountedSession = ServerHttp2Session & { [kFlood]?: FloodCounts }
+
+/** A flooding client's connection ends: GOAWAY ENHANCE_YOUR_CALM, then closed, streams and all. */
+function calm (session: ServerHttp2Session): void {
+  if (session.destroyed) return
+  session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM)
+  session.destroy()
+}
 
 export class Http2Front {
   readonly server: Http2Server
@@ -78,6 +101,11 @@ export class Http2Front {
     this.#sessions.add(session)
     session.on('close', () => this.#sessions.delete(session))
     session.on('error', () => {})
+    const counts: FloodCounts = (session as CountedSession)[kFlood] = { resets: new RateCount(), settings: new RateCount(), pings: new RateCount() }
+    // SETTINGS and PING floods: each frame costs an acknowledgement (nghttp2 only stops a client that does not read them).
+    const s = this.#settings
+    session.on('remoteSettings', () => { if (counts.settings.over(performance.now(), s.maxSettingsPerSecond)) calm(session) })
+    session.on('ping', () => { if (counts.pings.over(performance.now(), s.maxPingsPerSecond)) calm(session) })
   }
 
   /**
@@ -92,17 +120,9 @@ export class Http2Front {
     stream.once('close', () => {
       // Reset by either side before it ended normally (a client's RST_STREAM, or ours after it misbehaved).
       if (stream.rstCode === constants.NGHTTP2_NO_ERROR) return
-      if (session === undefined || session.destroyed) return
-      const second = Math.floor(performance.now() / 1000)
-      const r = session[kResets] ??= { second, count: 0 }
-      if (r.second !== second) {
-        r.second = second
-        r.count = 0
-      }
-      if (++r.count > this.#settings.maxResetsPerSecond) {
-        session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM)
-        session.destroy()
-      }
+      const counts = session?.[kFlood]
+      if (session === undefined || counts === undefined || session.destroyed) return
+      if (counts.resets.over(performance.now(), this.#settings.maxResetsPerSecond)) calm(session)
     })
   }
 

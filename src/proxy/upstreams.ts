@@ -13,10 +13,11 @@
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
-import { buildConnector, Pool } from 'undici'
+import { buildConnector, Pool, type Dispatcher } from 'undici'
 import { SwitchyardError } from '../errors.js'
 import type { Backend, OutlierPolicy } from '../routing/types.js'
 import type { FailureKind } from './failure.js'
+import { H2Pool } from './h2-pool.js'
 
 export type TargetHealth = 'healthy' | 'unhealthy' | 'ejected'
 
@@ -68,8 +69,8 @@ export class Upstream {
   constructor (
     readonly origin: string,
     readonly key: string,
-    readonly pool: Pool,
-    /** The pool's size: requests beyond it wait in `waiting`. */
+    readonly pool: Dispatcher,
+    /** Requests the pool takes at once (its connections; for HTTP/2, times the streams on each): more wait in `waiting`. */
     readonly connections: number,
     private readonly events: EventEmitter<UpstreamEvents>
   ) {}
@@ -167,11 +168,9 @@ function poolKey (origin: string, b: Backend): string {
 }
 
 /**
- * HTTP/2 streams one upstream connection may carry at once (undici's
- * `pipelining` is its in-flight limit for HTTP/2 too). undici 7 still sends
- * a request with a streamed body (every proxied POST, every gRPC call) only
- * on a connection with nothing else in flight (nodejs/undici #5390, fixed
- * in 8.5), so those take one connection each: `connections` bounds them.
+ * HTTP/2 streams one upstream connection may carry at once (fewer when the
+ * backend's SETTINGS say so). An h2c/h2 target takes `connections` times
+ * this many requests in flight before they wait in switchyard's queue.
  */
 const H2_STREAMS_PER_CONNECTION = 100
 
@@ -187,38 +186,51 @@ function tlsServerName (origin: string, backend: Backend): string | undefined {
   return backend.tls?.serverName ?? (isIP(host.replace(/^\[|\]$/g, '')) === 0 ? host : undefined)
 }
 
-/** undici Pool options for a backend: its protocol and TLS. */
-function poolOptions (origin: string, backend: Backend): Pool.Options {
-  const tls = backend.tls
-  let ca: string | undefined
-  if (tls?.caFile !== undefined) {
-    try {
-      ca = readFileSync(tls.caFile, 'utf8')
-    } catch (err) {
-      throw new SwitchyardError('SY_ERR_TLS_CA', `backend ${backend.name}: cannot read the CA bundle ${tls.caFile}: ${(err as Error).message}`)
-    }
+/** The backend's CA bundle, read when the pool is made. */
+function readCa (backend: Backend): string | undefined {
+  const file = backend.tls?.caFile
+  if (file === undefined) return undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new SwitchyardError('SY_ERR_TLS_CA', `backend ${backend.name}: cannot read the CA bundle ${file}: ${(err as Error).message}`)
   }
-  const h2 = backend.protocol !== 'http1'
+}
+
+/**
+ * The pool of a target: undici's for HTTP/1.1; for `h2c`/`h2`, H2Pool on
+ * node:http2, which multiplexes requests with bodies (undici 7 does not,
+ * see h2-pool.ts).
+ */
+function makePool (origin: string, backend: Backend): Dispatcher {
+  const ca = readCa(backend)
+  const servername = tlsServerName(origin, backend)
+  const insecure = backend.tls?.insecure === true
+  if (backend.protocol !== 'http1') {
+    return new H2Pool(origin, {
+      connections: backend.connections,
+      streamsPerConnection: H2_STREAMS_PER_CONNECTION,
+      connectTimeoutMs: backend.connectTimeoutMs,
+      keepAliveTimeoutMs: backend.keepAliveTimeoutMs,
+      ...(origin.startsWith('https:') ? { tls: { ca, rejectUnauthorized: !insecure, servername } } : {})
+    })
+  }
   const connector = buildConnector({
     timeout: backend.connectTimeoutMs,
-    allowH2: h2,
-    // Here, not on the Pool: undici 7's Pool does not hand a top-level useH2c to its connector.
-    ...(backend.protocol === 'h2c' ? { useH2c: true } : {}),
     ...(ca === undefined ? {} : { ca }),
-    ...(tls?.insecure === true ? { rejectUnauthorized: false } : {})
+    ...(insecure ? { rejectUnauthorized: false } : {})
   } as buildConnector.BuildOptions)
-  const servername = tlsServerName(origin, backend)
-  return {
+  return new Pool(origin, {
     connections: backend.connections,
-    pipelining: h2 ? H2_STREAMS_PER_CONNECTION : 1,
-    // Pinned per backend: HTTP/2 only where the config says so (undici 8 turns allowH2 on by default).
-    allowH2: h2,
+    pipelining: 1,
+    // Pinned: undici 8 turns allowH2 on by default.
+    allowH2: false,
     keepAliveTimeout: backend.keepAliveTimeoutMs,
     // The server's Keep-Alive hint may shorten this, never lengthen it.
     keepAliveMaxTimeout: Math.max(backend.keepAliveTimeoutMs, 1000),
     // The target's server name, never the one undici derives from the client's Host header.
     connect: (opts, callback) => { connector({ ...opts, servername }, callback) }
-  }
+  })
 }
 
 export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
@@ -228,7 +240,8 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     const key = poolKey(origin, backend)
     let up = this.#byKey.get(key)
     if (up === undefined) {
-      up = new Upstream(origin, key, new Pool(origin, poolOptions(origin, backend)), backend.connections, this)
+      const capacity = backend.protocol === 'http1' ? backend.connections : backend.connections * H2_STREAMS_PER_CONNECTION
+      up = new Upstream(origin, key, makePool(origin, backend), capacity, this)
       if (origin.startsWith('https:')) up.servername = new URL(origin).hostname
       this.#byKey.set(key, up)
     }

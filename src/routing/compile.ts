@@ -27,7 +27,7 @@ export const DEFAULTS = {
   outlierDetection: { consecutiveFailures: 5, baseEjectionTime: '30s', maxEjectionTime: '300s', maxEjectionPercent: 50 },
   retries: { attempts: 2, budgetPercent: 20, minPerSecond: 10 },
   server: { headersTimeout: '30s', keepAliveTimeout: '72s', maxHeaderBytes: 16 * 1024, maxHeaders: 100, bodyTimeout: '60s' },
-  http2: { maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSessionMemoryMiB: 10, streamDrainGrace: '30s' },
+  http2: { maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSettingsPerSecond: 100, maxPingsPerSecond: 1000, maxSessionMemoryMiB: 10, streamDrainGrace: '30s' },
   shutdown: { drainDelay: '5s', timeout: '25s' },
   requestIdHeader: 'x-request-id',
   accessLog: { mode: 'all', sampleRate: 0.01, destination: 'stdout' },
@@ -107,6 +107,8 @@ function compileHttp2 (h: RawListen['http2']): Http2Settings {
     enabled: h?.enabled ?? true,
     maxConcurrentStreams: h?.maxConcurrentStreams ?? d.maxConcurrentStreams,
     maxResetsPerSecond: h?.maxResetsPerSecond ?? d.maxResetsPerSecond,
+    maxSettingsPerSecond: h?.maxSettingsPerSecond ?? d.maxSettingsPerSecond,
+    maxPingsPerSecond: h?.maxPingsPerSecond ?? d.maxPingsPerSecond,
     maxSessionMemoryMiB: h?.maxSessionMemoryMiB ?? d.maxSessionMemoryMiB,
     streamDrainGraceMs: parseDuration(h?.streamDrainGrace ?? d.streamDrainGrace)
   })

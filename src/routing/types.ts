@@ -211,6 +211,8 @@ export interface Http2Settings {
   readonly enabled: boolean
   readonly maxConcurrentStreams: number
   readonly maxResetsPerSecond: number
+  readonly maxSettingsPerSecond: number
+  readonly maxPingsPerSecond: number
   readonly maxSessionMemoryMiB: number
   /** gRPC streams on a backend whose weight went to 0 end after this; 0: never. */
   readonly streamDrainGraceMs: number

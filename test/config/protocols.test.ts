@@ -16,7 +16,7 @@ t.test('defaults: cleartext, HTTP/2 on (100 streams, 200 resets/s, 10 MiB, 30s s
   if (!built.ok) return
   const { server, backends, routes } = built.table
   t.equal(server.tls, undefined)
-  t.same(server.http2, { enabled: true, maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSessionMemoryMiB: 10, streamDrainGraceMs: 30_000 })
+  t.same(server.http2, { enabled: true, maxConcurrentStreams: 100, maxResetsPerSecond: 200, maxSettingsPerSecond: 100, maxPingsPerSecond: 1000, maxSessionMemoryMiB: 10, streamDrainGraceMs: 30_000 })
   t.same([backends[0]?.protocol, backends[0]?.tls], ['http1', undefined])
   const errors = GRPC_CODE_NAMES.filter((_, i) => routes[0]?.grpcErrorCodes[i] === true)
   t.same(errors, ['UNKNOWN', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])

@@ -1,0 +1,428 @@
+/**
+ * The upstream pool of an `h2c` or `h2` backend target: an undici
+ * Dispatcher over node:http2, so the exchange dispatches to it exactly as
+ * to an undici Pool (same handler, same errors, same `request()` for the
+ * health check), and every call multiplexes on shared connections.
+ *
+ * Why not undici's own HTTP/2: undici 7 sends a request with a body only
+ * on a connection with nothing else in flight (nodejs/undici #5390, fixed
+ * in undici 8.5, which needs a newer Node than ours), so a proxy, whose
+ * every POST and every gRPC call has a streamed body, opened one connection
+ * per call in flight. It also fails requests in flight on a graceful
+ * GOAWAY (#5089).
+ *
+ * Pooling, as Envoy's HTTP/2 connection pool does it: a new stream goes on
+ * the first connection that is not draining and has room under the peer's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (and our own cap); a new connection opens
+ * only when none has room, up to `connections`. A GOAWAY takes a connection
+ * out of the rotation at once; its streams below the GOAWAY's last stream
+ * ID finish there. An idle connection closes after `keepAliveTimeoutMs`.
+ */
+import { connect, constants, type ClientHttp2Session, type Settings, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2'
+import type { Readable } from 'node:stream'
+import { Dispatcher } from 'undici'
+import type { RawDispatchHandler } from './forward.js'
+
+export interface H2PoolOptions {
+  /** Connections open at most (draining ones aside): more streams wait in nghttp2 for room on the least busy. */
+  readonly connections: number
+  /** Streams per connection at most, whatever the peer allows. */
+  readonly streamsPerConnection: number
+  readonly connectTimeoutMs: number
+  /** An idle connection closes after this long. */
+  readonly keepAliveTimeoutMs: number
+  /** https targets: the CA bundle, certificate check and TLS server name. */
+  readonly tls?: { readonly ca?: string, readonly rejectUnauthorized: boolean, readonly servername?: string }
+}
+
+/** An upstream failure, with undici's error code for the same condition, so that failure.ts classifies it alike. */
+class H2UpstreamError extends Error {
+  constructor (message: string, readonly code: string) {
+    super(message)
+    this.name = 'H2UpstreamError'
+  }
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = constants
+
+/** undici's HTTP/2 flow-control windows (its documented defaults): Node's 64 KiB would throttle large bodies. */
+const STREAM_WINDOW = 256 * 1024
+const CONNECTION_WINDOW = 512 * 1024
+
+/** One connection and what the pool knows of it. */
+class Connection {
+  /** Streams open on it (ours, counted from request to close). */
+  streams = 0
+  /** Takes new streams: false once GOAWAY came, it failed, or it is closing. */
+  open = true
+  /** The peer's SETTINGS came: its stream limit is known and streams may open. */
+  ready = false
+  /** Why it failed before it was ready (the error requests waiting for it report). */
+  error: Error | undefined
+  #idle: NodeJS.Timeout | undefined
+
+  constructor (readonly session: ClientHttp2Session, private readonly pool: H2Pool) {}
+
+  /** Streams it may carry: our cap, or the peer's SETTINGS_MAX_CONCURRENT_STREAMS when lower (set when its SETTINGS come). */
+  limit = 0
+
+  get hasRoom (): boolean {
+    return this.streams < this.limit
+  }
+
+  streamOpened (): void {
+    this.streams++
+    if (this.#idle !== undefined) {
+      clearTimeout(this.#idle)
+      this.#idle = undefined
+    }
+  }
+
+  streamClosed (): void {
+    this.streams--
+    this.pool.roomFreed()
+    this.idleCheck()
+  }
+
+  /** With no stream left, it closes after the keep-alive timeout unless one comes. */
+  idleCheck (): void {
+    if (this.streams > 0 || !this.open || this.#idle !== undefined) return
+    this.#idle = setTimeout(() => { this.retire() }, this.pool.options.keepAliveTimeoutMs)
+    this.#idle.unref()
+  }
+
+  /** Out of the rotation; closes once its streams are done. */
+  retire (): void {
+    this.open = false
+    if (this.#idle !== undefined) clearTimeout(this.#idle)
+    if (!this.session.closed && !this.session.destroyed) this.session.close()
+  }
+}
+
+/** The parts of the origin every request's header block carries. */
+interface Target { readonly scheme: string, readonly authority: string }
+
+export class H2Pool extends Dispatcher {
+  readonly #connections: Connection[] = []
+  /**
+   * Requests waiting for a stream: while the first connection is still
+   * connecting (the peer's stream limit is unknown until its SETTINGS, and
+   * streams over it would be refused), or while every connection is full.
+   */
+  #queue: H2Request[] = []
+  readonly #target: Target
+  #closed = false
+
+  constructor (readonly origin: string, readonly options: H2PoolOptions) {
+    super()
+    const url = new URL(origin)
+    this.#target = { scheme: url.protocol === 'https:' ? 'https' : 'http', authority: url.host }
+  }
+
+  override dispatch (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const raw = handler as unknown as RawDispatchHandler
+    if (this.#closed) {
+      raw.onError(new H2UpstreamError(`the pool of ${this.origin} is closed`, 'UND_ERR_CLOSED'))
+      return false
+    }
+    const request = new H2Request(this.#target, opts, raw)
+    if (request.done) return true
+    const c = this.#withRoom()
+    if (c !== undefined) {
+      request.start(c)
+      return true
+    }
+    this.#queue.push(request)
+    this.#grow()
+    return true
+  }
+
+  /** The first ready connection with room (filling one before the next, as Envoy does). */
+  #withRoom (): Connection | undefined {
+    for (const c of this.#connections) if (c.open && c.ready && c.hasRoom) return c
+    return undefined
+  }
+
+  /** Opens a connection when the waiting requests need one: none is being opened, and fewer than `connections` are open. */
+  #grow (): void {
+    let open = 0
+    for (const c of this.#connections) {
+      if (!c.open) continue
+      if (!c.ready) return
+      open++
+    }
+    if (open < this.options.connections) this.#open()
+  }
+
+  /** Starts waiting requests on connections with room; opens another when they are full. */
+  #drain (): void {
+    while (this.#queue.length > 0) {
+      const request = this.#queue[0] as H2Request
+      if (request.done) {
+        this.#queue.shift()
+        continue
+      }
+      const c = this.#withRoom()
+      if (c === undefined) {
+        this.#grow()
+        return
+      }
+      this.#queue.shift()
+      request.start(c)
+    }
+  }
+
+  /** A connection failed before it was ready: when no other is open or opening, the waiting requests fail with its error. */
+  #failed (c: Connection): void {
+    if (this.#connections.some(o => o.open)) return
+    const err = c.error ?? new H2UpstreamError(`the HTTP/2 connection to ${this.origin} closed before it was ready`, 'UND_ERR_SOCKET')
+    for (const request of this.#queue.splice(0)) request.fail(err)
+  }
+
+  #open (): void {
+    const tls = this.options.tls
+    const options: SecureClientSessionOptions = {
+      // A proxy has no use for server push.
+      settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
+      ...(tls === undefined
+        ? {}
+        : {
+            rejectUnauthorized: tls.rejectUnauthorized,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.servername === undefined ? {} : { servername: tls.servername })
+          })
+    }
+    const session = connect(this.origin, options)
+    const c = new Connection(session, this)
+    this.#connections.push(c)
+    // Until the peer's SETTINGS: a server that accepts the TCP connection and says nothing times out too.
+    const timer = setTimeout(() => {
+      c.error = new H2UpstreamError(`connect timeout: no HTTP/2 connection to ${this.origin} within ${this.options.connectTimeoutMs} ms`, 'UND_ERR_CONNECT_TIMEOUT')
+      session.destroy(c.error)
+    }, this.options.connectTimeoutMs)
+    timer.unref()
+    session.once('connect', () => { session.setLocalWindowSize(CONNECTION_WINDOW) })
+    session.on('remoteSettings', (settings: Settings) => {
+      clearTimeout(timer)
+      c.ready = true
+      const cap = this.options.streamsPerConnection
+      const peer = settings.maxConcurrentStreams ?? cap
+      c.limit = peer < cap ? peer : cap
+      // Also when a later SETTINGS raises the limit.
+      this.#drain()
+      c.idleCheck()
+    })
+    // The peer is shutting down: no new streams here (those it accepted finish); waiting requests need another.
+    session.once('goaway', () => {
+      c.open = false
+      this.#drain()
+    })
+    session.on('error', (err: Error) => {
+      c.open = false
+      if (!c.ready) c.error ??= err
+    })
+    session.once('close', () => {
+      clearTimeout(timer)
+      c.open = false
+      const i = this.#connections.indexOf(c)
+      if (i !== -1) this.#connections.splice(i, 1)
+      if (!c.ready) this.#failed(c)
+      this.#drain()
+    })
+  }
+
+  /** A stream closed on a connection: a waiting request may take its place. */
+  roomFreed (): void {
+    if (this.#queue.length > 0) this.#drain()
+  }
+
+  /** Stops taking requests; resolves once the streams in flight have finished and the connections closed. */
+  override async close (): Promise<void> {
+    this.#closed = true
+    const closed = new H2UpstreamError(`the pool of ${this.origin} closed before a stream was free`, 'UND_ERR_CLOSED')
+    for (const request of this.#queue.splice(0)) request.fail(closed)
+    await Promise.all(this.#connections.map(async c => {
+      if (c.session.closed || c.session.destroyed) return
+      await new Promise<void>(resolve => {
+        c.session.once('close', resolve)
+        c.retire()
+      })
+    }))
+  }
+
+  override async destroy (): Promise<void> {
+    this.#closed = true
+    for (const c of [...this.#connections]) c.session.destroy()
+  }
+}
+
+/** One request on one stream, reporting to an undici dispatch handler. */
+class H2Request {
+  readonly #handler: RawDispatchHandler
+  readonly #target: Target
+  readonly #opts: Dispatcher.DispatchOptions
+  #connection: Connection | undefined
+  #stream: ClientHttp2Stream | undefined
+  #body: Readable | undefined
+  #trailers: IncomingHttpHeaders | undefined
+  #timer: NodeJS.Timeout | undefined
+  #responded = false
+  done = false
+
+  /** Hands the handler its abort at once: a request waiting for a stream can be aborted too (route timeout, client gone). */
+  constructor (target: Target, opts: Dispatcher.DispatchOptions, handler: RawDispatchHandler) {
+    this.#handler = handler
+    this.#target = target
+    this.#opts = opts
+    handler.onConnect(err => { this.fail(err ?? new H2UpstreamError('request aborted', 'UND_ERR_ABORTED')) })
+  }
+
+  /** Opens the stream on `connection` and sends the request. */
+  start (connection: Connection): void {
+    const opts = this.#opts
+    const body = opts.body
+    const endStream = body === null || body === undefined
+    let stream: ClientHttp2Stream
+    try {
+      stream = connection.session.request(requestHeaders(opts, this.#target), { endStream })
+    } catch (err) {
+      // A field HTTP/2 forbids, or a connection already closing: nothing was sent.
+      this.fail(err as Error)
+      return
+    }
+    this.#connection = connection
+    this.#stream = stream
+    connection.streamOpened()
+    stream.on('response', this.#onResponse)
+    stream.on('data', this.#onData)
+    stream.once('trailers', (trailers: IncomingHttpHeaders) => { this.#trailers = trailers })
+    stream.once('end', this.#onEnd)
+    stream.on('error', this.#onError)
+    stream.once('close', this.#onClose)
+    const headersTimeout = opts.headersTimeout ?? 0
+    if (headersTimeout > 0) {
+      this.#timer = setTimeout(() => { this.fail(new H2UpstreamError(`no response head within ${headersTimeout} ms`, 'UND_ERR_HEADERS_TIMEOUT')) }, headersTimeout)
+    }
+    if (endStream) return
+    if (typeof (body as Readable).pipe === 'function') {
+      const readable = this.#body = body as Readable
+      readable.on('error', this.fail)
+      readable.pipe(stream)
+    } else {
+      stream.end(body as string | Buffer | Uint8Array)
+    }
+  }
+
+
+  readonly #resume = (): void => { this.#stream?.resume() }
+
+  readonly #onResponse = (headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+    if (this.done) return
+    clearTimeout(this.#timer)
+    this.#responded = true
+    const raw: Buffer[] = []
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string
+      if (name.charCodeAt(0) === 58 /* : */) continue
+      raw.push(Buffer.from(name, 'latin1'), Buffer.from(rawHeaders[i + 1] as string, 'latin1'))
+    }
+    const stream = this.#stream as ClientHttp2Stream
+    if (this.#handler.onHeaders(Number(headers[':status']), raw, this.#resume, '') === false && !this.done) stream.pause()
+    // undici's bodyTimeout: the longest silence between response body chunks.
+    const bodyTimeout = this.#opts.bodyTimeout ?? 0
+    if (bodyTimeout > 0 && !this.done) {
+      stream.setTimeout(bodyTimeout, () => { this.fail(new H2UpstreamError(`no response body data for ${bodyTimeout} ms`, 'UND_ERR_BODY_TIMEOUT')) })
+    }
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.done) return
+    if (this.#handler.onData(chunk) === false && !this.done) this.#stream?.pause()
+  }
+
+  readonly #onEnd = (): void => {
+    if (this.done || !this.#responded) return
+    this.#settle()
+    // The answer came before the request body ended (an early response): stop sending it.
+    const stream = this.#stream as ClientHttp2Stream
+    if (!stream.writableFinished) stream.close(NGHTTP2_NO_ERROR)
+    // undici hands over trailers as an object (HTTP/2), or an empty raw list when there are none.
+    this.#handler.onComplete(this.#trailers ?? [])
+  }
+
+  readonly #onError = (err: Error): void => {
+    this.fail(this.#upstreamError(err))
+  }
+
+  readonly #onClose = (): void => {
+    this.#connection?.streamClosed()
+    if (!this.done) this.fail(this.#upstreamError(undefined))
+  }
+
+  /**
+   * What a stream's failure means in undici's terms: a reset
+   * (`UND_ERR_SOCKET`), which the exchange's rules for a reset retry or
+   * answer with 502. (A connection that never became ready fails its
+   * waiting requests with its own error: ECONNREFUSED, TLS, connect timeout.)
+   */
+  #upstreamError (err: Error | undefined): Error {
+    const code = this.#stream?.rstCode
+    const why = code === NGHTTP2_REFUSED_STREAM
+      ? 'refused the stream'
+      : code !== undefined && code !== NGHTTP2_NO_ERROR && code !== NGHTTP2_CANCEL
+        ? `reset the stream (HTTP/2 error ${code})`
+        : `closed the stream${err === undefined ? '' : ` (${err.message})`}`
+    return new H2UpstreamError(`the upstream ${why} before the response ended`, 'UND_ERR_SOCKET')
+  }
+
+  /** Done with the stream's body and timers. */
+  #settle (): void {
+    this.done = true
+    clearTimeout(this.#timer)
+    const body = this.#body
+    if (body !== undefined) {
+      body.off('error', this.fail)
+      if (this.#stream !== undefined) body.unpipe(this.#stream)
+    }
+  }
+
+  readonly fail = (err: Error): void => {
+    if (this.done) return
+    this.#settle()
+    const stream = this.#stream
+    if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL)
+    this.#handler.onError(err)
+  }
+}
+
+/**
+ * The dispatch options' headers as an HTTP/2 header block: the request line
+ * as pseudo-headers, `host` as `:authority`, repeated names as arrays (Node
+ * sends each as its own field). switchyard's request headers carry no
+ * connection-specific field; a `te` other than `trailers` (forbidden in
+ * HTTP/2) is dropped.
+ */
+function requestHeaders (opts: Dispatcher.DispatchOptions, target: Target): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  const add = (name: string, value: string): void => {
+    const prev = out[name]
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value]
+  }
+  const h = opts.headers
+  if (Array.isArray(h)) {
+    for (let i = 0; i + 1 < h.length; i += 2) add((h[i] as string).toLowerCase(), String(h[i + 1]))
+  } else if (h !== null && h !== undefined) {
+    for (const [name, value] of Object.entries(h as Record<string, string | string[] | undefined>)) {
+      if (value === undefined) continue
+      for (const v of Array.isArray(value) ? value : [value]) add(name.toLowerCase(), v)
+    }
+  }
+  const host = out.host
+  delete out.host
+  if (out.te !== undefined && out.te !== 'trailers') delete out.te
+  out[':method'] = opts.method
+  out[':scheme'] = target.scheme
+  out[':authority'] = typeof host === 'string' ? host : target.authority
+  out[':path'] = opts.path
+  return out
+}
