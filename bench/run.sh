@@ -53,6 +53,12 @@ SWITCHYARD_PORT=${SWITCHYARD_PORT:-$((PORT_BASE + 10))}
 SWITCHYARD_ADMIN_PORT=${SWITCHYARD_ADMIN_PORT:-$((PORT_BASE + 11))}
 SWITCHYARD_LOG_PORT=${SWITCHYARD_LOG_PORT:-$((PORT_BASE + 12))}
 SWITCHYARD_LOG_ADMIN_PORT=${SWITCHYARD_LOG_ADMIN_PORT:-$((PORT_BASE + 13))}
+SWITCHYARD_BASE_PORT=${SWITCHYARD_BASE_PORT:-$((PORT_BASE + 14))}
+SWITCHYARD_BASE_ADMIN_PORT=${SWITCHYARD_BASE_ADMIN_PORT:-$((PORT_BASE + 15))}
+# Peer switchyard-base: another build of switchyard, run beside this one to
+# tell a regression from a change of machine (e.g. a worktree of an older
+# commit after `npm ci && npm run build`: BASELINE_ROOT=/tmp/old PEERS="... switchyard switchyard-base").
+BASELINE_ROOT=${BASELINE_ROOT:-}
 NODE_BIN=${NODE_BIN:-node}
 PROFILE=${PROFILE:-0}                # 1 = run switchyard with --cpu-prof (slower; profile only)
 NODE_PEER_ARGS=${NODE_PEER_ARGS:-}   # extra node flags for every Node peer (fastify, undici, switchyard), e.g. --trace-gc
@@ -156,6 +162,15 @@ for peer in $PEERS; do
       cp "$log_config" "$OUT/logs/switchyard-log.yaml"
       read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
       start_bg switchyard-log "$NODE_BIN" "${peer_args[@]}" "${sy_args[@]}" "$ROOT/dist/cli.js" serve --config "$log_config" --state-dir "$RUNTIME" ;;
+    switchyard-base)
+      [[ -n "$BASELINE_ROOT" && -f "$BASELINE_ROOT/dist/cli.js" ]] || { log "ERROR: switchyard-base needs BASELINE_ROOT, a checkout with dist/cli.js built"; exit 2; }
+      PORT_OF[$peer]=$SWITCHYARD_BASE_PORT
+      base_config="$RUNTIME/switchyard-base.yaml"
+      render_switchyard_config "$base_config" "$SWITCHYARD_BASE_PORT" "$SWITCHYARD_BASE_ADMIN_PORT"
+      cp "$base_config" "$OUT/logs/switchyard-base.yaml"
+      mkdir -p "$RUNTIME/base-state"
+      read -ra sy_args <<<"$SWITCHYARD_NODE_ARGS"
+      start_bg switchyard-base "$NODE_BIN" "${peer_args[@]}" "${sy_args[@]}" "$BASELINE_ROOT/dist/cli.js" serve --config "$base_config" --state-dir "$RUNTIME/base-state" ;;
     *) log "ERROR: unknown peer '$peer'"; exit 2 ;;
   esac
 done
