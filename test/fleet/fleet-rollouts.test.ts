@@ -87,6 +87,8 @@ t.test('a rollout lives in the fleet store: any replica commands it, the leader 
   const resumed = await b.sy.rollouts.get('web')
   t.equal(resumed.step.index, looked.step.index, 'the new leader resumes the same step')
   t.equal(counted(resumed), 110, 'with the counts carried, and every request since the old leader\'s last look')
+  const said = b.logs.map(l => JSON.parse(l) as { msg: string, rollout?: string, step?: number }).filter(l => l.msg === 'rollout step resumed with its counts and evidence')
+  t.same(said.map(l => [l.rollout, l.step]), [['web', 1]], 'the new leader logs once that it took the step over')
   await send(a, 30)
   await send(b, 20)
   await b.sy.rollouts.tick()

@@ -232,8 +232,10 @@ export class RolloutController {
     }
     const { total, members } = await this.#read(s)
     const now = this.#now()
+    // Taken in a fleet too, though unused there: it is how this process notices (and logs) a step it takes over.
+    const anchor = this.#anchor(s, total)
     // In a fleet every member's increase since the last look (whoever took it); else this process's since its anchor.
-    const looked = members === undefined ? judgeLook(s, total, this.#anchor(s, total), now) : judgeFleetLook(s, members, now)
+    const looked = members === undefined ? judgeLook(s, total, anchor, now) : judgeFleetLook(s, members, now)
     const { verdict, action } = looked
     s = looked.state
     if (action === 'continue') {
