@@ -12,9 +12,8 @@ import type { RolloutState } from '../../src/control/rollouts/model.js'
 import { FleetRolloutStore } from '../../src/control/rollouts/store.js'
 import type { Test } from 'tap'
 import type { RoutingStore } from '../../src/fleet/store.js'
-import { startBackends } from '../helpers/backends.js'
 import { runCli } from '../helpers/cli.js'
-import { kubeHarness, startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
+import { fleetOnTwoBackends, kubeHarness, startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
 import { request } from 'undici'
 
 const T0 = Date.UTC(2026, 0, 1)
@@ -31,13 +30,7 @@ async function send (r: Replica, n: number): Promise<void> {
 const counted = (s: RolloutState): number => (s.step.counted?.canary.requests ?? 0) + (s.step.counted?.baseline.requests ?? 0)
 
 async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore, h: FleetHarness }> {
-  const h = await kubeHarness()
-  t.teardown(() => h.close())
-  const backends = await startBackends(t, 'stable', 'canary')
-  const routing = {
-    backends: { stable: { targets: [backends.stable.url] }, canary: { targets: [backends.canary.url] } },
-    routes: [{ name: 'web', split: { stable: 100, canary: 0 } }]
-  }
+  const { h, routing } = await fleetOnTwoBackends(t, kubeHarness, 0)
   const clock = { now: T0 }
   let leader = 'A'
   const start = async (name: string): Promise<Replica> => await startReplica(h, 'rollouts', name, routing, undefined, {

@@ -19,9 +19,8 @@
 import type { Test } from 'tap'
 import { Pool } from 'undici'
 import { admin } from '../helpers/admin.js'
-import { startBackends } from '../helpers/backends.js'
 import { runCli } from '../helpers/cli.js'
-import { startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
+import { fleetOnTwoBackends, startReplica, until, type FleetHarness, type Replica } from '../helpers/fleet.js'
 import { stringify } from 'yaml'
 import type { FleetStatus } from '../../src/admin/status.js'
 
@@ -97,13 +96,7 @@ type StatusBody = FleetStatus & { revision: number }
 
 export function fleetSuite (t: Test, makeHarness: () => Promise<FleetHarness>, opts: FleetSuiteOptions): void {
   t.test(`${opts.replicas} replicas on one store`, async t => {
-    const h = await makeHarness()
-    t.teardown(() => h.close())
-    const backends = await startBackends(t, 'stable', 'canary')
-    const routing = {
-      backends: { stable: { targets: [backends.stable.url] }, canary: { targets: [backends.canary.url] } },
-      routes: [{ name: 'web', split: { stable: 90, canary: 10 } }]
-    }
+    const { h, routing } = await fleetOnTwoBackends(t, makeHarness, 10)
     const scope = `s${Date.now().toString(36)}`
     const names = Array.from({ length: opts.replicas }, (_, i) => String.fromCharCode(65 + i))
     // Started together: they race to seed the empty store, and exactly one creates revision 1.

@@ -26,10 +26,9 @@ import type { RolloutState } from '../../src/control/rollouts/model.js'
 import type { Counters } from '../../src/judge/counters.js'
 import type { MetricsJson } from '../../src/link/link.js'
 import { admin } from '../helpers/admin.js'
-import { startBackends } from '../helpers/backends.js'
 import { runCli, startCli } from '../helpers/cli.js'
 import { etcdMissing } from '../helpers/etcd-cluster.js'
-import { etcdHarness, kubeHarness, replicaConfig, until, type FleetHarness } from '../helpers/fleet.js'
+import { etcdHarness, fleetOnTwoBackends, kubeHarness, replicaConfig, until, type FleetHarness } from '../helpers/fleet.js'
 
 const LEASE = '3s'
 const ARMS: Arms = { route: 'web', canary: 'canary', baseline: 'stable' }
@@ -119,13 +118,7 @@ async function leaderOf (procs: readonly Proc[]): Promise<string | null> {
 
 function killToLeaderRollout (t: Test, makeHarness: () => Promise<FleetHarness>): void {
   t.test('the leader killed in the middle of a rollout step', async t => {
-    const h = await makeHarness()
-    t.teardown(() => h.close())
-    const backends = await startBackends(t, 'stable', 'canary')
-    const routing = {
-      backends: { stable: { targets: [backends.stable.url] }, canary: { targets: [backends.canary.url] } },
-      routes: [{ name: 'web', split: { stable: 100, canary: 0 } }]
-    }
+    const { h, routing } = await fleetOnTwoBackends(t, makeHarness, 0)
     const scope = `r${Date.now().toString(36)}`
     const procs = await Promise.all(['r1', 'r2', 'r3'].map(async n => await startProcess(t, h, scope, n, routing)))
     await until('one leader', async () => (await leaderOf(procs)) !== null, LONG)

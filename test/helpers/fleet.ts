@@ -16,6 +16,7 @@ import { createSwitchyard, type RolloutOptions, type Switchyard } from '../../sr
 import { EtcdStore } from '../../src/fleet/etcd-store.js'
 import { KubeStore } from '../../src/fleet/kube-store.js'
 import type { RoutingStore } from '../../src/fleet/store.js'
+import { startBackends } from './backends.js'
 import { startEtcdCluster } from './etcd-cluster.js'
 import { startFakeKubeApiServer } from './fake-kube-apiserver.js'
 
@@ -130,6 +131,22 @@ export async function startReplica (h: FleetHarness, scope: string, name: string
     logs,
     close: async () => { await sy.close() }
   }
+}
+
+/**
+ * What every fleet test starts from: a store (closed at teardown), a stable
+ * and a canary backend on 127.0.0.1, and the routing of one route `web`
+ * split between them as `canary` says.
+ */
+export async function fleetOnTwoBackends (t: { teardown (fn: () => Promise<void>): void }, makeHarness: () => Promise<FleetHarness>, canary: number): Promise<{ h: FleetHarness, routing: Record<string, unknown> }> {
+  const h = await makeHarness()
+  t.teardown(async () => { await h.close() })
+  const backends = await startBackends(t, 'stable', 'canary')
+  const routing = {
+    backends: { stable: { targets: [backends.stable.url] }, canary: { targets: [backends.canary.url] } },
+    routes: [{ name: 'web', split: { stable: 100 - canary, canary } }]
+  }
+  return { h, routing }
 }
 
 export { until } from './until.js'
