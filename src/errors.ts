@@ -78,7 +78,7 @@ export const ErrorCodes = {
   /** A `--store` URL that does not parse: scheme, hosts, prefix, namespace or ConfigMap name. */
   SY_ERR_STORE_URL: 'the store URL is invalid',
   /** A rollout's look on a fleet store: a live member's counters could not be read, so the fleet's sum would undercount. */
-  SY_ERR_FLEET_COUNTERS: 'a member\'s counters could not be read',
+  SY_ERR_FLEET_COUNTERS: 'a member\'s counters could not be read, or no member is live',
   /** The routing store (etcd, the Kubernetes API) cannot be reached; replicas keep serving their last revision. */
   SY_ERR_STORE_UNAVAILABLE: 'the routing store cannot be reached',
   /** A `listen.tls` certificate or key file cannot be read, does not parse, or the key does not match the certificate (at start; a later bad rotation keeps the certificates in use). */

@@ -135,9 +135,9 @@ async function startDemoBackends (table: RoutingTable, logger: Logger): Promise<
  * `serve --store`; else `<state dir>/<config file>.rollouts.json`, or memory
  * for another kind of source without a state directory.
  */
-function rolloutStoreFor (source: ConfigSource, spec: string, configPath: string, stateDir: string | undefined): RolloutStore {
+function rolloutStoreFor (source: ConfigSource, spec: string, configPath: string, stateDir: string | undefined, logger: Logger): RolloutStore {
   const side = fleetSide(source)
-  if (side !== undefined) return new FleetRolloutStore(side.store.rollouts)
+  if (side !== undefined) return new FleetRolloutStore(side.store.rollouts, (name, err) => logger.warn({ rollout: name, err }, 'a stored rollout is unreadable; left out until it is fixed or deleted'))
   return /^[a-z][a-z0-9]*:\/\//.test(spec) && stateDir === undefined ? new MemoryRolloutStore() : new FileRolloutStore(rolloutFileFor(configPath, stateDir))
 }
 
@@ -210,7 +210,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     live,
     operations,
     logger,
-    store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir),
+    store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir, logger),
     counters: opts.rollouts?.counters ?? (fleet.status === undefined
       ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
       : fleetCountersReader(fleet.counters)),

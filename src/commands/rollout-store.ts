@@ -3,8 +3,9 @@
  * itself, with no replica to ask (like the edit verbs' `--store`). The same
  * controller as a replica's, never leading: a command writes the rollout's
  * state with compare-and-swap and, for a step change, the routing as a
- * revision; the fleet's leader picks it up at its next look. Counts for a
- * new step's threshold come from the live replicas, if any.
+ * revision; the fleet's leader picks it up at its next look. A step change
+ * reads the live replicas' counters first (the step's marks and threshold):
+ * with none live it fails with SY_ERR_FLEET_COUNTERS before writing anything.
  */
 import { pino } from 'pino'
 import { tokenFromEnv } from '../admin/auth.js'

@@ -92,6 +92,8 @@ export class FleetCounters {
 export function fleetCountersReader (counters: FleetCounters): CountersReader {
   const complete = async (): Promise<FleetReading> => {
     const reading = await counters.read()
+    // No member at all (the store lists none, not even the caller): nothing to anchor a step on or judge.
+    if (reading.members.length === 0 && reading.missing.length === 0) throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', 'no live replica in the store to read counters from')
     if (reading.missing.length > 0) {
       throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no counters from ${reading.missing.map(m => `${m.id} (${m.error})`).join(', ')}`)
     }

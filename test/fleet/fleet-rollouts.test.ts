@@ -10,6 +10,8 @@
 import t from 'tap'
 import type { RolloutState } from '../../src/control/rollouts/model.js'
 import { FleetRolloutStore } from '../../src/control/rollouts/store.js'
+import type { CountersReader } from '../../src/control/rollouts/readings.js'
+import { FleetCounters, fleetCountersReader } from '../../src/control/fleet-counters.js'
 import type { Test } from 'tap'
 import type { RoutingStore } from '../../src/fleet/store.js'
 import { runCli } from '../helpers/cli.js'
@@ -29,20 +31,22 @@ async function send (r: Replica, n: number): Promise<void> {
 /** Requests the step has counted, both arms. */
 const counted = (s: RolloutState): number => (s.step.counted?.canary.requests ?? 0) + (s.step.counted?.baseline.requests ?? 0)
 
-async function fleetOfTwo (t: Test): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore, h: FleetHarness }> {
+/** Two replicas, A leading; `countersOfA` wraps what A's looks read (the fleet's counters, as a replica reads them). */
+async function fleetOfTwo (t: Test, countersOfA?: (fleet: CountersReader) => CountersReader): Promise<{ a: Replica, b: Replica, lead: (name: string) => void, other: RoutingStore, h: FleetHarness }> {
   const { h, routing } = await fleetOnTwoBackends(t, kubeHarness, 0)
+  // Another client of the same store: what the deposed leader's connection can still do.
+  const other = h.open('rollouts')
+  t.teardown(() => other.close())
   const clock = { now: T0 }
   let leader = 'A'
   const start = async (name: string): Promise<Replica> => await startReplica(h, 'rollouts', name, routing, undefined, {
     now: () => clock.now,
     tickMs: false,
-    leadership: { isLeader: () => leader === name }
+    leadership: { isLeader: () => leader === name },
+    ...(name === 'A' && countersOfA !== undefined ? { counters: countersOfA(fleetCountersReader(new FleetCounters({ members: async () => await other.members() }))) } : {})
   })
   const [a, b] = await Promise.all([start('A'), start('B')])
   t.teardown(() => Promise.all([a.close(), b.close()]))
-  // Another client of the same store: what the deposed leader's connection can still do.
-  const other = h.open('rollouts')
-  t.teardown(() => other.close())
   return { a, b, lead: name => { leader = name }, other, h }
 }
 
@@ -119,4 +123,51 @@ t.test('the CLI acts on the rollouts in the store with --store, no replica asked
   const refused = await cli('resume', 'web')
   t.equal(refused.code, 1, 'a command the phase does not allow is refused')
   t.match(refused.stderr, /SY_ERR_ROLLOUT_PHASE/)
+})
+
+t.test('with no live replica, `rollout start --store` fails with a coded error and writes nothing', async t => {
+  const { a, b, h, other } = await fleetOfTwo(t)
+  const revision = a.sy.live.current.revision
+  // A clean stop deletes a replica's member Lease: the store lists none.
+  await Promise.all([a.close(), b.close()])
+  t.same(await other.members(), [], 'no member listed')
+  const started = await runCli(['rollout', 'start', 'web', 'canary', '--steps', '10,100', '--store', h.url('rollouts')], { env: h.env })
+  t.equal(started.code, 1)
+  t.match(started.stderr, /no live replica in the store to read counters from \[SY_ERR_FLEET_COUNTERS\]/)
+  t.equal((await other.read())?.revision, revision, 'the routing is not changed')
+  t.same(await other.rollouts.list(), [], 'no rollout is stored')
+})
+
+t.test('a look that decided while a command changed the rollout writes no weights: routing and rollout stay together', async t => {
+  // While `held.gate` is set, A's read of the counters waits for it, and then shows a canary failing every request.
+  const held: { gate?: Promise<void> } = {}
+  let entered: () => void = () => {}
+  const inRead = new Promise<void>(resolve => { entered = resolve })
+  const { a, b, other } = await fleetOfTwo(t, fleet => ({
+    read: async arms => await fleet.read(arms),
+    readMembers: async arms => {
+      const members = await (fleet.readMembers as NonNullable<CountersReader['readMembers']>)(arms)
+      if (held.gate === undefined) return members
+      entered()
+      await held.gate
+      return new Map([...members].map(([id, c]) => [id, { ...c, canary: { ...c.canary, errors: c.canary.requests } }]))
+    }
+  }))
+  const started = await b.sy.rollouts.start({ route: 'web', canary: 'canary', steps: [20, 100] })
+  await until('A applies the step', () => a.sy.live.current.revision === started.revision)
+  await a.sy.rollouts.tick()
+  await send(a, 200)
+  let open: () => void = () => {}
+  held.gate = new Promise<void>(resolve => { open = resolve })
+  const look = a.sy.rollouts.tick()
+  await inRead
+  // A's look is inside its read; meanwhile an operator pauses the rollout on B.
+  t.equal((await b.sy.rollouts.pause('web')).phase, 'Paused', 'paused on B during A\'s look')
+  open()
+  await look
+  t.ok(a.logs.some(l => l.includes('"msg":"rollout decision"') && l.includes('"action":"abort"')), 'A\'s look decided to abort')
+  t.ok(a.logs.some(l => l.includes('rollout look failed') && l.includes('SY_ERR_ROLLOUT_CONFLICT')), 'and found the rollout changed: a conflict, logged')
+  t.match(await b.sy.rollouts.get('web'), { phase: 'Paused', pauseReason: 'manual', weight: 20 }, 'the rollout is as the operator left it')
+  t.equal((await other.read())?.revision, started.revision, 'no revision written since the step\'s')
+  for (const r of [a, b]) t.equal(r.sy.live.current.table.config.routes[0]?.split?.canary, 20, `${r.name} still routes 20 % to the canary: the look wrote no weights`)
 })

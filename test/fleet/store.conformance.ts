@@ -125,6 +125,12 @@ export function storeConformance (t: Test, harness: StoreHarness): void {
     // Route names need not be object names (uppercase, underscores): stored and listed under their own name.
     t.type(await other.put({ route: 'Web_2', message: 'x' } as unknown as RolloutState, undefined), 'string')
     t.same((await a.store.rollouts.list()).map(d => d.name).sort(), ['Web_2', 'api', 'web'])
+    // A document edited by hand into something else: left out of list() (the other routes' rollouts go on), named.
+    t.type(await a.store.rollouts.put('broken', '{"route":', undefined), 'string')
+    const invalid: string[] = []
+    t.same((await new FleetRolloutStore(a.store.rollouts, name => invalid.push(name)).list()).map(s => s.state.route).sort(), ['Web_2', 'api', 'web'], 'an unreadable rollout does not hide the others')
+    t.same(invalid, ['broken'], 'and is reported by name')
+    await t.rejects(other.get('broken'), /broken: not a rollout/, 'reading it alone says what is wrong')
   })
 
   t.test('watch: every change in order, and the rest after a disconnect', async t => {

@@ -59,6 +59,14 @@ export class RolloutController {
   readonly #anchors = new Map<string, Anchor>()
   /** The last state of each rollout this controller stored or read (for metrics, read synchronously). */
   readonly #seen = new Map<string, RolloutState>()
+  /**
+   * During a look: the stored rollout it started from. Reading the counters
+   * can take seconds (a fleet's members over HTTP), and a routing write is
+   * not undone by losing the rollout's compare-and-swap afterwards, so every
+   * routing write of a look first checks that nobody (a command on another
+   * replica, a new leader) has written the rollout since.
+   */
+  #fence: Stored | undefined
   #queue: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
 
@@ -104,7 +112,15 @@ export class RolloutController {
   /** One look at every progressing rollout, when this instance leads. */
   async tick (): Promise<void> {
     await this.#exclusive(async () => {
-      const all = await this.#o.store.list()
+      let all: Stored[]
+      try {
+        all = await this.#o.store.list()
+      } catch (err) {
+        // A follower only refreshes what its metrics show: the store out of reach is the fleet's news, not its own error.
+        if (this.#leadership.isLeader()) throw err
+        this.#o.logger.debug({ err }, 'rollouts not refreshed: the store did not answer')
+        return
+      }
       // Every instance shows the same rollouts in its metrics; only the leader moves them.
       for (const stored of all) this.#seen.set(stored.state.route, stored.state)
       if (!this.#leadership.isLeader()) {
@@ -117,9 +133,10 @@ export class RolloutController {
         // Deposed during this tick: stop at once (a look already under way is fenced by the store's compare-and-swap).
         if (!this.#leadership.isLeader()) break
         // One rollout's failure (its counters unreadable, a lost race on its state) leaves the others' looks alone.
+        this.#fence = stored
         await this.#look(stored).catch((err: unknown) => {
           this.#o.logger.error({ err, rollout: stored.state.route }, 'rollout look failed; trying again at the next')
-        })
+        }).finally(() => { this.#fence = undefined })
       }
     })
   }
@@ -324,9 +341,13 @@ export class RolloutController {
     const percent = s.steps[index] as number
     if (percent >= 100) return await this.#finish({ ...s, step: { ...s.step, index } }, message ?? 'started at 100 %')
     const weights = weightsAt(s, percent)
+    // Read before the write: counters that cannot be read (a fleet member that does not answer, none live) then
+    // fail the change with nothing written, instead of weights live whose step was never saved (the next look
+    // would take them for someone else's edit). What the old weights serve until the write lands counts in the
+    // new step: milliseconds here, and in a fleet the replicas apply the step a moment apart anyway.
+    const { total: reading, members } = await this.#read(s)
     const written = await this.#write(s, weights, `rollout ${s.route}: step ${index + 1}/${s.steps.length}: `)
     if (written.phase === 'Paused') return written
-    const { total: reading, members } = await this.#read(s)
     const share = shareOf(s, weights)
     const now = this.#now()
     // A previous step without baseline traffic sets no threshold: then everything the baseline served so far does.
@@ -350,6 +371,7 @@ export class RolloutController {
 
   /** Back to the starting weights. Not conditional on the revision: a bad canary must go even when someone else edited meanwhile. */
   async #abort (s: RolloutState, reason: AbortReason, message: string): Promise<RolloutState> {
+    await this.#checkFence()
     const result = await this.#o.operations.setWeights(s.route, restoreWeights(s), { origin: 'rollout', note: `rollout ${s.route}: aborted: ` })
     this.#anchors.delete(s.route)
     this.#o.logger.warn({ rollout: s.route, reason, revision: result.revision }, message)
@@ -371,6 +393,7 @@ export class RolloutController {
    * rollout (someone else is changing routing) instead of overwriting it.
    */
   async #write (s: RolloutState, weights: Record<string, number>, note: string): Promise<RolloutState> {
+    await this.#checkFence()
     try {
       const result = await this.#o.operations.setWeights(s.route, weights, { origin: 'rollout', expected: [s.revision], note })
       return { ...s, revision: result.revision, routeConfig: routeJson(this.#o.live, s.route) }
@@ -382,13 +405,23 @@ export class RolloutController {
     }
   }
 
+  /** In a look: the rollout still at the version the look read (see #fence). */
+  async #checkFence (): Promise<void> {
+    const fence = this.#fence
+    if (fence === undefined) return
+    const now = await this.#o.store.get(fence.state.route)
+    if (now?.version !== fence.version) throw this.#conflict(fence.state.route)
+  }
+
+  #conflict (route: string): SwitchyardError {
+    this.#anchors.delete(route)
+    return new SwitchyardError('SY_ERR_ROLLOUT_CONFLICT', `the rollout of ${route} was changed by someone else meanwhile; read it again`)
+  }
+
   async #save (s: RolloutState, expected: string | undefined): Promise<RolloutState> {
     const saved = { ...s, updatedAt: new Date(this.#now()).toISOString() }
     const version = await this.#o.store.put(saved, expected)
-    if (version === undefined) {
-      this.#anchors.delete(s.route)
-      throw new SwitchyardError('SY_ERR_ROLLOUT_CONFLICT', `the rollout of ${s.route} was changed by someone else meanwhile; read it again`)
-    }
+    if (version === undefined) throw this.#conflict(s.route)
     this.#seen.set(saved.route, saved)
     return saved
   }

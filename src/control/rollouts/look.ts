@@ -39,6 +39,11 @@ export function judgeLook (s: RolloutState, reading: Counters, anchor: Anchor, n
  * since its mark at the previous look (whoever took it); a member first
  * seen since then counts whole (it started after that look). A step's first
  * look in the fleet only sets the marks: its window opens there.
+ *
+ * A member missing from this reading keeps its mark: one that dropped out
+ * of the member list for a while (its lease lapsed in a store outage while
+ * it kept serving) counts its increase since that mark when it is back, not
+ * its whole history. Marks last one step (the next step takes new ones).
  */
 export function judgeFleetLook (s: RolloutState, members: ReadonlyMap<string, Counters>, now: number): Look {
   const marks = s.step.marks
@@ -54,7 +59,7 @@ export function judgeFleetLook (s: RolloutState, members: ReadonlyMap<string, Co
   // Nothing counted yet: an empty window shaped like the readings (sticky units or not).
   const first = readings[0] as Counters
   window ??= since(first, first)
-  return lookAt(s, window, since(window, window), undefined, marksOf(members), now)
+  return lookAt(s, window, since(window, window), undefined, { ...marks, ...marksOf(members) }, now)
 }
 
 /** Members' readings as the state keeps them. */

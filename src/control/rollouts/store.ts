@@ -128,12 +128,22 @@ export class FileRolloutStore extends MapStore {
 export class FleetRolloutStore implements RolloutStore {
   readonly location: string
 
-  constructor (private readonly docs: DocumentSet) {
+  /** `onInvalid`: a document that is not a rollout (edited by hand), left out of `list()`. */
+  constructor (private readonly docs: DocumentSet, private readonly onInvalid?: (name: string, err: Error) => void) {
     this.location = docs.location
   }
 
+  /** Every readable rollout: one broken document must not stop the looks, status and console of every other route. */
   async list (): Promise<Stored[]> {
-    return (await this.docs.list()).map(d => ({ state: parseState(d.text, `${this.location}: ${d.name}`), version: d.version }))
+    const listed: Stored[] = []
+    for (const d of await this.docs.list()) {
+      try {
+        listed.push({ state: parseState(d.text, `${this.location}: ${d.name}`), version: d.version })
+      } catch (err) {
+        this.onInvalid?.(d.name, err as Error)
+      }
+    }
+    return listed
   }
 
   async get (route: string): Promise<Stored | undefined> {
@@ -147,7 +157,12 @@ export class FleetRolloutStore implements RolloutStore {
 }
 
 function parseState (text: string, where: string): RolloutState {
-  const s = JSON.parse(text) as RolloutState
+  let s: RolloutState
+  try {
+    s = JSON.parse(text) as RolloutState
+  } catch (err) {
+    throw new Error(`${where}: not a rollout (${(err as Error).message})`)
+  }
   if (typeof s !== 'object' || s === null || typeof s.route !== 'string') throw new Error(`${where}: not a rollout`)
   return s
 }
