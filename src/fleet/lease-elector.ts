@@ -5,7 +5,9 @@
  * renewed it for leaseDuration as measured on the candidate's own clock
  * (from when it last saw the record change, so clock skew between replicas
  * does not matter), by an update conditioned on the resourceVersion it read,
- * so two candidates cannot both win. A leader renews every retryPeriod and
+ * so two candidates cannot both win (one change: a candidate also tries
+ * right when the holder's lease runs out, instead of at its next retry). A
+ * leader renews every retryPeriod and
  * steps down when no renewal has succeeded for renewDeadline. Like client-go
  * this does not fence by itself: a deposed leader's writes fail because they
  * are conditioned on the routing revision.
@@ -103,7 +105,11 @@ export function electWithLease (target: LeaseTarget, identity: string, handlers:
       handlers.stopped()
     }
     // client-go jitters the acquire loop (factor 1.2) so candidates do not poll in step.
-    const wait = leading ? timing.retryPeriodMs : timing.retryPeriodMs * (1 + 0.2 * Math.random())
+    const retry = leading ? timing.retryPeriodMs : timing.retryPeriodMs * (1 + 0.2 * Math.random())
+    // Unlike client-go, a candidate that saw another holder tries again no later than that holder's lease runs
+    // out on its own clock: a dead leader is replaced when its lease ends, not up to a retry period after.
+    const untilExpiry = leader === null || leader === undefined || leader === identity ? Infinity : observedAt + timing.leaseDurationMs - now
+    const wait = untilExpiry > 0 ? Math.min(retry, untilExpiry + 5) : retry
     timer = setTimeout(() => { running = round() }, wait)
   }
 
