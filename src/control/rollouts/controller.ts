@@ -369,7 +369,11 @@ export class RolloutController {
     return { ...written, phase: 'Succeeded', weight: 100, message: `succeeded: ${message}` }
   }
 
-  /** Back to the starting weights. Not conditional on the revision: a bad canary must go even when someone else edited meanwhile. */
+  /**
+   * Back to the starting weights. Not conditional on the routing revision: a bad canary must go even when someone
+   * else edited meanwhile. In a look it is conditional on the rollout's version (#fence): after a command or a new
+   * leader wrote the rollout, the look's verdict is stale and the next look decides again.
+   */
   async #abort (s: RolloutState, reason: AbortReason, message: string): Promise<RolloutState> {
     await this.#checkFence()
     const result = await this.#o.operations.setWeights(s.route, restoreWeights(s), { origin: 'rollout', note: `rollout ${s.route}: aborted: ` })
