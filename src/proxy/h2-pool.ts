@@ -17,6 +17,12 @@
  * only when none has room, up to `connections`. A GOAWAY takes a connection
  * out of the rotation at once; its streams below the GOAWAY's last stream
  * ID finish there. An idle connection closes after `keepAliveTimeoutMs`.
+ *
+ * What the pool carries at once (`capacity`, reported to the target's
+ * Upstream through `onCapacity`) is what the peer allows, so that requests
+ * over it wait in switchyard's queue, under `maxPending` and `queueTimeout`,
+ * rather than here: the pool's own queue only holds requests within that
+ * capacity while their connection is being opened.
  */
 import { connect, type ClientHttp2Session, type Settings, type SecureClientSessionOptions } from 'node:http2'
 import { Dispatcher } from 'undici'
@@ -24,7 +30,7 @@ import type { RawDispatchHandler } from './forward.js'
 import { H2Request, H2UpstreamError, type StreamHost, type Target } from './h2-request.js'
 
 export interface H2PoolOptions {
-  /** Connections open at most (draining ones aside): more streams wait in nghttp2 for room on the least busy. */
+  /** Connections open at most (draining ones aside); when all are full, more requests wait in the Upstream's queue (see `capacity`). */
   readonly connections: number
   /** Streams per connection at most, whatever the peer allows. */
   readonly streamsPerConnection: number
@@ -38,6 +44,13 @@ export interface H2PoolOptions {
 /** undici's HTTP/2 flow-control windows (its documented defaults): Node's 64 KiB would throttle large bodies. */
 const STREAM_WINDOW = 256 * 1024
 const CONNECTION_WINDOW = 512 * 1024
+
+/**
+ * After a connection failed while another was open, no new one is dialled
+ * for this long: the waiting requests have the open one, and a peer that
+ * refuses connections is not redialled in a loop.
+ */
+const REDIAL_BACKOFF_MS = 1000
 
 /** One connection and what the pool knows of it. */
 class Connection implements StreamHost {
@@ -70,7 +83,7 @@ class Connection implements StreamHost {
 
   streamClosed (): void {
     this.streams--
-    this.pool.roomFreed()
+    this.pool.roomFreed(this)
     this.idleCheck()
   }
 
@@ -92,18 +105,60 @@ class Connection implements StreamHost {
 export class H2Pool extends Dispatcher {
   readonly #connections: Connection[] = []
   /**
-   * Requests waiting for a stream: while the first connection is still
+   * Requests waiting for a stream: while their connection is still
    * connecting (the peer's stream limit is unknown until its SETTINGS, and
-   * streams over it would be refused), or while every connection is full.
+   * streams over it would be refused), or, briefly, when the capacity
+   * shrank under the requests already sent here (a lower SETTINGS).
    */
   #queue: H2Request[] = []
   readonly #target: Target
   #closed = false
+  /**
+   * What a connection not ready yet (or not open yet) is counted for: the
+   * stream limit of the last SETTINGS, and 1, as an HTTP/1.1 connection,
+   * until one came (more could be refused, or wait here unbounded).
+   */
+  #perConnection = 1
+  /** Running while no connection is dialled after a failed one (REDIAL_BACKOFF_MS). */
+  #redial: NodeJS.Timeout | undefined
+  #reported: number
+  /** Told when `capacity` changes: the target's Upstream admits that many requests at once. */
+  onCapacity: ((streams: number) => void) | undefined
 
   constructor (readonly origin: string, readonly options: H2PoolOptions) {
     super()
     const url = new URL(origin)
     this.#target = { scheme: url.protocol === 'https:' ? 'https' : 'http', authority: url.host }
+    this.#reported = this.capacity
+  }
+
+  /**
+   * Requests the pool can carry at once: the streams each open connection
+   * takes (its limit once ready), those still running on draining ones, and
+   * what the connections it may yet open would take (none while a redial
+   * waits).
+   */
+  get capacity (): number {
+    let streams = 0
+    let open = 0
+    for (const c of this.#connections) {
+      if (!c.open) {
+        streams += c.streams
+        continue
+      }
+      open++
+      streams += c.ready ? c.limit : this.#perConnection
+    }
+    if (this.#redial === undefined && open < this.options.connections) streams += (this.options.connections - open) * this.#perConnection
+    return streams
+  }
+
+  #report (): void {
+    if (this.#closed) return
+    const capacity = this.capacity
+    if (capacity === this.#reported) return
+    this.#reported = capacity
+    this.onCapacity?.(capacity)
   }
 
   override dispatch (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -132,6 +187,7 @@ export class H2Pool extends Dispatcher {
 
   /** Opens a connection when the waiting requests need one: none is being opened, and fewer than `connections` are open. */
   #grow (): void {
+    if (this.#closed || this.#redial !== undefined) return
     let open = 0
     for (const c of this.#connections) {
       if (!c.open) continue
@@ -159,9 +215,23 @@ export class H2Pool extends Dispatcher {
     }
   }
 
-  /** A connection failed before it was ready: when no other is open or opening, the waiting requests fail with its error. */
+  /**
+   * A connection failed before it was ready: when no other is open or
+   * opening, the waiting requests fail with its error (and the next request
+   * dials again); otherwise they wait for the open ones, and no connection
+   * is dialled for REDIAL_BACKOFF_MS.
+   */
   #failed (c: Connection): void {
-    if (this.#connections.some(o => o.open)) return
+    if (this.#connections.some(o => o.open)) {
+      if (this.#redial !== undefined || this.#closed) return
+      this.#redial = setTimeout(() => {
+        this.#redial = undefined
+        this.#report()
+        this.#drain()
+      }, REDIAL_BACKOFF_MS)
+      this.#redial.unref()
+      return
+    }
     const err = c.error ?? new H2UpstreamError(`the HTTP/2 connection to ${this.origin} closed before it was ready`, 'UND_ERR_SOCKET')
     for (const request of this.#queue.splice(0)) request.fail(err)
   }
@@ -195,6 +265,8 @@ export class H2Pool extends Dispatcher {
       const cap = this.options.streamsPerConnection
       const peer = settings.maxConcurrentStreams ?? cap
       c.limit = peer < cap ? peer : cap
+      this.#perConnection = Math.max(1, c.limit)
+      this.#report()
       // Also when a later SETTINGS raises the limit.
       this.#drain()
       c.idleCheck()
@@ -202,11 +274,13 @@ export class H2Pool extends Dispatcher {
     // The peer is shutting down: no new streams here (those it accepted finish); waiting requests need another.
     session.once('goaway', () => {
       c.open = false
+      this.#report()
       this.#drain()
     })
     session.on('error', (err: Error) => {
       c.open = false
       if (!c.ready) c.error ??= err
+      this.#report()
     })
     session.once('close', () => {
       clearTimeout(timer)
@@ -214,20 +288,27 @@ export class H2Pool extends Dispatcher {
       const i = this.#connections.indexOf(c)
       if (i !== -1) this.#connections.splice(i, 1)
       if (!c.ready) this.#failed(c)
+      this.#report()
       this.#drain()
     })
   }
 
-  /** A stream closed on a connection: a waiting request may take its place. */
-  roomFreed (): void {
+  /** A stream closed on `c`: a waiting request may take its place; on a draining connection, the capacity shrinks by it. */
+  roomFreed (c: Connection): void {
+    if (!c.open) this.#report()
     if (this.#queue.length > 0) this.#drain()
+  }
+
+  #fail (why: string): void {
+    this.#closed = true
+    clearTimeout(this.#redial)
+    const closed = new H2UpstreamError(`the pool of ${this.origin} ${why} before a stream was free`, 'UND_ERR_CLOSED')
+    for (const request of this.#queue.splice(0)) request.fail(closed)
   }
 
   /** Stops taking requests; resolves once the streams in flight have finished and the connections closed. */
   override async close (): Promise<void> {
-    this.#closed = true
-    const closed = new H2UpstreamError(`the pool of ${this.origin} closed before a stream was free`, 'UND_ERR_CLOSED')
-    for (const request of this.#queue.splice(0)) request.fail(closed)
+    this.#fail('closed')
     await Promise.all(this.#connections.map(async c => {
       if (c.session.closed || c.session.destroyed) return
       await new Promise<void>(resolve => {
@@ -237,8 +318,9 @@ export class H2Pool extends Dispatcher {
     }))
   }
 
+  /** Fails every request at once, those waiting for a stream too. */
   override async destroy (): Promise<void> {
-    this.#closed = true
+    this.#fail('was destroyed')
     for (const c of [...this.#connections]) c.session.destroy()
   }
 }
