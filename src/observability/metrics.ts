@@ -210,7 +210,7 @@ export function createMetrics (registry: Registry): Metrics {
     up => up.available ? 1 : 0, 'min')
 
   perTargetGauge('switchyard_upstream_queue_waiting',
-    'Requests waiting now for a connection to the target (all its `connections` are busy)',
+    'Requests waiting now for a connection to the target (all its `connections` are busy; HTTP/2: all the streams the backend allows on them)',
     up => up.waiting.length)
 
   const ejections: Counter<'target'> = new Counter({

@@ -213,7 +213,7 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     const backend = this.#runtime.backend
     if (up.waiting.length >= backend.maxPending) {
       up.pending--
-      this.#fail('queue_full', 503, `upstream queue full: ${backend.connections} connections busy and ${backend.maxPending} requests waiting (maxPending ${backend.maxPending}, target ${up.origin})`, backend.name)
+      this.#fail('queue_full', 503, `upstream queue full: ${up.capacityText} busy and ${backend.maxPending} requests waiting (maxPending ${backend.maxPending}, target ${up.origin})`, backend.name)
       this.#finish()
       return
     }
@@ -282,8 +282,9 @@ export class Exchange extends Deadline implements RawDispatchHandler, Waiter {
     const backend = this.#runtime.backend
     if (this.#queuedAt !== 0) {
       const limit = inQueue ? `queueTimeout ${formatDuration(backend.queueTimeoutMs)}` : `route timeout ${formatDuration(this.timeoutMs)}`
+      const up = this.#upstream as Upstream
       this.#leaveQueue()
-      this.#fail('queue_timeout', 504, `upstream busy: no connection free within the ${limit} (${backend.connections} connections, target ${(this.#upstream as Upstream).origin})`, backend.name)
+      this.#fail('queue_timeout', 504, `upstream busy: no connection free within the ${limit} (${up.capacityText}, target ${up.origin})`, backend.name)
       this.#finish()
       return
     }

@@ -17,14 +17,20 @@
  * only when none has room, up to `connections`. A GOAWAY takes a connection
  * out of the rotation at once; its streams below the GOAWAY's last stream
  * ID finish there. An idle connection closes after `keepAliveTimeoutMs`.
+ *
+ * What the pool carries at once (`capacity`, reported to the target's
+ * Upstream through `onCapacity`) is what the peer allows, so that requests
+ * over it wait in switchyard's queue, under `maxPending` and `queueTimeout`,
+ * rather than here: the pool's own queue only holds requests within that
+ * capacity while their connection is being opened.
  */
-import { connect, constants, type ClientHttp2Session, type Settings, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2'
-import type { Readable } from 'node:stream'
+import { connect, type ClientHttp2Session, type Settings, type SecureClientSessionOptions } from 'node:http2'
 import { Dispatcher } from 'undici'
 import type { RawDispatchHandler } from './forward.js'
+import { H2Request, H2UpstreamError, type StreamHost, type Target } from './h2-request.js'
 
 export interface H2PoolOptions {
-  /** Connections open at most (draining ones aside): more streams wait in nghttp2 for room on the least busy. */
+  /** Connections open at most (draining ones aside); when all are full, more requests wait in the Upstream's queue (see `capacity`). */
   readonly connections: number
   /** Streams per connection at most, whatever the peer allows. */
   readonly streamsPerConnection: number
@@ -35,22 +41,19 @@ export interface H2PoolOptions {
   readonly tls?: { readonly ca?: string, readonly rejectUnauthorized: boolean, readonly servername?: string }
 }
 
-/** An upstream failure, with undici's error code for the same condition, so that failure.ts classifies it alike. */
-class H2UpstreamError extends Error {
-  constructor (message: string, readonly code: string) {
-    super(message)
-    this.name = 'H2UpstreamError'
-  }
-}
-
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = constants
-
 /** undici's HTTP/2 flow-control windows (its documented defaults): Node's 64 KiB would throttle large bodies. */
 const STREAM_WINDOW = 256 * 1024
 const CONNECTION_WINDOW = 512 * 1024
 
+/**
+ * After a connection failed while another was open, no new one is dialled
+ * for this long: the waiting requests have the open one, and a peer that
+ * refuses connections is not redialled in a loop.
+ */
+const REDIAL_BACKOFF_MS = 1000
+
 /** One connection and what the pool knows of it. */
-class Connection {
+class Connection implements StreamHost {
   /** Streams open on it (ours, counted from request to close). */
   streams = 0
   /** Takes new streams: false once GOAWAY came, it failed, or it is closing. */
@@ -80,7 +83,7 @@ class Connection {
 
   streamClosed (): void {
     this.streams--
-    this.pool.roomFreed()
+    this.pool.roomFreed(this)
     this.idleCheck()
   }
 
@@ -99,24 +102,63 @@ class Connection {
   }
 }
 
-/** The parts of the origin every request's header block carries. */
-interface Target { readonly scheme: string, readonly authority: string }
-
 export class H2Pool extends Dispatcher {
   readonly #connections: Connection[] = []
   /**
-   * Requests waiting for a stream: while the first connection is still
+   * Requests waiting for a stream: while their connection is still
    * connecting (the peer's stream limit is unknown until its SETTINGS, and
-   * streams over it would be refused), or while every connection is full.
+   * streams over it would be refused), or, briefly, when the capacity
+   * shrank under the requests already sent here (a lower SETTINGS).
    */
   #queue: H2Request[] = []
   readonly #target: Target
   #closed = false
+  /**
+   * What a connection not ready yet (or not open yet) is counted for: the
+   * stream limit of the last SETTINGS, and 1, as an HTTP/1.1 connection,
+   * until one came (more could be refused, or wait here unbounded).
+   */
+  #perConnection = 1
+  /** Running while no connection is dialled after a failed one (REDIAL_BACKOFF_MS). */
+  #redial: NodeJS.Timeout | undefined
+  #reported: number
+  /** Told when `capacity` changes: the target's Upstream admits that many requests at once. */
+  onCapacity: ((streams: number) => void) | undefined
 
   constructor (readonly origin: string, readonly options: H2PoolOptions) {
     super()
     const url = new URL(origin)
     this.#target = { scheme: url.protocol === 'https:' ? 'https' : 'http', authority: url.host }
+    this.#reported = this.capacity
+  }
+
+  /**
+   * Requests the pool can carry at once: the streams each open connection
+   * takes (its limit once ready), those still running on draining ones, and
+   * what the connections it may yet open would take (none while a redial
+   * waits).
+   */
+  get capacity (): number {
+    let streams = 0
+    let open = 0
+    for (const c of this.#connections) {
+      if (!c.open) {
+        streams += c.streams
+        continue
+      }
+      open++
+      streams += c.ready ? c.limit : this.#perConnection
+    }
+    if (this.#redial === undefined && open < this.options.connections) streams += (this.options.connections - open) * this.#perConnection
+    return streams
+  }
+
+  #report (): void {
+    if (this.#closed) return
+    const capacity = this.capacity
+    if (capacity === this.#reported) return
+    this.#reported = capacity
+    this.onCapacity?.(capacity)
   }
 
   override dispatch (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -145,6 +187,7 @@ export class H2Pool extends Dispatcher {
 
   /** Opens a connection when the waiting requests need one: none is being opened, and fewer than `connections` are open. */
   #grow (): void {
+    if (this.#closed || this.#redial !== undefined) return
     let open = 0
     for (const c of this.#connections) {
       if (!c.open) continue
@@ -172,9 +215,23 @@ export class H2Pool extends Dispatcher {
     }
   }
 
-  /** A connection failed before it was ready: when no other is open or opening, the waiting requests fail with its error. */
+  /**
+   * A connection failed before it was ready: when no other is open or
+   * opening, the waiting requests fail with its error (and the next request
+   * dials again); otherwise they wait for the open ones, and no connection
+   * is dialled for REDIAL_BACKOFF_MS.
+   */
   #failed (c: Connection): void {
-    if (this.#connections.some(o => o.open)) return
+    if (this.#connections.some(o => o.open)) {
+      if (this.#redial !== undefined || this.#closed) return
+      this.#redial = setTimeout(() => {
+        this.#redial = undefined
+        this.#report()
+        this.#drain()
+      }, REDIAL_BACKOFF_MS)
+      this.#redial.unref()
+      return
+    }
     const err = c.error ?? new H2UpstreamError(`the HTTP/2 connection to ${this.origin} closed before it was ready`, 'UND_ERR_SOCKET')
     for (const request of this.#queue.splice(0)) request.fail(err)
   }
@@ -208,6 +265,8 @@ export class H2Pool extends Dispatcher {
       const cap = this.options.streamsPerConnection
       const peer = settings.maxConcurrentStreams ?? cap
       c.limit = peer < cap ? peer : cap
+      this.#perConnection = Math.max(1, c.limit)
+      this.#report()
       // Also when a later SETTINGS raises the limit.
       this.#drain()
       c.idleCheck()
@@ -215,11 +274,13 @@ export class H2Pool extends Dispatcher {
     // The peer is shutting down: no new streams here (those it accepted finish); waiting requests need another.
     session.once('goaway', () => {
       c.open = false
+      this.#report()
       this.#drain()
     })
     session.on('error', (err: Error) => {
       c.open = false
       if (!c.ready) c.error ??= err
+      this.#report()
     })
     session.once('close', () => {
       clearTimeout(timer)
@@ -227,20 +288,27 @@ export class H2Pool extends Dispatcher {
       const i = this.#connections.indexOf(c)
       if (i !== -1) this.#connections.splice(i, 1)
       if (!c.ready) this.#failed(c)
+      this.#report()
       this.#drain()
     })
   }
 
-  /** A stream closed on a connection: a waiting request may take its place. */
-  roomFreed (): void {
+  /** A stream closed on `c`: a waiting request may take its place; on a draining connection, the capacity shrinks by it. */
+  roomFreed (c: Connection): void {
+    if (!c.open) this.#report()
     if (this.#queue.length > 0) this.#drain()
+  }
+
+  #fail (why: string): void {
+    this.#closed = true
+    clearTimeout(this.#redial)
+    const closed = new H2UpstreamError(`the pool of ${this.origin} ${why} before a stream was free`, 'UND_ERR_CLOSED')
+    for (const request of this.#queue.splice(0)) request.fail(closed)
   }
 
   /** Stops taking requests; resolves once the streams in flight have finished and the connections closed. */
   override async close (): Promise<void> {
-    this.#closed = true
-    const closed = new H2UpstreamError(`the pool of ${this.origin} closed before a stream was free`, 'UND_ERR_CLOSED')
-    for (const request of this.#queue.splice(0)) request.fail(closed)
+    this.#fail('closed')
     await Promise.all(this.#connections.map(async c => {
       if (c.session.closed || c.session.destroyed) return
       await new Promise<void>(resolve => {
@@ -250,179 +318,9 @@ export class H2Pool extends Dispatcher {
     }))
   }
 
+  /** Fails every request at once, those waiting for a stream too. */
   override async destroy (): Promise<void> {
-    this.#closed = true
+    this.#fail('was destroyed')
     for (const c of [...this.#connections]) c.session.destroy()
   }
-}
-
-/** One request on one stream, reporting to an undici dispatch handler. */
-class H2Request {
-  readonly #handler: RawDispatchHandler
-  readonly #target: Target
-  readonly #opts: Dispatcher.DispatchOptions
-  #connection: Connection | undefined
-  #stream: ClientHttp2Stream | undefined
-  #body: Readable | undefined
-  #trailers: IncomingHttpHeaders | undefined
-  #timer: NodeJS.Timeout | undefined
-  #responded = false
-  done = false
-
-  /** Hands the handler its abort at once: a request waiting for a stream can be aborted too (route timeout, client gone). */
-  constructor (target: Target, opts: Dispatcher.DispatchOptions, handler: RawDispatchHandler) {
-    this.#handler = handler
-    this.#target = target
-    this.#opts = opts
-    handler.onConnect(err => { this.fail(err ?? new H2UpstreamError('request aborted', 'UND_ERR_ABORTED')) })
-  }
-
-  /** Opens the stream on `connection` and sends the request. */
-  start (connection: Connection): void {
-    const opts = this.#opts
-    const body = opts.body
-    const endStream = body === null || body === undefined
-    let stream: ClientHttp2Stream
-    try {
-      stream = connection.session.request(requestHeaders(opts, this.#target), { endStream })
-    } catch (err) {
-      // A field HTTP/2 forbids, or a connection already closing: nothing was sent.
-      this.fail(err as Error)
-      return
-    }
-    this.#connection = connection
-    this.#stream = stream
-    connection.streamOpened()
-    stream.on('response', this.#onResponse)
-    stream.on('data', this.#onData)
-    stream.once('trailers', (trailers: IncomingHttpHeaders) => { this.#trailers = trailers })
-    stream.once('end', this.#onEnd)
-    stream.on('error', this.#onError)
-    stream.once('close', this.#onClose)
-    const headersTimeout = opts.headersTimeout ?? 0
-    if (headersTimeout > 0) {
-      this.#timer = setTimeout(() => { this.fail(new H2UpstreamError(`no response head within ${headersTimeout} ms`, 'UND_ERR_HEADERS_TIMEOUT')) }, headersTimeout)
-    }
-    if (endStream) return
-    if (typeof (body as Readable).pipe === 'function') {
-      const readable = this.#body = body as Readable
-      readable.on('error', this.fail)
-      readable.pipe(stream)
-    } else {
-      stream.end(body as string | Buffer | Uint8Array)
-    }
-  }
-
-
-  readonly #resume = (): void => { this.#stream?.resume() }
-
-  readonly #onResponse = (headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
-    if (this.done) return
-    clearTimeout(this.#timer)
-    this.#responded = true
-    const raw: Buffer[] = []
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i] as string
-      if (name.charCodeAt(0) === 58 /* : */) continue
-      raw.push(Buffer.from(name, 'latin1'), Buffer.from(rawHeaders[i + 1] as string, 'latin1'))
-    }
-    const stream = this.#stream as ClientHttp2Stream
-    if (this.#handler.onHeaders(Number(headers[':status']), raw, this.#resume, '') === false && !this.done) stream.pause()
-    // undici's bodyTimeout: the longest silence between response body chunks.
-    const bodyTimeout = this.#opts.bodyTimeout ?? 0
-    if (bodyTimeout > 0 && !this.done) {
-      stream.setTimeout(bodyTimeout, () => { this.fail(new H2UpstreamError(`no response body data for ${bodyTimeout} ms`, 'UND_ERR_BODY_TIMEOUT')) })
-    }
-  }
-
-  readonly #onData = (chunk: Buffer): void => {
-    if (this.done) return
-    if (this.#handler.onData(chunk) === false && !this.done) this.#stream?.pause()
-  }
-
-  readonly #onEnd = (): void => {
-    if (this.done || !this.#responded) return
-    this.#settle()
-    // The answer came before the request body ended (an early response): stop sending it.
-    const stream = this.#stream as ClientHttp2Stream
-    if (!stream.writableFinished) stream.close(NGHTTP2_NO_ERROR)
-    // undici hands over trailers as an object (HTTP/2), or an empty raw list when there are none.
-    this.#handler.onComplete(this.#trailers ?? [])
-  }
-
-  readonly #onError = (err: Error): void => {
-    this.fail(this.#upstreamError(err))
-  }
-
-  readonly #onClose = (): void => {
-    this.#connection?.streamClosed()
-    if (!this.done) this.fail(this.#upstreamError(undefined))
-  }
-
-  /**
-   * What a stream's failure means in undici's terms: a reset
-   * (`UND_ERR_SOCKET`), which the exchange's rules for a reset retry or
-   * answer with 502. (A connection that never became ready fails its
-   * waiting requests with its own error: ECONNREFUSED, TLS, connect timeout.)
-   */
-  #upstreamError (err: Error | undefined): Error {
-    const code = this.#stream?.rstCode
-    const why = code === NGHTTP2_REFUSED_STREAM
-      ? 'refused the stream'
-      : code !== undefined && code !== NGHTTP2_NO_ERROR && code !== NGHTTP2_CANCEL
-        ? `reset the stream (HTTP/2 error ${code})`
-        : `closed the stream${err === undefined ? '' : ` (${err.message})`}`
-    return new H2UpstreamError(`the upstream ${why} before the response ended`, 'UND_ERR_SOCKET')
-  }
-
-  /** Done with the stream's body and timers. */
-  #settle (): void {
-    this.done = true
-    clearTimeout(this.#timer)
-    const body = this.#body
-    if (body !== undefined) {
-      body.off('error', this.fail)
-      if (this.#stream !== undefined) body.unpipe(this.#stream)
-    }
-  }
-
-  readonly fail = (err: Error): void => {
-    if (this.done) return
-    this.#settle()
-    const stream = this.#stream
-    if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL)
-    this.#handler.onError(err)
-  }
-}
-
-/**
- * The dispatch options' headers as an HTTP/2 header block: the request line
- * as pseudo-headers, `host` as `:authority`, repeated names as arrays (Node
- * sends each as its own field). switchyard's request headers carry no
- * connection-specific field; a `te` other than `trailers` (forbidden in
- * HTTP/2) is dropped.
- */
-function requestHeaders (opts: Dispatcher.DispatchOptions, target: Target): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {}
-  const add = (name: string, value: string): void => {
-    const prev = out[name]
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value]
-  }
-  const h = opts.headers
-  if (Array.isArray(h)) {
-    for (let i = 0; i + 1 < h.length; i += 2) add((h[i] as string).toLowerCase(), String(h[i + 1]))
-  } else if (h !== null && h !== undefined) {
-    for (const [name, value] of Object.entries(h as Record<string, string | string[] | undefined>)) {
-      if (value === undefined) continue
-      for (const v of Array.isArray(value) ? value : [value]) add(name.toLowerCase(), v)
-    }
-  }
-  const host = out.host
-  delete out.host
-  if (out.te !== undefined && out.te !== 'trailers') delete out.te
-  out[':method'] = opts.method
-  out[':scheme'] = target.scheme
-  out[':authority'] = typeof host === 'string' ? host : target.authority
-  out[':path'] = opts.path
-  return out
 }

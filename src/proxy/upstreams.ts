@@ -39,7 +39,7 @@ export interface UpstreamEvents {
 export class Upstream {
   /** Requests for this target, sent or waiting, and not yet finished (for least-pending). */
   pending = 0
-  /** Requests holding (or opening) one of the pool's connections: at most `connections`. */
+  /** Requests holding (or opening) one of the pool's connections (HTTP/2: streams): at most `capacity`, unless it shrank under them. */
   active = 0
   /**
    * Requests waiting for a connection, oldest first. switchyard keeps this
@@ -70,14 +70,20 @@ export class Upstream {
     readonly origin: string,
     readonly key: string,
     readonly pool: Dispatcher,
-    /** Requests the pool takes at once (its connections; for HTTP/2, times the streams on each): more wait in `waiting`. */
+    /** The backend's `connections`: the pool's at most. */
     readonly connections: number,
+    /**
+     * Requests the pool takes at once: more wait in `waiting`. HTTP/1.1:
+     * its connections; HTTP/2: the streams the backend allows on them, as
+     * H2Pool reports (`setCapacity`).
+     */
+    public capacity: number,
     private readonly events: EventEmitter<UpstreamEvents>
   ) {}
 
   /** Takes a connection when one is free. */
   tryAcquire (): boolean {
-    if (this.active >= this.connections) return false
+    if (this.active >= this.capacity) return false
     this.active++
     return true
   }
@@ -87,9 +93,29 @@ export class Upstream {
    * undici is still finishing with the connection when this is called.
    */
   releaseSlot (): void {
-    const next = this.waiting.shift()
-    if (next === undefined) this.active--
-    else process.nextTick(handOff, next, this)
+    this.active--
+    this.#admit()
+  }
+
+  /** The pool takes `capacity` requests at once now (an HTTP/2 backend's SETTINGS, a connection gone). */
+  setCapacity (capacity: number): void {
+    this.capacity = capacity
+    this.#admit()
+  }
+
+  /** Hands the free connections to the oldest waiters. */
+  #admit (): void {
+    while (this.active < this.capacity) {
+      const next = this.waiting.shift()
+      if (next === undefined) return
+      this.active++
+      process.nextTick(handOff, next, this)
+    }
+  }
+
+  /** What the target has, for the queue's answers: `N connections`, over HTTP/2 `N connections with M streams`. */
+  get capacityText (): string {
+    return this.pool instanceof H2Pool ? `${this.connections} connections with ${this.capacity} streams` : `${this.connections} connections`
   }
 
   /**
@@ -170,7 +196,8 @@ function poolKey (origin: string, b: Backend): string {
 /**
  * HTTP/2 streams one upstream connection may carry at once (fewer when the
  * backend's SETTINGS say so). An h2c/h2 target takes `connections` times
- * this many requests in flight before they wait in switchyard's queue.
+ * what its SETTINGS allow, at most this many, before requests wait in
+ * switchyard's queue (H2Pool reports the sum to the Upstream).
  */
 const H2_STREAMS_PER_CONNECTION = 100
 
@@ -240,8 +267,9 @@ export class UpstreamRegistry extends EventEmitter<UpstreamEvents> {
     const key = poolKey(origin, backend)
     let up = this.#byKey.get(key)
     if (up === undefined) {
-      const capacity = backend.protocol === 'http1' ? backend.connections : backend.connections * H2_STREAMS_PER_CONNECTION
-      up = new Upstream(origin, key, makePool(origin, backend), capacity, this)
+      const pool = makePool(origin, backend)
+      const created = up = new Upstream(origin, key, pool, backend.connections, pool instanceof H2Pool ? pool.capacity : backend.connections, this)
+      if (pool instanceof H2Pool) pool.onCapacity = streams => { created.setCapacity(streams) }
       if (origin.startsWith('https:')) up.servername = new URL(origin).hostname
       this.#byKey.set(key, up)
     }
