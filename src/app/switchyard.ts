@@ -203,7 +203,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
 
   // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
   const metricsSource: MetricsSource = workers > 1
-    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
+    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...(await link.metrics()).map(p => p.metrics)])
     : async () => metrics.registry
 
   const rollouts = new RolloutController({
