@@ -203,7 +203,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
 
   // With workers, a scrape adds up every process's registry: counters sum, per-config gauges are taken once.
   const metricsSource: MetricsSource = workers > 1
-    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...await link.metrics()])
+    ? async () => AggregatorRegistry.aggregate([await metrics.registry.getMetricsAsJSON(), ...(await link.metrics()).map(p => p.metrics)])
     : async () => metrics.registry
 
   const rollouts = new RolloutController({
@@ -237,8 +237,9 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     }
   })
   registerMetricsRoute(admin, metricsSource)
-  // The console's charts sample the request cells: this process's, or with --workers the workers' sums.
-  registerConsole(admin, { auth, cells: workers > 1 ? new AggregatedCells(async () => await (await metricsSource()).getMetricsAsJSON()) : metrics.requests })
+  // The console's charts sample the request cells: this process's, or with --workers the workers' totals
+  // (read per worker, not as /metrics sums them: a restarted worker must not take the others' history with it).
+  registerConsole(admin, { auth, cells: workers > 1 ? new AggregatedCells(async () => await link.metrics()) : metrics.requests })
 
   let proxyUrl: string
   let unlead = (): void => {}

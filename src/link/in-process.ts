@@ -1,7 +1,7 @@
 /** The plane link to a data plane in this process: method calls, no copies. */
 import { EventEmitter } from 'node:events'
 import { listenAddress, type DataPlane } from '../dataplane/plane.js'
-import type { ConfigUpdate, MetricsJson, PlaneLink, PlaneLinkEvents, Readiness, TargetState } from './link.js'
+import type { ConfigUpdate, PlaneLink, PlaneMetrics, PlaneLinkEvents, Readiness, TargetState } from './link.js'
 
 export class InProcessLink extends EventEmitter<PlaneLinkEvents> implements PlaneLink {
   constructor (readonly plane: DataPlane) {
@@ -31,7 +31,7 @@ export class InProcessLink extends EventEmitter<PlaneLinkEvents> implements Plan
     return this.plane.targets()
   }
 
-  async metrics (): Promise<MetricsJson[]> {
+  async metrics (): Promise<PlaneMetrics[]> {
     return []
   }
 

@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import { listenAddress, type DataPlane, type HealthEvent, type TargetState } from '../dataplane/plane.js'
 import { buildFromText } from '../routing/build.js'
 import type { RoutingTable } from '../routing/types.js'
-import { mergeTargets, type ConfigUpdate, type MetricsJson, type PlaneLink, type PlaneLinkEvents, type Readiness } from './link.js'
+import { mergeTargets, type ConfigUpdate, type MetricsJson, type PlaneLink, type PlaneLinkEvents, type PlaneMetrics, type Readiness } from './link.js'
 
 type Question = 'targets' | 'metrics'
 
@@ -120,11 +120,11 @@ export class IpcLink extends EventEmitter<PlaneLinkEvents> implements PlaneLink 
   }
 
   async targets (): Promise<TargetState[]> {
-    return mergeTargets(await this.#ask<TargetState[]>('targets'))
+    return mergeTargets((await this.#ask<TargetState[]>('targets')).map(a => a.value))
   }
 
-  async metrics (): Promise<MetricsJson[]> {
-    return await this.#ask<MetricsJson>('metrics')
+  async metrics (): Promise<PlaneMetrics[]> {
+    return (await this.#ask<MetricsJson>('metrics')).map(a => ({ worker: a.worker, metrics: a.value }))
   }
 
   stop (drain: boolean): Promise<void> {
@@ -205,14 +205,14 @@ export class IpcLink extends EventEmitter<PlaneLinkEvents> implements PlaneLink 
   }
 
   /** Asks every listening worker; answers that miss the deadline are left out. */
-  async #ask<T> (what: Question): Promise<T[]> {
-    const asks = [...this.#listening].map(w => new Promise<T | undefined>(resolve => {
+  async #ask<T> (what: Question): Promise<Array<{ readonly worker: number, readonly value: T }>> {
+    const asks = [...this.#listening].map(w => new Promise<{ worker: number, value: T } | undefined>(resolve => {
       const id = this.#nextId++
       const timer = setTimeout(() => { this.#answers.delete(id); resolve(undefined) }, ASK_TIMEOUT_MS)
-      this.#answers.set(id, value => { clearTimeout(timer); this.#answers.delete(id); resolve(value as T) })
+      this.#answers.set(id, value => { clearTimeout(timer); this.#answers.delete(id); resolve({ worker: w.id, value: value as T }) })
       send(w, { t: 'ask', id, what })
     }))
-    return (await Promise.all(asks)).filter((a): a is Awaited<T> => a !== undefined)
+    return (await Promise.all(asks)).filter(a => a !== undefined)
   }
 }
 

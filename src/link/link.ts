@@ -26,6 +26,17 @@ export interface ConfigUpdate {
 /** prom-client's JSON form of one registry's metrics (what AggregatorRegistry adds up). */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
 
+/**
+ * One data plane's metrics and the process that counted them. A worker
+ * started to replace one that died has a new id (node:cluster never reuses
+ * one): its counters start from 0, and a reader that keeps each worker's
+ * previous reading can tell that from the others' totals (aggregated-cells.ts).
+ */
+export interface PlaneMetrics {
+  readonly worker: number
+  readonly metrics: MetricsJson
+}
+
 export interface PlaneLinkEvents {
   /** A data plane bound the proxy listener. */
   listening: [url: string]
@@ -52,7 +63,7 @@ export interface PlaneLink extends EventEmitter<PlaneLinkEvents> {
   /** Every target with its health and requests in flight (summed over data planes; the worst health wins). */
   targets (): Promise<TargetState[]>
   /** The metrics of data planes in other processes, one entry each; [] when they share this process's registry. */
-  metrics (): Promise<MetricsJson[]>
+  metrics (): Promise<PlaneMetrics[]>
   /** Stops every data plane: drained (SIGTERM) or at once; requests in flight finish either way. */
   stop (drain: boolean): Promise<void>
 }

@@ -93,8 +93,9 @@ export function bucketQuantile (q: number, counts: ArrayLike<number>, bounds: re
   return bounds[bounds.length - 1] as number
 }
 
-/** What the sampler reads: the request cells (RequestMetrics). */
+/** What the sampler reads: the request cells (RequestMetrics), or the workers' totals in such cells (AggregatedCells). */
 export interface CellSource {
+  /** The cells. Their counts only ever grow: AggregatedCells allows for a worker's restart before it fills them (worker-totals.ts). */
   cells (): Iterable<SeriesCell>
   isLive (cell: SeriesCell): boolean
   /** Called before each timed sample: cells kept in other processes are read in (aggregated-cells.ts); a rejection skips the sample. */
@@ -168,7 +169,7 @@ export class TimeseriesSampler {
     const source = this.#source
     this.#timer = setInterval(source.refresh === undefined
       ? () => this.sample()
-      // A worker that does not answer (restarting, say) skips this sample; the next interval covers both.
+      // A failed read skips this sample; the next interval covers both.
       : () => { source.refresh?.().then(() => this.sample(), () => {}) }, this.intervalMs)
     // A console nobody looks at must not keep the process alive.
     this.#timer.unref()
@@ -196,23 +197,20 @@ export class TimeseriesSampler {
       const requests = cell.durationCount
       const errors = errorsOf(cell)
       const sticky = cell.stickyAssignments.value
-      if (requests < tr.requests) {
-        // Counts that went down come from a restarted worker (aggregated-cells.ts): count this interval from 0.
-        tr.requests = tr.errors = tr.sticky = 0
-        tr.buckets.fill(0)
-      }
+      // The cells' counts never go down (CellSource), so each difference is what the interval counted.
+      // Clamped at 0 all the same: a count that went down must not make a negative rate, share or bucket.
       for (let i = 0; i < delta.length; i++) {
-        delta[i] = (cell.buckets[i] as number) - (tr.buckets[i] as number)
+        delta[i] = Math.max(0, (cell.buckets[i] as number) - (tr.buckets[i] as number))
         tr.buckets[i] = cell.buckets[i] as number
       }
-      const n = requests - tr.requests
+      const n = Math.max(0, requests - tr.requests)
       tr.ring.push({
         t: now,
         rate: n / seconds,
-        errorShare: n > 0 ? (errors - tr.errors) / n : NaN,
+        errorShare: n > 0 ? Math.max(0, errors - tr.errors) / n : NaN,
         p50: bucketQuantile(0.5, delta),
         p99: bucketQuantile(0.99, delta),
-        sticky: (sticky - tr.sticky) / seconds,
+        sticky: Math.max(0, sticky - tr.sticky) / seconds,
         requests
       })
       tr.requests = requests

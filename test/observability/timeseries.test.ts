@@ -99,6 +99,29 @@ t.test('the sampler records per-interval rate, 5xx share, quantiles, new users a
   t.equal(sampler.read().series[0]?.points.t.length, 4, 'a second sample at the same instant is skipped')
 })
 
+t.test('counts that went down count nothing: never a negative rate, 5xx share or bucket', async t => {
+  const { stable, sampler, advance } = setup()
+  for (let i = 0; i < 100; i++) respond(stable, 0.3, i < 10 ? 503 : 200)
+  advance(5000)
+  sampler.sample()
+  // Counts no CellSource should give (theirs only grow): more requests, but fewer 5xx and fewer in the slow bucket.
+  stable.byRule.clear()
+  stable.buckets.fill(0)
+  stable.durationCount = 0
+  for (let i = 0; i < 120; i++) respond(stable, 0.02, 200)
+  advance(5000)
+  sampler.sample()
+  let p = sampler.read().series[0]?.points
+  t.same([p?.rate.at(-1), p?.errorShare.at(-1), p?.p50.at(-1), p?.requests.at(-1)], [4, 0, 0.01 + 0.015 * 0.5, 120], '20 more requests; the 5xx and the slow bucket not taken off them')
+  stable.durationCount = 40
+  stable.buckets.fill(0)
+  stable.buckets[4] = 40
+  advance(5000)
+  sampler.sample()
+  p = sampler.read().series[0]?.points
+  t.same([p?.rate.at(-1), p?.errorShare.at(-1), p?.p50.at(-1), p?.requests.at(-1)], [0, NaN, NaN, 40], 'fewer requests: none in the interval')
+})
+
 t.test('GET /admin/timeseries: JSON with nulls for empty intervals, read auth, bad since refused', async t => {
   const { stable, sampler, advance } = setup()
   respond(stable, 0.003, 200)
