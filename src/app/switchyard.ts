@@ -28,7 +28,7 @@ import { fleetCountersReader } from '../control/fleet-counters.js'
 import { fleetSide, fleetSource } from '../control/sources/fleet-source.js'
 import { RolloutController, DEFAULT_TICK_MS } from '../control/rollouts/controller.js'
 import type { Leadership } from '../control/rollouts/leadership.js'
-import { metricsReader, type CountersReader } from '../control/rollouts/readings.js'
+import { metricsReader, workersReader, type CountersReader } from '../control/rollouts/readings.js'
 import { FileRolloutStore, FleetRolloutStore, MemoryRolloutStore, rolloutFileFor, type RolloutStore } from '../control/rollouts/store.js'
 import type { ConfigSource } from '../control/source.js'
 import { openSource } from '../control/sources/open.js'
@@ -212,7 +212,7 @@ export async function createSwitchyard (opts: StartOptions | WorkerRole): Promis
     logger,
     store: opts.rollouts?.store ?? rolloutStoreFor(source, opts.configPath, configPath, stateDir, logger),
     counters: opts.rollouts?.counters ?? (fleet.status === undefined
-      ? metricsReader(async () => await (await metricsSource()).getMetricsAsJSON())
+      ? (workers > 1 ? workersReader(async () => await link.metrics()) : metricsReader(async () => await metrics.registry.getMetricsAsJSON()))
       : fleetCountersReader(fleet.counters)),
     // The fleet's leader moves the rollouts (a single instance leads itself); any replica's commands write them.
     leadership: opts.rollouts?.leadership ?? { isLeader: () => fleet.leadership.isLeader },

@@ -5,6 +5,7 @@
  * SIGTERM drains them all and exits 0.
  */
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,6 +15,7 @@ import { stringify } from 'yaml'
 import { startBackend } from '../helpers/backends.js'
 import { runCli, startCli } from '../helpers/cli.js'
 import { scrape } from '../helpers/exposition.js'
+import type { RolloutState } from '../../src/control/rollouts/model.js'
 
 t.test('two workers behind one port, one config', async t => {
   const stable = await startBackend('stable')
@@ -28,7 +30,7 @@ t.test('two workers behind one port, one config', async t => {
     backends: { stable: { targets: [stable.url] }, canary: { targets: [canary.url] } },
     routes: [{ name: 'web', split: { stable: 100, canary: 0 } }]
   }))
-  const { child, match } = await startCli(['serve', '--config', file, '--workers', '2'], /"msg":"switchyard started"/)
+  const { child, lines, match } = await startCli(['serve', '--config', file, '--workers', '2'], /"msg":"switchyard started"/)
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   const started = JSON.parse(match.input) as { proxy: string, admin: string, workers: number }
   t.equal(started.workers, 2)
@@ -58,23 +60,38 @@ t.test('two workers behind one port, one config', async t => {
   const start = await runCli(['rollout', 'start', 'web', 'stable', '--baseline', 'canary', '--steps', '50,100', '--admin', started.admin])
   t.equal(start.code, 0, start.stderr)
   for (let i = 0; i < 40; i++) await get()
-  // The primary looks every 5 s: wait (bounded) for a look that has seen the 40 requests.
-  let seen = 0
-  for (let i = 0; i < 75 && seen < 40; i++) {
-    await new Promise(resolve => setTimeout(resolve, 200))
-    const s = JSON.parse((await runCli(['rollout', 'status', 'web', '--json', '--admin', started.admin])).stdout) as { lastVerdict?: { canary: { requests: number }, baseline: { requests: number } } }
-    seen = s.lastVerdict === undefined ? 0 : s.lastVerdict.canary.requests + s.lastVerdict.baseline.requests
+  // The primary looks every 5 s: wait (bounded) for a look that has seen `n` requests.
+  const status = async (): Promise<RolloutState> => JSON.parse((await runCli(['rollout', 'status', 'web', '--json', '--admin', started.admin])).stdout) as RolloutState
+  const judged = async (n: number): Promise<number> => {
+    let seen = 0
+    for (let i = 0; i < 75 && seen < n; i++) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      const s = await status()
+      seen = s.lastVerdict === undefined ? 0 : s.lastVerdict.canary.requests + s.lastVerdict.baseline.requests
+    }
+    return seen
   }
-  t.equal(seen, 40, 'the judge counted the requests of both workers')
+  t.equal(await judged(40), 40, 'the judge counted the requests of both workers')
 
-  // The console's time series add up every worker's requests (the primary samples their sums every 5 s; up to 30 s under load): 80 on web.
+  // Each worker is counted apart (its mark in the step): one killed and replaced takes nothing counted with it, and
+  // the survivor and the new one add only what they serve from here (the workers' sum would drop and be misread).
+  const marks = Object.keys((await status()).step.marks ?? {})
+  t.same(marks.map(k => k.replace(/^\d+-/, '')).sort(), ['1', '2'], 'a mark per worker')
+  const workerPids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)]).toString().trim().split(/\s+/).map(Number)
+  t.equal(workerPids.length, 2)
+  process.kill(workerPids[0] as number, 'SIGKILL')
+  for (let i = 0; i < 100 && !lines.some(l => l.includes('worker died; starting another')); i++) await new Promise(resolve => setTimeout(resolve, 100))
+  for (let i = 0; i < 20; i++) await get()
+  t.equal(await judged(60), 60, 'after a worker was killed and replaced: exactly the 20 requests since added')
+
+  // The console's time series add up every worker's requests (the primary samples them every 5 s; up to 30 s under load): 100 on web, the killed worker's included.
   let counted = 0
-  for (let i = 0; i < 150 && counted < 80; i++) {
+  for (let i = 0; i < 150 && counted < 100; i++) {
     await new Promise(resolve => setTimeout(resolve, 200))
     const ts = await (await request(`${started.admin}/admin/timeseries?route=web`)).body.json() as { series: Array<{ points: { requests: number[] } }> }
     counted = ts.series.reduce((n, s) => n + (s.points.requests.at(-1) ?? 0), 0)
   }
-  t.equal(counted, 80, 'the console\'s samples count the requests of both workers')
+  t.equal(counted, 100, 'the console\'s samples count the requests of every worker, the killed one\'s too')
   // Served under --workers: the page (200 once `npm run build` built dist/ui/; before that, the console's own 404 saying so).
   const ui = await request(`${started.admin}/ui/`)
   const page = await ui.body.text()

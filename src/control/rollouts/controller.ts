@@ -317,6 +317,7 @@ export class RolloutController {
     if (counters.readMembers === undefined) return { total: await counters.read(arms), members: undefined }
     const members = await counters.readMembers(arms)
     const all = [...members.values()]
+    if (all.length === 0) throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no process answered with the counters of ${s.route}`)
     return { total: all.slice(1).reduce(plus, all[0] as Counters), members }
   }
 

@@ -1,8 +1,8 @@
 /**
  * Where the judge's counts come from: the data plane's per-request
  * counters, as GET /admin/metrics reads them (prom-client's JSON; with
- * `serve --workers`, the sum over every worker through the plane link; in a
- * fleet, the sum over every replica). Per arm, cumulative:
+ * `serve --workers`, each worker's through the plane link; in a fleet, each
+ * replica's). Per arm, cumulative:
  *
  * - requests and errors: responses the route's default split decided for the
  *   arm (`rule="split"`: traffic a header or cookie rule sends to an arm is
@@ -17,8 +17,9 @@
  *   (switchyard_sticky_assignments_total): the sample-ratio check's units,
  *   since one user sends many requests to the same arm.
  */
-import type { ArmCounters, Counters } from '../../judge/counters.js'
-import type { MetricsJson } from '../../link/link.js'
+import { SwitchyardError } from '../../errors.js'
+import { plus, type ArmCounters, type Counters } from '../../judge/counters.js'
+import type { MetricsJson, PlaneMetrics } from '../../link/link.js'
 
 export interface Arms {
   readonly route: string
@@ -33,7 +34,7 @@ export interface CountersReader {
   read (arms: Arms): Promise<Counters>
   /**
    * Each process's counters apart, by member id, where they come from
-   * replicas that come and go (a fleet). The controller then adds each
+   * processes that come and go (a fleet's replicas, a primary's workers). The controller then adds each
    * member's increase since the previous look, kept in the rollout's state:
    * a replica that stops takes nothing counted with it, and a new leader
    * counts from the previous leader's last look, not from its own first.
@@ -80,7 +81,28 @@ export function countersOf (metrics: MetricsJson, arms: Arms): Counters {
   return { canary: arm(by[arms.canary]), baseline: arm(by[arms.baseline]) }
 }
 
-/** A reader over a function that returns the current metrics (this process's, or summed over workers). */
+/** A reader over a function that returns the current metrics (this process's). */
 export function metricsReader (metrics: () => Promise<MetricsJson>): CountersReader {
   return { read: async arms => countersOf(await metrics(), arms) }
+}
+
+/**
+ * Under `serve --workers`: each worker's counters apart, as the members of
+ * a fleet are (look.ts adds each one's increase since its mark). A worker
+ * that died and was replaced then counts from its start and the others
+ * only their increase, where the workers' sum would drop and be read as a
+ * restart of everything. Keys carry the primary's pid: node:cluster
+ * numbers workers from 1 again in a restarted primary, whose new workers
+ * must not be taken for the old ones.
+ */
+export function workersReader (workers: () => Promise<readonly PlaneMetrics[]>, primary = process.pid): CountersReader {
+  const each = async (arms: Arms): Promise<Map<string, Counters>> => {
+    const read = await workers()
+    if (read.length === 0) throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', 'no worker answered with its counters')
+    return new Map(read.map(p => [`${primary}-${p.worker}`, countersOf(p.metrics, arms)]))
+  }
+  return {
+    read: async arms => [...(await each(arms)).values()].reduce((a, b) => plus(a, b)),
+    readMembers: each
+  }
 }
