@@ -18,16 +18,17 @@
 import type { Logger } from 'pino'
 import { SwitchyardError } from '../../errors.js'
 import { judgeConfig } from '../../judge/config.js'
-import { observed, plus, type Counters } from '../../judge/counters.js'
+import { observed, type Counters } from '../../judge/counters.js'
 import { startStep } from '../../judge/step.js'
 import type { Verdict } from '../../judge/verdict.js'
 import type { LiveConfig } from '../live-config.js'
 import type { Operations } from '../operations.js'
 import { SOLE_LEADER, type Leadership } from './leadership.js'
-import { anchorKey, decisionOf, emptyStep, judgeFleetLook, judgeLook, marksOf, previousBaseline, type Anchor } from './look.js'
-import { countersFromJson, DECISIONS_KEPT, isActive, type AbortReason, type PauseReason, type RolloutSpec, type RolloutState, type StepState } from './model.js'
+import { decisionOf, emptyStep, judgeFleetLook, judgeLook, marksOf, previousBaseline } from './look.js'
+import { DECISIONS_KEPT, isActive, type AbortReason, type PauseReason, type RolloutSpec, type RolloutState, type StepState } from './model.js'
 import { checkSpec, restoreWeights, shareOf, weightsAt, type Action } from './plan.js'
-import type { Arms, CountersReader } from './readings.js'
+import type { CountersReader } from './readings.js'
+import { StepCounts } from './step-counts.js'
 import type { RolloutStore, Stored } from './store.js'
 
 /** How often a leader looks at its rollouts by default ("every few seconds"). */
@@ -56,7 +57,7 @@ export class RolloutController {
   readonly #o: RolloutControllerOptions
   readonly #now: () => number
   readonly #leadership: Leadership
-  readonly #anchors = new Map<string, Anchor>()
+  readonly #counts: StepCounts
   /** The last state of each rollout this controller stored or read (for metrics, read synchronously). */
   readonly #seen = new Map<string, RolloutState>()
   /**
@@ -74,6 +75,7 @@ export class RolloutController {
     this.#o = opts
     this.#now = opts.now ?? Date.now
     this.#leadership = opts.leadership ?? SOLE_LEADER
+    this.#counts = new StepCounts(opts.counters, opts.live, opts.logger)
   }
 
   /** Every rollout as last seen, for metrics. */
@@ -124,8 +126,7 @@ export class RolloutController {
       // Every instance shows the same rollouts in its metrics; only the leader moves them.
       for (const stored of all) this.#seen.set(stored.state.route, stored.state)
       if (!this.#leadership.isLeader()) {
-        // Another instance may move these rollouts meanwhile: anchors from before would count twice.
-        this.#anchors.clear()
+        this.#counts.forgetAll()
         return
       }
       for (const stored of all) {
@@ -247,10 +248,10 @@ export class RolloutController {
       }
       s = { ...s, revision: live.revision }
     }
-    const { total, members } = await this.#read(s)
+    const { total, members } = await this.#counts.read(s)
     const now = this.#now()
     // Taken in a fleet too, though unused there: it is how this process notices (and logs) a step it takes over.
-    const anchor = this.#anchor(s, total)
+    const anchor = this.#counts.anchor(s, total)
     // In a fleet every member's increase since the last look (whoever took it); else this process's since its anchor.
     const looked = members === undefined ? judgeLook(s, total, anchor, now) : judgeFleetLook(s, members, now)
     const { verdict, action } = looked
@@ -293,34 +294,6 @@ export class RolloutController {
     await this.#save(s, stored.version)
   }
 
-  /** The anchor of the rollout's current step in this process; after a restart or a change of leader, a new one that carries the step's counts. */
-  #anchor (s: RolloutState, reading: Counters): Anchor {
-    const key = anchorKey(s)
-    const known = this.#anchors.get(s.route)
-    if (known?.key === key) return known
-    const anchor = { key, start: reading, carried: s.step.counted === undefined ? undefined : countersFromJson(s.step.counted) }
-    this.#anchors.set(s.route, anchor)
-    if (s.step.counted !== undefined) this.#o.logger.info({ rollout: s.route, step: s.step.index + 1 }, 'rollout step resumed with its counts and evidence')
-    return anchor
-  }
-
-  /** The two arms; on a sticky route with assignments as the sample-ratio units. */
-  #arms (s: RolloutState): Arms {
-    const sticky = this.#o.live.current.table.config.routes.find(r => r.name === s.route)?.sticky !== undefined
-    return { route: s.route, canary: s.canary, baseline: s.baseline, sticky }
-  }
-
-  /** The two arms' counters (summed over a fleet's members), and each member's apart in a fleet. */
-  async #read (s: RolloutState): Promise<{ total: Counters, members: ReadonlyMap<string, Counters> | undefined }> {
-    const arms = this.#arms(s)
-    const counters = this.#o.counters
-    if (counters.readMembers === undefined) return { total: await counters.read(arms), members: undefined }
-    const members = await counters.readMembers(arms)
-    const all = [...members.values()]
-    if (all.length === 0) throw new SwitchyardError('SY_ERR_FLEET_COUNTERS', `no process answered with the counters of ${s.route}`)
-    return { total: all.slice(1).reduce(plus, all[0] as Counters), members }
-  }
-
   #paused (s: RolloutState, reason: PauseReason, message: string): RolloutState {
     this.#o.logger.warn({ rollout: s.route, step: s.step.index + 1, weight: s.weight, reason }, message)
     return { ...s, phase: 'Paused', pauseReason: reason, pausedAt: this.#now(), message }
@@ -346,7 +319,7 @@ export class RolloutController {
     // fail the change with nothing written, instead of weights live whose step was never saved (the next look
     // would take them for someone else's edit). What the old weights serve until the write lands counts in the
     // new step: milliseconds here, and in a fleet the replicas apply the step a moment apart anyway.
-    const { total: reading, members } = await this.#read(s)
+    const { total: reading, members } = await this.#counts.read(s)
     const written = await this.#write(s, weights, `rollout ${s.route}: step ${index + 1}/${s.steps.length}: `)
     if (written.phase === 'Paused') return written
     const share = shareOf(s, weights)
@@ -357,7 +330,7 @@ export class RolloutController {
     // In a fleet the window opens at these marks, whichever replica looks next.
     const step: StepState = { ...emptyStep(index, share), startedAt: now, threshold: judged.threshold, guardrailBound: judged.guardrailBound, ...(members === undefined ? {} : { marks: marksOf(members) }) }
     const next: RolloutState = { ...written, phase: 'Progressing', weight: percent, step, lastVerdict: undefined, message: `${message === undefined ? '' : `${message}; `}step ${index + 1}/${s.steps.length}: ${s.canary} at ${percent} %` }
-    this.#anchors.set(s.route, { key: anchorKey(next), start: reading, carried: undefined })
+    this.#counts.started(next, reading)
     return next
   }
 
@@ -366,7 +339,7 @@ export class RolloutController {
     const written = await this.#write(s, weightsAt(s, 100), `rollout ${s.route}: promoted: `)
     if (written.phase === 'Paused') return written
     this.#o.logger.info({ rollout: s.route, canary: s.canary }, 'rollout succeeded')
-    this.#anchors.delete(s.route)
+    this.#counts.forget(s.route)
     return { ...written, phase: 'Succeeded', weight: 100, message: `succeeded: ${message}` }
   }
 
@@ -378,7 +351,7 @@ export class RolloutController {
   async #abort (s: RolloutState, reason: AbortReason, message: string): Promise<RolloutState> {
     await this.#checkFence()
     const result = await this.#o.operations.setWeights(s.route, restoreWeights(s), { origin: 'rollout', note: `rollout ${s.route}: aborted: ` })
-    this.#anchors.delete(s.route)
+    this.#counts.forget(s.route)
     this.#o.logger.warn({ rollout: s.route, reason, revision: result.revision }, message)
     return {
       ...s,
@@ -419,7 +392,7 @@ export class RolloutController {
   }
 
   #conflict (route: string): SwitchyardError {
-    this.#anchors.delete(route)
+    this.#counts.forget(route)
     return new SwitchyardError('SY_ERR_ROLLOUT_CONFLICT', `the rollout of ${route} was changed by someone else meanwhile; read it again`)
   }
 
