@@ -9,7 +9,7 @@
  * Fields (absent when unknown): time, requestId, method, host, path,
  * query (with `query: true`), status (0: the client left before any
  * answer), bytesIn/bytesOut (heads included, as nginx's $request_length
- * and $bytes_sent), durationMs, upstreamMs (arrival to the upstream's
+ * and $bytes_sent; on HTTP/2 the response body only, see bytesOf), durationMs, upstreamMs (arrival to the upstream's
  * response head, Envoy's %RESPONSE_DURATION%), route, rule, backend (the
  * one that served), version, target, retries, failover, failure, client,
  * userAgent; `rejected` (why) on a request switchyard answered itself.
@@ -26,7 +26,7 @@ import type { PrettyOptions } from 'pino-pretty'
 import type { ExchangeRecord } from '../proxy/exchange-record.js'
 import type { ProxyListener } from '../proxy/forward.js'
 import type { Rejection } from '../proxy/rejection.js'
-import { bytesOfRequest } from '../proxy/request-info.js'
+import { bytesOfRequest, type RequestInfo } from '../proxy/request-info.js'
 import type { AccessLogSettings } from '../routing/types.js'
 import type { ConfigStore } from '../proxy/config-store.js'
 import { openLogStream, type LogStream } from './log-streams.js'
@@ -77,6 +77,18 @@ export function warnAccessLogPlacement (logger: Logger, configPath: string, sett
   return true
 }
 
+/**
+ * A request's bytes. HTTP/1.1: what the connection read and wrote since its
+ * previous request, heads included. HTTP/2 streams share their connection
+ * and Node counts nothing per stream, so the connection's counts would be
+ * shared out between whichever streams log first: there the line has the
+ * response body relayed (`bodyOut`, as Envoy's bytes_sent) and no bytesIn.
+ */
+function bytesOf (info: RequestInfo, bodyOut: number | undefined): { in: number | undefined, out: number | undefined } {
+  if (info.req?.httpVersionMajor === 2) return { in: undefined, out: bodyOut }
+  return bytesOfRequest(info.socket)
+}
+
 export class AccessLog implements ProxyListener {
   #settings: AccessLogSettings | undefined
   #stream: LogStream | undefined
@@ -115,7 +127,7 @@ export class AccessLog implements ProxyListener {
     const settings = this.#settings as AccessLogSettings
     const info = record.request
     // Counted on every request, logged or not: the next line of the connection starts from here.
-    const bytes = bytesOfRequest(info.socket)
+    const bytes = bytesOf(info, record.bytesOut)
     const status = record.status
     if (!this.#keep(settings, status >= 400 || status === 0 || record.failure !== undefined)) return
     const { path, query } = splitTarget(info.target, settings.query)
@@ -150,7 +162,7 @@ export class AccessLog implements ProxyListener {
     if (stream === undefined) return
     const settings = this.#settings as AccessLogSettings
     const info = rejection.request
-    const bytes = bytesOfRequest(info.socket)
+    const bytes = bytesOf(info, undefined)
     if (!this.#keep(settings, rejection.status >= 400)) return
     const { path, query } = splitTarget(info.target, settings.query)
     stream.write(lineOf({

@@ -9,6 +9,8 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
+import { connect as h2connect } from 'node:http2'
+import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -161,6 +163,33 @@ t.test('proxied, 502, 504, 408, 404, 431 and 400: one line each, with the ID the
   t.equal(warnOf(noRoute), undefined)
   t.equal(warnOf(ok), undefined)
   t.match(main.lines.find(l => l.requestId === idOf(noRoute)), { level: 20, msg: 'no route matches this request' })
+})
+
+t.test('HTTP/2: two streams at once on one connection, each line with its own response body\'s bytes', async t => {
+  const file = join(logs, 'access-h2.log')
+  const p = await startWith({ accessLog: { destination: file }, backends: { app: { targets: [recorder.url] } }, routes: [{ name: 'app', to: 'app' }] })
+  t.teardown(() => p.close())
+  const session = h2connect(p.sy.proxyUrl)
+  t.teardown(() => { session.close() })
+  const exchange = async (path: string, body?: string): Promise<{ status: unknown, id: unknown }> => {
+    const req = session.request({ ':method': body === undefined ? 'GET' : 'POST', ':path': path })
+    req.end(body)
+    const [headers] = await once(req, 'response') as [Record<string, unknown>]
+    req.resume()
+    await once(req, 'end')
+    return { status: headers[':status'], id: headers['x-request-id'] }
+  }
+  // The recorder answers "ok\n" (3 bytes) after 50 ms, so both streams are open at once.
+  const [get, post] = await Promise.all([exchange('/delay/50/a'), exchange('/delay/50/b', 'x'.repeat(1000))])
+  t.same([get.status, post.status], [200, 200])
+  await p.sy.close()
+  const lines = await readLines(file)
+  t.equal(lines.length, 2)
+  for (const r of [get, post]) {
+    const line = lines.find(l => l.requestId === r.id)
+    t.equal(line?.bytesOut, 3, `${String(line?.path)}: its own response body, not the connection's bytes`)
+    t.equal(line !== undefined && 'bytesIn' in line, false, 'no bytesIn (not counted per stream)')
+  }
 })
 
 t.test('modes: errors only, sampled, off; query on request; changes apply on reload', async t => {
